@@ -1,0 +1,53 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// durationFlag is a flag.Value for a non-negative virtual duration that
+// remembers whether it was set.
+type durationFlag struct {
+	d   time.Duration
+	set bool
+}
+
+func (f *durationFlag) String() string { return f.d.String() }
+
+func (f *durationFlag) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("not a duration (want e.g. 100ms, 2.5s, 1h)")
+	}
+	if d < 0 {
+		return fmt.Errorf("negative duration")
+	}
+	f.d, f.set = d, true
+	return nil
+}
+
+// parseInterleaved parses flags that may come before or after positional
+// arguments ("run seed -seed 3" and "run -seed 3 seed") and returns the
+// positional ones. Errors name the flag and are usage errors.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	fs.SetOutput(io.Discard)
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, usageErr("%s: %s", fs.Name(), strings.TrimPrefix(err.Error(), "flag provided but not defined: "))
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}

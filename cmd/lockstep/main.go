@@ -1,0 +1,77 @@
+// Command lockstep runs ZeroMQ REQ/REP scenarios on lockstep's model and
+// prints what happened.
+//
+//	lockstep run seed                      # the blog's experiment, 10 virtual seconds
+//	lockstep run seed -restart-at 2.5s     # the server crashes holding a request
+//	lockstep run seed -format node         # what the blog's Node client prints
+//	lockstep scenarios                     # the built-in scenarios
+//
+// Bad input gets a one-line message on stderr and exit status 2.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// exitError carries an exit status and the one line to print.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+// usageErr is bad input: exit status 2.
+func usageErr(format string, args ...any) error {
+	return &exitError{code: 2, msg: fmt.Sprintf(format, args...)}
+}
+
+const usage = `lockstep: ZeroMQ REQ/REP semantics, executable
+
+usage:
+  lockstep run SCENARIO [-seed N] [-for D] [-restart-at D] [-down D] [-server NAME] [-format text|node|jsonl]
+  lockstep scenarios
+
+Durations are Go durations (100ms, 2.5s, 1h) of virtual time.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run is main without the process: it returns the exit status.
+func run(args []string, stdout, stderr io.Writer) int {
+	err := dispatch(args, stdout)
+	if err == nil {
+		return 0
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.msg != "" {
+			fmt.Fprintln(stderr, "lockstep: "+ee.msg)
+		}
+		return ee.code
+	}
+	fmt.Fprintln(stderr, "lockstep: "+err.Error())
+	return 1
+}
+
+func dispatch(args []string, stdout io.Writer) error {
+	if len(args) == 0 {
+		return usageErr("no command (try: lockstep run seed; lockstep -h)")
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	case "run":
+		return cmdRun(args[1:], stdout)
+	case "scenarios":
+		return cmdScenarios(args[1:], stdout)
+	default:
+		return usageErr("unknown command %q (commands: run, scenarios)", args[0])
+	}
+}

@@ -1,0 +1,52 @@
+package model
+
+// Choice names an open choice: a point where libzmq's behaviour depends on
+// timing or randomness that RFC 28 does not fix.
+type Choice string
+
+const (
+	// ChoiceFairQueue picks which ready pipe a socket reads next. Candidates
+	// are listed in rotation order, so 0 is strict round-robin (F14).
+	ChoiceFairQueue Choice = "fair-queue"
+	// ChoiceForgetReplyPipe decides the race of F10 when the pipe holding the
+	// outstanding request is destroyed: 0 forgets it (strays are then
+	// accepted, as in 38 of 40 trials), 1 keeps waiting on the dead pipe.
+	ChoiceForgetReplyPipe Choice = "forget-reply-pipe"
+	// ChoiceReconnectJitter draws rand() % RECONNECT_IVL in milliseconds (F23).
+	ChoiceReconnectJitter Choice = "reconnect-jitter"
+	// ChoiceRequestID draws the random first request id of ReqCorrelate (F7).
+	ChoiceRequestID Choice = "request-id"
+)
+
+// Chooser resolves open choices. Choose returns an integer in [0, n); n is
+// always at least 1.
+type Chooser interface {
+	Choose(c Choice, n int) int
+}
+
+// FirstChooser always takes the first option: strict rotation, F10's usual
+// outcome, no jitter, request ids from 0. It makes the model deterministic
+// without a PRNG, which is what table tests want.
+type FirstChooser struct{}
+
+// Choose implements Chooser.
+func (FirstChooser) Choose(Choice, int) int { return 0 }
+
+// ChooserFunc adapts a function to Chooser.
+type ChooserFunc func(c Choice, n int) int
+
+// Choose implements Chooser.
+func (f ChooserFunc) Choose(c Choice, n int) int { return f(c, n) }
+
+// choose asks the chooser and clamps its answer, so a faulty chooser can
+// never drive the model outside its state space.
+func (w *World) choose(c Choice, n int) int {
+	if n <= 1 {
+		return 0
+	}
+	k := w.chooser.Choose(c, n)
+	if k < 0 || k >= n {
+		k = ((k % n) + n) % n
+	}
+	return k
+}

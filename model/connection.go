@@ -1,0 +1,249 @@
+package model
+
+import (
+	"fmt"
+	"time"
+)
+
+// dial starts one connection attempt of c.
+func (w *World) dial(c *connecter) {
+	c.attempt = AttemptID(w.id())
+	w.attempts[c.attempt] = c
+	w.emit(Dial{Attempt: c.attempt, From: c.sock.name, Endpoint: c.endpoint})
+}
+
+// stop ends c's reconnect loop; pending attempts and timers become no-ops.
+func (w *World) stop(c *connecter) {
+	c.stopped = true
+	delete(w.attempts, c.attempt)
+	delete(w.timers, c.timer)
+	c.attempt, c.timer = 0, 0
+}
+
+// compatible says whether two socket types may talk (ZMTP's handshake
+// refuses the rest).
+func compatible(a, b SocketType) bool {
+	switch a {
+	case REQ:
+		return b == REP || b == DEALER
+	case REP:
+		return b == REQ || b == DEALER
+	default:
+		return true
+	}
+}
+
+// DialDone completes a dial attempt. reachable is false when the driver's
+// network cannot reach the endpoint (a cut link); the attempt then fails as
+// if refused. A success attaches a pipe to the binding socket and starts
+// moving messages; a failure schedules a retry (F23).
+func (w *World) DialDone(a AttemptID, reachable bool) {
+	c := w.attempts[a]
+	if c == nil {
+		return // the connect() was stopped meanwhile
+	}
+	delete(w.attempts, a)
+	c.attempt = 0
+	b := w.binds[c.endpoint]
+	switch {
+	case !reachable:
+		w.observe(EventRetry, c.sock.name, c.endpoint, "", "unreachable")
+		w.scheduleReconnect(c)
+		return
+	case b == nil:
+		w.observe(EventRetry, c.sock.name, c.endpoint, "", "connection refused")
+		w.scheduleReconnect(c)
+		return
+	case !compatible(c.sock.typ, b.typ):
+		w.observe(EventRetry, c.sock.name, c.endpoint, "", "incompatible socket type "+b.typ.String())
+		w.scheduleReconnect(c)
+		return
+	}
+	if c.pipe == nil {
+		// Immediate: the pipe exists only while connected (F13, F21).
+		c.pipe = w.attach(c.sock, c.endpoint)
+		c.pipe.connecter = c
+	}
+	conn := &connection{id: ConnID(w.id())}
+	conn.pipes[ToBinder] = c.pipe
+	conn.pipes[ToConnecter] = w.attach(b, c.sock.name)
+	c.pipe.conn = conn
+	conn.pipes[ToConnecter].conn = conn
+	c.conn = conn
+	c.ivl = c.sock.opts.reconnectIvl()
+	w.conns[conn.id] = conn
+	w.live = append(w.live, conn)
+	w.observe(EventConnect, c.sock.name, b.name, "", "")
+	w.pump(conn)
+}
+
+// scheduleReconnect waits RECONNECT_IVL + rand() % RECONNECT_IVL, doubling
+// the base up to RECONNECT_IVL_MAX when that is set (F23).
+func (w *World) scheduleReconnect(c *connecter) {
+	o := c.sock.opts
+	if o.ReconnectIvl < 0 {
+		return // F23: RECONNECT_IVL=-1 never retries
+	}
+	base := o.reconnectIvl()
+	ms := int(base / time.Millisecond)
+	jitter := time.Duration(w.choose(ChoiceReconnectJitter, ms)) * time.Millisecond
+	after := c.ivl + jitter
+	if o.ReconnectIvlMax > base {
+		c.ivl = min(c.ivl*2, o.ReconnectIvlMax)
+	}
+	c.timer = TimerID(w.id())
+	w.timers[c.timer] = c
+	w.emit(StartTimer{Timer: c.timer, Owner: c.sock.name, After: after})
+}
+
+// TimerFired runs a reconnect timer: the connect() dials again.
+func (w *World) TimerFired(t TimerID) {
+	c := w.timers[t]
+	if c == nil {
+		return
+	}
+	delete(w.timers, t)
+	c.timer = 0
+	w.dial(c)
+}
+
+// reset ends a connection: what is on the wire is lost; a connecting pipe
+// survives while Immediate is off and the connect() goes on (F21), every
+// other pipe is destroyed with its unsent messages (F22).
+func (w *World) reset(conn *connection, reason string) {
+	if w.conns[conn.id] != conn {
+		return
+	}
+	delete(w.conns, conn.id)
+	for i, c := range w.live {
+		if c == conn {
+			w.live = append(w.live[:i:i], w.live[i+1:]...)
+			break
+		}
+	}
+	for d := ToBinder; d <= ToConnecter; d++ {
+		for _, m := range conn.wire[d] {
+			w.observe(EventDrop, conn.src(d).owner.name, conn.dst(d).owner.name, bodyText(m), "in flight when connection ended: "+reason)
+		}
+		conn.wire[d] = nil
+	}
+	protocolError := reason == reasonProtocolError
+	for d := ToBinder; d <= ToConnecter; d++ {
+		p := conn.pipes[d]
+		p.conn = nil
+		s := p.owner
+		if w.sockets[s.name] == s {
+			w.observe(EventDisconnect, s.name, conn.dst(d).owner.name, "", reason)
+		}
+		c := p.connecter
+		if c != nil {
+			c.conn = nil
+		}
+		if c != nil && !c.stopped && protocolError {
+			// F6: libzmq does not re-establish a connection that ended in
+			// a protocol error.
+			w.stop(c)
+		}
+		if c != nil && !c.stopped && !s.opts.Immediate {
+			w.scheduleReconnect(c) // the pipe survives with its contents
+			continue
+		}
+		w.terminate(p, reason)
+		if c != nil && !c.stopped {
+			w.scheduleReconnect(c)
+		}
+	}
+}
+
+const reasonProtocolError = "protocol error"
+
+// pump lets a connection's engines move messages from their pipes onto the
+// wire while the receiving pipe has room: in-flight messages count against
+// the receiver's RCVHWM, which is how backpressure reaches the sender.
+func (w *World) pump(conn *connection) {
+	for d := ToBinder; d <= ToConnecter; d++ {
+		src, dst := conn.src(d), conn.dst(d)
+		for len(src.out) > 0 && len(dst.in)+len(conn.wire[d]) < dst.owner.opts.rcvHWM() {
+			m := src.out[0]
+			src.out = src.out[1:]
+			conn.wire[d] = append(conn.wire[d], m)
+			w.emit(Transmit{Conn: conn.id, Dir: d, From: src.owner.name, To: dst.owner.name, Msg: m})
+		}
+	}
+}
+
+// Arrive delivers the oldest message in flight on conn in direction d to
+// the receiving pipe. Arrivals on a connection that has ended are no-ops:
+// its messages were already reported lost.
+func (w *World) Arrive(id ConnID, d Dir) {
+	conn := w.conns[id]
+	if conn == nil || len(conn.wire[d]) == 0 {
+		return
+	}
+	m := conn.wire[d][0]
+	conn.wire[d] = conn.wire[d][1:]
+	dst := conn.dst(d)
+	if dst.owner.typ == REQ && !wellFormedReply(m) {
+		// F6: REQ's session accepts only [id,] "", body...; anything else
+		// is a protocol error that ends the connection for good.
+		w.observe(EventDrop, dst.owner.name, conn.src(d).owner.name, m.Text(), "malformed reply")
+		w.reset(conn, reasonProtocolError)
+		return
+	}
+	dst.in = append(dst.in, m)
+}
+
+// wellFormedReply is libzmq's req_session_t check: a delimiter, optionally
+// after a 4-byte request id, followed by at least one body frame.
+func wellFormedReply(m Message) bool {
+	if len(m) >= 2 && m[0] == Delimiter {
+		return true
+	}
+	return len(m) >= 3 && len(m[0]) == 4 && m[1] == Delimiter
+}
+
+// Cut ends every connection between sockets a and b, as a failed link does.
+// Reconnects continue; a driver keeps them failing by answering DialDone
+// with reachable=false until the link heals.
+func (w *World) Cut(a, b string) int {
+	n := 0
+	for _, conn := range w.sortedConns() {
+		x, y := conn.pipes[0].owner.name, conn.pipes[1].owner.name
+		if (x == a && y == b) || (x == b && y == a) {
+			w.reset(conn, "link cut")
+			n++
+		}
+	}
+	return n
+}
+
+// sortedConns returns a copy of the live connections, oldest first, so that
+// callers may end connections while they iterate.
+func (w *World) sortedConns() []*connection {
+	return append([]*connection(nil), w.live...)
+}
+
+// Endpoint returns the name of the socket bound to endpoint, if any.
+func (w *World) Endpoint(endpoint string) (string, bool) {
+	s := w.binds[endpoint]
+	if s == nil {
+		return "", false
+	}
+	return s.name, true
+}
+
+// ConnectionsOf lists the live connections of a socket, for drivers and
+// tests.
+func (w *World) ConnectionsOf(name string) []ConnID {
+	var out []ConnID
+	for _, c := range w.sortedConns() {
+		if c.pipes[0].owner.name == name || c.pipes[1].owner.name == name {
+			out = append(out, c.id)
+		}
+	}
+	return out
+}
+
+func (c *connection) String() string {
+	return fmt.Sprintf("conn %d %s<->%s", c.id, c.pipes[0].owner.name, c.pipes[1].owner.name)
+}

@@ -1,0 +1,24 @@
+package model
+
+import "errors"
+
+// The errors a socket call can return. They mirror libzmq's errno values so
+// that a trace and a test read like the libzmq documentation.
+var (
+	// ErrFSM is EFSM: the call is not allowed in the socket's current state
+	// (F1, F2). A call refused with ErrFSM changes nothing.
+	ErrFSM = errors.New("EFSM: operation not allowed in the socket's state")
+	// ErrAgain is EAGAIN: the call would block (F11, F18). A blocking
+	// application waits for readiness and tries again.
+	ErrAgain = errors.New("EAGAIN: would block")
+	// ErrAddrInUse is EADDRINUSE: the endpoint is already bound.
+	ErrAddrInUse = errors.New("EADDRINUSE: endpoint already bound")
+	// ErrNoSocket reports a call on a socket name that is not open.
+	ErrNoSocket = errors.New("ENOTSOCK: no such open socket")
+	// ErrExists reports a socket name that is already open.
+	ErrExists = errors.New("socket name already open")
+	// ErrNotConnected is ENOENT from zmq_disconnect: no such connect().
+	ErrNotConnected = errors.New("ENOENT: socket is not connected to that endpoint")
+	// ErrWrongType reports a REQ call on a REP socket or the reverse.
+	ErrWrongType = errors.New("ENOTSUP: call not supported by this socket type")
+)

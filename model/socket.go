@@ -1,0 +1,329 @@
+package model
+
+import (
+	"encoding/binary"
+	"fmt"
+)
+
+// Send is zmq_send of one whole message with ZMQ_DONTWAIT: it never blocks,
+// and ErrAgain says that a blocking send would wait. For REQ and REP, body is
+// the application payload; the socket adds the envelope.
+func (w *World) Send(name string, body Message) error {
+	s, err := w.lookup(name)
+	if err != nil {
+		return err
+	}
+	switch s.typ {
+	case REQ:
+		return w.reqSend(s, body)
+	case REP:
+		return w.repSend(s, body)
+	default:
+		p := w.nextWritable(s)
+		if p == nil {
+			return ErrAgain
+		}
+		w.put(p, body.clone())
+		return nil
+	}
+}
+
+// Recv is zmq_recv of one whole message with ZMQ_DONTWAIT. For REQ and REP it
+// returns the body without the envelope.
+func (w *World) Recv(name string) (Message, error) {
+	s, err := w.lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	switch s.typ {
+	case REQ:
+		return w.reqRecv(s)
+	case REP:
+		return w.repRecv(s)
+	default:
+		p := w.nextReadable(s)
+		if p == nil {
+			return nil, ErrAgain
+		}
+		return w.take(p), nil
+	}
+}
+
+// Writable is ZMQ_POLLOUT (F3): a send would not fail with EFSM or EAGAIN.
+func (w *World) Writable(name string) bool {
+	s := w.sockets[name]
+	if s == nil {
+		return false
+	}
+	switch s.typ {
+	case REQ:
+		if s.receivingReply && !w.relaxed(s) {
+			return false
+		}
+		return w.nextWritable(s) != nil
+	case REP:
+		return s.sendingReply
+	default:
+		return w.nextWritable(s) != nil
+	}
+}
+
+// Readable is ZMQ_POLLIN (F3). Like libzmq, a REQ that awaits a reply is
+// readable when any pipe holds a message, even one that Recv will discard
+// as stray (F9); Recv then says ErrAgain.
+func (w *World) Readable(name string) bool {
+	s := w.sockets[name]
+	if s == nil {
+		return false
+	}
+	switch s.typ {
+	case REQ:
+		return s.receivingReply && w.anyIn(s)
+	case REP:
+		return !s.sendingReply && w.anyIn(s)
+	default:
+		return w.anyIn(s)
+	}
+}
+
+func (w *World) relaxed(s *socket) bool { return s.opts.ReqRelaxed || w.profile.ReqNotStrict }
+
+func (w *World) anyIn(s *socket) bool {
+	for _, p := range s.pipes {
+		if len(p.in) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// nextWritable is libzmq's lb_t: the next pipe in attach order, from the
+// rotation point, that is neither destroyed nor at its SNDHWM (F8, F18).
+func (w *World) nextWritable(s *socket) *pipe {
+	n := len(s.pipes)
+	for i := 0; i < n; i++ {
+		p := s.pipes[(s.sendRR+i)%n]
+		if !p.terminated && len(p.out) < s.opts.sndHWM() {
+			return p
+		}
+	}
+	return nil
+}
+
+// put queues a whole message on p and advances the rotation past it: the
+// rotation moves once per message (F8).
+func (w *World) put(p *pipe, m Message) {
+	s := p.owner
+	for i, q := range s.pipes {
+		if q == p {
+			s.sendRR = (i + 1) % len(s.pipes)
+		}
+	}
+	p.out = append(p.out, m)
+	if p.conn != nil {
+		w.pump(p.conn)
+	}
+}
+
+// nextReadable is libzmq's fq_t: among pipes holding a message, listed in
+// rotation order from the last one read, the chooser picks; strict rotation
+// is choice 0 (F14).
+func (w *World) nextReadable(s *socket) *pipe {
+	n := len(s.pipes)
+	var ready []*pipe
+	for i := 0; i < n; i++ {
+		if p := s.pipes[(s.recvRR+i)%n]; len(p.in) > 0 {
+			ready = append(ready, p)
+		}
+	}
+	if len(ready) == 0 {
+		return nil
+	}
+	p := ready[w.choose(ChoiceFairQueue, len(ready))]
+	for i, q := range s.pipes {
+		if q == p {
+			s.recvRR = (i + 1) % n
+		}
+	}
+	return p
+}
+
+// take reads the oldest message of p, lets its engine refill, and detaches
+// a destroyed pipe once it is drained.
+func (w *World) take(p *pipe) Message {
+	m := p.in[0]
+	p.in = p.in[1:]
+	if p.conn != nil {
+		w.pump(p.conn)
+	}
+	if p.terminated && len(p.in) == 0 {
+		w.detach(p)
+	}
+	return m
+}
+
+// reqSend is req_t::xsend.
+func (w *World) reqSend(s *socket, body Message) error {
+	if s.receivingReply && !w.relaxed(s) {
+		return ErrFSM // F1: strict lockstep
+	}
+	p := w.nextWritable(s)
+	if p == nil {
+		return ErrAgain // F11, F13, F18
+	}
+	m := make(Message, 0, len(body)+2)
+	if s.opts.ReqCorrelate {
+		// F7: a 4-byte id, +1 per request, from a random start, in native
+		// (here little-endian) byte order.
+		if !s.idStarted {
+			s.requestID = uint32(w.choose(ChoiceRequestID, 1<<31))
+			s.idStarted = true
+		}
+		s.requestID++
+		var id [4]byte
+		binary.LittleEndian.PutUint32(id[:], s.requestID)
+		m = append(m, string(id[:]))
+	}
+	m = append(m, Delimiter) // F4
+	m = append(m, body...)
+	// F9: replies already queued belong to earlier requests; libzmq eats
+	// them before the new request is fully sent.
+	for _, q := range append([]*pipe(nil), s.pipes...) {
+		for len(q.in) > 0 {
+			w.observe(EventDrop, s.name, q.peer, bodyText(w.take(q)), "stale reply discarded by new request")
+		}
+	}
+	s.receivingReply = true
+	s.replyPipe = p
+	s.request = body.clone()
+	w.observe(EventSend, s.name, p.peer, body.Text(), "")
+	w.put(p, m)
+	return nil
+}
+
+// reqRecv is req_t::xrecv: only a reply from the request's pipe, carrying
+// the request's id under ReqCorrelate, is taken; others are skipped (F6, F7,
+// F9, F10).
+func (w *World) reqRecv(s *socket) (Message, error) {
+	if !s.receivingReply {
+		return nil, ErrFSM // F1: no request outstanding
+	}
+	for {
+		p := w.nextReadable(s)
+		if p == nil {
+			return nil, ErrAgain
+		}
+		m := w.take(p)
+		if s.replyPipe != nil && p != s.replyPipe && !w.profile.ReplyFromAnyPipe {
+			w.observe(EventDrop, s.name, p.peer, bodyText(m), "reply from another pipe")
+			continue
+		}
+		if s.opts.ReqCorrelate {
+			if len(m) < 1 || len(m[0]) != 4 || binary.LittleEndian.Uint32([]byte(m[0])) != s.requestID {
+				w.observe(EventDrop, s.name, p.peer, bodyText(m), "reply with another request id")
+				continue
+			}
+			m = m[1:]
+		}
+		if len(m) < 1 || m[0] != Delimiter {
+			w.observe(EventDrop, s.name, p.peer, m.Text(), "reply without delimiter")
+			continue
+		}
+		s.receivingReply = false
+		s.replyPipe = nil
+		s.request = nil
+		return m[1:].clone(), nil
+	}
+}
+
+// repRecv is rep_t::xrecv: read one request fair-queued, keep its envelope
+// for the reply (F5, F14).
+func (w *World) repRecv(s *socket) (Message, error) {
+	if s.sendingReply {
+		return nil, ErrFSM // F2: a reply is owed
+	}
+	for {
+		p := w.nextReadable(s)
+		if p == nil {
+			return nil, ErrAgain
+		}
+		m := w.take(p)
+		i := -1
+		for j, f := range m {
+			if f == Delimiter {
+				i = j
+				break
+			}
+		}
+		if i < 0 {
+			// F5: a request without a delimiter is dropped silently.
+			w.observe(EventDrop, s.name, p.peer, m.Text(), "request without delimiter")
+			continue
+		}
+		s.sendingReply = true
+		s.envelope = m[:i].clone()
+		s.envPipe = p
+		s.held = m[i+1:].clone()
+		return s.held.clone(), nil
+	}
+}
+
+// repSend is rep_t::xsend: the stored envelope goes back in front of the
+// reply, to the pipe the request came from (F15). REP never blocks: a reply
+// to a gone client or a full pipe is dropped and the send succeeds (F16, F17).
+func (w *World) repSend(s *socket, body Message) error {
+	if !s.sendingReply {
+		return ErrFSM // F2
+	}
+	p := s.envPipe
+	m := append(append(s.envelope.clone(), Delimiter), body...)
+	s.sendingReply, s.envelope, s.envPipe, s.held = false, nil, nil, nil
+	switch {
+	case p.terminated:
+		w.observe(EventDrop, s.name, p.peer, body.Text(), "client gone")
+	case len(p.out) >= s.opts.sndHWM():
+		w.observe(EventDrop, s.name, p.peer, body.Text(), "pipe to client full")
+	default:
+		p.out = append(p.out, m)
+		if p.conn != nil {
+			w.pump(p.conn)
+		}
+	}
+	return nil
+}
+
+// SocketState is a snapshot of one socket for tests and traces.
+type SocketState struct {
+	Type SocketType
+	// AwaitingReply: a REQ has a request outstanding. OwesReply: a REP has
+	// read a request and not yet answered it.
+	AwaitingReply, OwesReply bool
+	// Request is a REQ's outstanding request; Held a REP's unanswered one.
+	Request, Held Message
+	Pipes         []PipeState
+}
+
+// PipeState is a snapshot of one pipe.
+type PipeState struct {
+	Peer      string
+	Out, In   int
+	Connected bool
+	Destroyed bool
+}
+
+// State returns a snapshot of the named socket.
+func (w *World) State(name string) (SocketState, error) {
+	s, err := w.lookup(name)
+	if err != nil {
+		return SocketState{}, err
+	}
+	st := SocketState{Type: s.typ, AwaitingReply: s.receivingReply, OwesReply: s.sendingReply,
+		Request: s.request.clone(), Held: s.held.clone()}
+	for _, p := range s.pipes {
+		st.Pipes = append(st.Pipes, PipeState{Peer: p.peer, Out: len(p.out), In: len(p.in), Connected: p.conn != nil, Destroyed: p.terminated})
+	}
+	return st, nil
+}
+
+// String summarises the world for debugging.
+func (w *World) String() string { return fmt.Sprintf("world(%d sockets, %d connections)", len(w.sockets), len(w.live)) }

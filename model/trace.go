@@ -1,0 +1,166 @@
+package model
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// TraceEvent is one line of a trace, the same for the simulator and for
+// realnet so that one set of formats serves both.
+type TraceEvent struct {
+	At     time.Duration // virtual time since the start of the run
+	Actor  string        // the process or socket the event happened to
+	Event  string        // one of the Event* names
+	Msg    string        // the payload, where there is one
+	HasMsg bool
+	Queue  int // the application queue's length, where it applies (F24)
+	// HasQueue says whether Queue applies; a queue of 0 is meaningful.
+	HasQueue bool
+	Reason   string // why, for drop, disconnect, retry, error, panic, hang
+	Peer     string // the other end, where there is one
+}
+
+// jsonEvent fixes the jsonl field names and order.
+type jsonEvent struct {
+	TUS    int64   `json:"t_us"`
+	Actor  string  `json:"actor"`
+	Event  string  `json:"event"`
+	Msg    *string `json:"msg,omitempty"`
+	Queue  *int    `json:"queue,omitempty"`
+	Reason string  `json:"reason,omitempty"`
+	Peer   string  `json:"peer,omitempty"`
+}
+
+// JSON renders the event as one jsonl object: t_us (integer virtual
+// microseconds), actor, event, and msg, queue, reason, peer where they apply.
+func (e TraceEvent) JSON() []byte {
+	j := jsonEvent{TUS: e.At.Microseconds(), Actor: e.Actor, Event: e.Event, Reason: e.Reason, Peer: e.Peer}
+	if e.HasMsg {
+		j.Msg = &e.Msg
+	}
+	if e.HasQueue {
+		j.Queue = &e.Queue
+	}
+	b, err := json.Marshal(j)
+	if err != nil {
+		panic(err) // cannot happen: strings and integers only
+	}
+	return b
+}
+
+// ParseTraceEvent reads one jsonl line back.
+func ParseTraceEvent(line []byte) (TraceEvent, error) {
+	var j jsonEvent
+	dec := json.NewDecoder(strings.NewReader(string(line)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&j); err != nil {
+		return TraceEvent{}, fmt.Errorf("trace: %w", err)
+	}
+	e := TraceEvent{At: time.Duration(j.TUS) * time.Microsecond, Actor: j.Actor, Event: j.Event, Reason: j.Reason, Peer: j.Peer}
+	if j.Msg != nil {
+		e.Msg, e.HasMsg = *j.Msg, true
+	}
+	if j.Queue != nil {
+		e.Queue, e.HasQueue = *j.Queue, true
+	}
+	return e, nil
+}
+
+// Text renders the event as one aligned line for people:
+//
+//	  1.300412s  client    receive     msg={"response":"2"} queue=9
+func (e TraceEvent) Text() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%11.6fs  %-10s %-10s", e.At.Seconds(), e.Actor, e.Event)
+	if e.HasMsg {
+		fmt.Fprintf(&b, " msg=%s", e.Msg)
+	}
+	if e.HasQueue {
+		fmt.Fprintf(&b, " queue=%d", e.Queue)
+	}
+	if e.Peer != "" {
+		fmt.Fprintf(&b, " peer=%s", e.Peer)
+	}
+	if e.Reason != "" {
+		fmt.Fprintf(&b, " reason=%q", e.Reason)
+	}
+	return strings.TrimRight(b.String(), " ")
+}
+
+// Node renders the event as the blog's Node.js client prints it: "N message
+// queued" after each send through the queue, and the parsed reply as
+// console.log shows an object. Other events print nothing (ok is false).
+func (e TraceEvent) Node() (line string, ok bool) {
+	switch e.Event {
+	case EventEnqueue:
+		return fmt.Sprintf("%d message queued", e.Queue), true
+	case EventReceive:
+		return NodeInspect(e.Msg), true
+	}
+	return "", false
+}
+
+// NodeInspect prints a JSON payload the way Node's console.log prints the
+// parsed object: {"response":"7"} becomes { response: '7' }. Payloads that
+// are not a flat JSON object print as they are.
+func NodeInspect(payload string) string {
+	var obj map[string]any
+	if err := json.Unmarshal([]byte(payload), &obj); err != nil {
+		return payload
+	}
+	if len(obj) == 0 {
+		return "{}"
+	}
+	keys := make([]string, 0, len(obj))
+	for k := range obj {
+		keys = append(keys, k)
+	}
+	// Node keeps insertion order; encoding/json does not, so sort for a
+	// stable rendering (the scenario's replies have a single key).
+	sort.Strings(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		var v string
+		switch x := obj[k].(type) {
+		case string:
+			v = "'" + strings.ReplaceAll(x, "'", "\\'") + "'"
+		case float64:
+			v = strconv.FormatFloat(x, 'f', -1, 64)
+		default:
+			b, _ := json.Marshal(x)
+			v = string(b)
+		}
+		parts = append(parts, k+": "+v)
+	}
+	return "{ " + strings.Join(parts, ", ") + " }"
+}
+
+// Formats are the trace formats, in the order help lists them.
+var Formats = []string{"text", "node", "jsonl"}
+
+// FormatTrace renders events in the named format, one line per event.
+func FormatTrace(events []TraceEvent, format string) ([]byte, error) {
+	var b []byte
+	for _, e := range events {
+		switch format {
+		case "text":
+			b = append(b, e.Text()...)
+		case "jsonl":
+			b = append(b, e.JSON()...)
+		case "node":
+			line, ok := e.Node()
+			if !ok {
+				continue
+			}
+			b = append(b, line...)
+		default:
+			return nil, fmt.Errorf("unknown format %q (known: %s)", format, strings.Join(Formats, ", "))
+		}
+		b = append(b, '\n')
+	}
+	return b, nil
+}

@@ -1,0 +1,355 @@
+package model
+
+import (
+	"fmt"
+	"time"
+)
+
+// SocketType is the ZeroMQ socket type of a model socket.
+type SocketType int
+
+const (
+	// REQ is the requesting socket of RFC 28.
+	REQ SocketType = iota
+	// REP is the replying socket of RFC 28.
+	REP
+	// DEALER is a raw peer: it sends and receives whole messages unchanged,
+	// round-robin and fair-queued. The model uses it to show the wire
+	// format (F4), to feed REP requests without a delimiter (F5) and to
+	// answer REQ with malformed replies (F6).
+	DEALER
+)
+
+func (t SocketType) String() string {
+	switch t {
+	case REQ:
+		return "REQ"
+	case REP:
+		return "REP"
+	default:
+		return "DEALER"
+	}
+}
+
+// World is every socket, pipe and connection of one scenario: the state of
+// a whole ZeroMQ network, without time. It is not safe for concurrent use;
+// drivers own it from one goroutine.
+type World struct {
+	profile Profile
+	chooser Chooser
+
+	sockets map[string]*socket // open sockets by name
+	binds   map[string]*socket // endpoint -> binding socket
+
+	conns    map[ConnID]*connection
+	live     []*connection // live connections in the order they were made
+	attempts map[AttemptID]*connecter
+	timers   map[TimerID]*connecter
+
+	nextID  int
+	effects []Effect
+}
+
+// NewWorld returns an empty world that follows profile and resolves open
+// choices with chooser (FirstChooser when nil).
+func NewWorld(profile Profile, chooser Chooser) *World {
+	if chooser == nil {
+		chooser = FirstChooser{}
+	}
+	return &World{
+		profile:  profile,
+		chooser:  chooser,
+		sockets:  map[string]*socket{},
+		binds:    map[string]*socket{},
+		conns:    map[ConnID]*connection{},
+		attempts: map[AttemptID]*connecter{},
+		timers:   map[TimerID]*connecter{},
+	}
+}
+
+// Profile returns the profile the world follows.
+func (w *World) Profile() Profile { return w.profile }
+
+// Ready returns the effects produced since the last call, in order, and
+// forgets them.
+func (w *World) Ready() []Effect {
+	e := w.effects
+	w.effects = nil
+	return e
+}
+
+func (w *World) emit(e Effect) { w.effects = append(w.effects, e) }
+
+func (w *World) observe(event, actor, peer, msg, reason string) {
+	w.emit(Observation{Event: event, Actor: actor, Peer: peer, Msg: msg, Reason: reason})
+}
+
+func (w *World) id() int { w.nextID++; return w.nextID }
+
+// socket is one open socket.
+type socket struct {
+	name string
+	typ  SocketType
+	opts Options
+
+	pipes   []*pipe // in attach order (F8)
+	sendRR  int     // index of the next pipe to send on
+	recvRR  int     // index where the fair-queue rotation resumes
+	binds   []string
+	connect []*connecter
+
+	// REQ: a request is outstanding (libzmq's _receiving_reply), the pipe
+	// its reply must come from (nil: any pipe, F10) and the last request id.
+	receivingReply bool
+	replyPipe      *pipe
+	requestID      uint32
+	idStarted      bool
+	request        Message // body of the outstanding request, for traces
+
+	// REP: a request has been read and a reply is owed (F2), its envelope
+	// and the pipe it came from (F5, F15).
+	sendingReply bool
+	envelope     Message
+	envPipe      *pipe
+	held         Message // body of the request the application holds
+}
+
+// pipe is a socket's end of one pipe pair: out is written by the socket and
+// drained by a connection's engine, in is filled by the engine and read by
+// the socket.
+type pipe struct {
+	id        int
+	owner     *socket
+	peer      string // what is at the other end: an endpoint or a socket name
+	out, in   []Message
+	conn      *connection
+	connecter *connecter // the connect() this pipe belongs to, if any
+	// terminated pipes take no more writes; messages already in `in` can
+	// still be read (libzmq's delayed pipe termination, F16), and the pipe
+	// is detached once they are.
+	terminated bool
+}
+
+// connection is one established session between a connecting pipe
+// (pipes[ToBinder]) and a binding pipe (pipes[ToConnecter]); wire[d] holds
+// messages in flight in direction d.
+type connection struct {
+	id    ConnID
+	pipes [2]*pipe
+	wire  [2][]Message
+}
+
+// src and dst are the pipes a message in direction d leaves and enters.
+func (c *connection) src(d Dir) *pipe { return c.pipes[d] }
+func (c *connection) dst(d Dir) *pipe { return c.pipes[1-d] }
+
+// connecter is one connect() of a socket to an endpoint and its reconnect
+// loop (F23).
+type connecter struct {
+	sock     *socket
+	endpoint string
+	pipe     *pipe // survives disconnects while Immediate is off (F21)
+	conn     *connection
+	attempt  AttemptID
+	timer    TimerID
+	ivl      time.Duration // current base reconnect interval
+	stopped  bool
+}
+
+func (w *World) lookup(name string) (*socket, error) {
+	s := w.sockets[name]
+	if s == nil {
+		return nil, fmt.Errorf("%w: %q", ErrNoSocket, name)
+	}
+	return s, nil
+}
+
+func (w *World) open(name string, t SocketType, o Options) error {
+	if name == "" {
+		return fmt.Errorf("model: socket name must not be empty")
+	}
+	if w.sockets[name] != nil {
+		return fmt.Errorf("%w: %q", ErrExists, name)
+	}
+	w.sockets[name] = &socket{name: name, typ: t, opts: o}
+	return nil
+}
+
+// NewREQ opens a REQ socket called name. A name can be opened again once the
+// socket it named is closed, as a restarted process opens a new socket.
+func (w *World) NewREQ(name string, o Options) error { return w.open(name, REQ, o) }
+
+// NewREP opens a REP socket called name.
+func (w *World) NewREP(name string, o Options) error { return w.open(name, REP, o) }
+
+// NewDEALER opens a raw DEALER peer called name.
+func (w *World) NewDEALER(name string, o Options) error { return w.open(name, DEALER, o) }
+
+// Bind binds the socket to endpoint. Connects that arrive later are accepted;
+// each accepted connection attaches a new pipe to the socket.
+func (w *World) Bind(name, endpoint string) error {
+	s, err := w.lookup(name)
+	if err != nil {
+		return err
+	}
+	if w.binds[endpoint] != nil {
+		return fmt.Errorf("%w: %s", ErrAddrInUse, endpoint)
+	}
+	w.binds[endpoint] = s
+	s.binds = append(s.binds, endpoint)
+	return nil
+}
+
+// Connect starts connecting the socket to endpoint. With Immediate off the
+// pipe is attached at once, so the socket can queue on it before any peer
+// exists (F8, F12); the first dial is immediate (F23).
+func (w *World) Connect(name, endpoint string) error {
+	s, err := w.lookup(name)
+	if err != nil {
+		return err
+	}
+	c := &connecter{sock: s, endpoint: endpoint, ivl: s.opts.reconnectIvl()}
+	s.connect = append(s.connect, c)
+	if !s.opts.Immediate {
+		c.pipe = w.attach(s, endpoint)
+		c.pipe.connecter = c
+	}
+	w.dial(c)
+	return nil
+}
+
+// Disconnect ends the socket's connect() to endpoint: its connection closes
+// and its pipe is destroyed with whatever it still holds (F22).
+func (w *World) Disconnect(name, endpoint string) error {
+	s, err := w.lookup(name)
+	if err != nil {
+		return err
+	}
+	for i, c := range s.connect {
+		if c.endpoint != endpoint {
+			continue
+		}
+		s.connect = append(s.connect[:i:i], s.connect[i+1:]...)
+		w.stop(c)
+		if c.conn != nil {
+			w.reset(c.conn, "disconnect")
+		}
+		if c.pipe != nil {
+			w.terminate(c.pipe, "disconnect")
+		}
+		return nil
+	}
+	return fmt.Errorf("%w: %s", ErrNotConnected, endpoint)
+}
+
+// Close closes the socket at once, as a process that exits or is killed:
+// its connections end, and every message it holds, read or unread, is lost
+// (F19, F22). The name is free again afterwards.
+func (w *World) Close(name string) error { return w.close(name, "closed") }
+
+// Crash is Close for a process that dies; only the reason in the trace
+// differs, since libzmq loses the same messages either way (F19).
+func (w *World) Crash(name string) error { return w.close(name, "crashed") }
+
+func (w *World) close(name, how string) error {
+	s, err := w.lookup(name)
+	if err != nil {
+		return err
+	}
+	// The socket leaves the world first, so that ending its connections
+	// reports only what its peers see.
+	delete(w.sockets, name)
+	if s.typ == REP && s.sendingReply {
+		w.observe(EventDrop, s.name, "", s.held.Text(), "request held by server that "+how)
+	}
+	for _, c := range s.connect {
+		w.stop(c)
+	}
+	for _, ep := range s.binds {
+		delete(w.binds, ep)
+	}
+	for _, p := range append([]*pipe(nil), s.pipes...) {
+		if p.conn != nil {
+			w.reset(p.conn, s.name+" "+how)
+		}
+	}
+	for _, p := range s.pipes {
+		for _, m := range p.in {
+			w.observe(EventDrop, s.name, p.peer, bodyText(m), "unread when socket "+how)
+		}
+		for _, m := range p.out {
+			w.observe(EventDrop, s.name, p.peer, bodyText(m), "unsent when socket "+how)
+		}
+		p.in, p.out, p.terminated = nil, nil, true
+	}
+	s.pipes = nil
+	return nil
+}
+
+// bodyText renders a message for a trace: its body when it has an envelope.
+func bodyText(m Message) string {
+	if b, ok := m.Body(); ok {
+		return b.Text()
+	}
+	return m.Text()
+}
+
+// attach adds a new pipe at the end of the socket's rotation.
+func (w *World) attach(s *socket, peer string) *pipe {
+	p := &pipe{id: w.id(), owner: s, peer: peer}
+	s.pipes = append(s.pipes, p)
+	return p
+}
+
+// detach removes a terminated, drained pipe from its socket's rotation
+// without disturbing the rotation of the others.
+func (w *World) detach(p *pipe) {
+	s := p.owner
+	for i, q := range s.pipes {
+		if q != p {
+			continue
+		}
+		s.pipes = append(s.pipes[:i:i], s.pipes[i+1:]...)
+		if s.sendRR > i {
+			s.sendRR--
+		}
+		if s.recvRR > i {
+			s.recvRR--
+		}
+		if n := len(s.pipes); n > 0 {
+			s.sendRR %= n
+			s.recvRR %= n
+		} else {
+			s.sendRR, s.recvRR = 0, 0
+		}
+		return
+	}
+}
+
+// terminate destroys a pipe: unsent messages are discarded (F22), unread
+// ones stay readable until drained, and the socket forgets it.
+func (w *World) terminate(p *pipe, reason string) {
+	if p.terminated {
+		return
+	}
+	p.terminated = true
+	for _, m := range p.out {
+		w.observe(EventDrop, p.owner.name, p.peer, bodyText(m), "pipe destroyed: "+reason)
+	}
+	p.out = nil
+	if p.connecter != nil && p.connecter.pipe == p {
+		p.connecter.pipe = nil
+	}
+	s := p.owner
+	if s.typ == REQ && s.replyPipe == p && w.sockets[s.name] == s {
+		// F10: libzmq clears _reply_pipe when that pipe terminates, so the
+		// next well-formed reply from any pipe is taken; whether a stray
+		// gets in before that is a race the chooser decides.
+		if w.choose(ChoiceForgetReplyPipe, 2) == 0 {
+			s.replyPipe = nil
+		}
+	}
+	if len(p.in) == 0 {
+		w.detach(p)
+	}
+}

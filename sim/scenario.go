@@ -1,0 +1,316 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"lockstep/model"
+)
+
+// Config is one simulated run of a scenario.
+type Config struct {
+	Seed uint64
+	// For is how much virtual time to run; zero means DefaultFor.
+	For time.Duration
+	// Profile is the implementation the model follows; the zero value is
+	// model.LibZMQ.
+	Profile model.Profile
+	// Network is the network's timing; the zero value is DefaultNetwork.
+	Network Network
+	// Faults are injected at their virtual times.
+	Faults []Fault
+	// NoTrace skips recording, for benchmarks.
+	NoTrace bool
+}
+
+// DefaultFor is how long a run lasts when Config.For is zero.
+const DefaultFor = 10 * time.Second
+
+// Result is what a run produced.
+type Result struct {
+	Trace []model.TraceEvent
+	// End is the virtual time the run stopped at.
+	End time.Duration
+	// Queues is each client's application queue length at the end.
+	Queues map[string]int
+}
+
+// Run runs scenario sc under cfg and returns its trace.
+func Run(sc model.Scenario, cfg Config) (*Result, error) {
+	r, err := Start(sc, cfg)
+	if err != nil {
+		return nil, err
+	}
+	r.Sim.RunUntil(r.end)
+	return r.Result(), nil
+}
+
+// Running is a scenario in progress, for callers that step it themselves.
+type Running struct {
+	Sim     *Sim
+	Clients []*ClientApp
+	Servers []*ServerApp
+	end     time.Duration
+}
+
+// ClientApp is the blog's client process: a REQ socket with an application
+// queue in front (F24), sending an incrementing counter every Interval.
+type ClientApp struct {
+	Spec  model.Client
+	Queue model.AppQueue
+	sent  int
+}
+
+// ServerApp is the blog's server process: a REP socket whose application
+// answers each request after the delay its policy gives.
+type ServerApp struct {
+	Spec model.Server
+	Up   bool
+	// Count is the number of requests this incarnation has read; the
+	// policy's "every third" counts from here, and a restart resets it.
+	Count       int
+	incarnation int
+	holding     bool
+}
+
+// Start sets a scenario up at virtual time zero without running it.
+func Start(sc model.Scenario, cfg Config) (*Running, error) {
+	if cfg.For < 0 {
+		return nil, fmt.Errorf("sim: negative duration %v", cfg.For)
+	}
+	if cfg.For == 0 {
+		cfg.For = DefaultFor
+	}
+	if cfg.Profile.Name == "" {
+		cfg.Profile = model.LibZMQ
+	}
+	if cfg.Network == (Network{}) {
+		cfg.Network = DefaultNetwork
+	}
+	if len(sc.Servers) == 0 && len(sc.Clients) == 0 {
+		return nil, errors.New("sim: scenario has no servers and no clients")
+	}
+	s := New(cfg.Seed, cfg.Profile, cfg.Network)
+	if cfg.NoTrace {
+		s.DisableTrace()
+	}
+	r := &Running{Sim: s, end: cfg.For}
+	w := s.World()
+	for _, spec := range sc.Servers {
+		srv := &ServerApp{Spec: spec}
+		r.Servers = append(r.Servers, srv)
+		if err := r.startServer(srv); err != nil {
+			return nil, err
+		}
+	}
+	for _, spec := range sc.Clients {
+		c := &ClientApp{Spec: spec}
+		r.Clients = append(r.Clients, c)
+		if err := w.NewREQ(spec.Name, spec.Options); err != nil {
+			return nil, fmt.Errorf("sim: client %s: %w", spec.Name, err)
+		}
+		for _, ep := range spec.Connect {
+			if err := w.Connect(spec.Name, ep); err != nil {
+				return nil, fmt.Errorf("sim: client %s: %w", spec.Name, err)
+			}
+		}
+		if spec.Interval > 0 {
+			s.At(spec.FirstSend(), func() { r.tick(c) })
+		}
+	}
+	s.observe = r.annotate
+	s.react = r.react
+	s.Settle()
+	for _, f := range cfg.Faults {
+		if err := f.schedule(r); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// Result summarises the run so far.
+func (r *Running) Result() *Result {
+	res := &Result{Trace: r.Sim.Trace(), End: r.Sim.Now(), Queues: map[string]int{}}
+	for _, c := range r.Clients {
+		res.Queues[c.Spec.Name] = c.Queue.Len()
+	}
+	return res
+}
+
+func (r *Running) client(name string) *ClientApp {
+	for _, c := range r.Clients {
+		if c.Spec.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+func (r *Running) server(name string) *ServerApp {
+	for _, srv := range r.Servers {
+		if srv.Spec.Name == name {
+			return srv
+		}
+	}
+	return nil
+}
+
+// annotate adds the application queue's length to a client's send.
+func (r *Running) annotate(o model.Observation, e *model.TraceEvent) {
+	if o.Event != model.EventSend {
+		return
+	}
+	if c := r.client(o.Actor); c != nil {
+		e.Queue, e.HasQueue = c.Queue.Len(), true
+	}
+}
+
+// tick is the client's setInterval: send the next counter through the
+// queue and print its length, as the blog's client does.
+func (r *Running) tick(c *ClientApp) {
+	s := r.Sim
+	m := model.Request(c.sent)
+	c.sent++
+	c.Queue.Enqueue(m)
+	r.flush(c, func() {
+		s.Record(model.TraceEvent{Actor: c.Spec.Name, Event: model.EventEnqueue, Msg: m.Text(), HasMsg: true, Queue: c.Queue.Len(), HasQueue: true})
+	})
+	s.After(c.Spec.Interval, func() { r.tick(c) })
+}
+
+// flush hands queued requests to the socket one at a time, so that each
+// send is traced with the queue length it left. before runs after the first
+// hand-over and before its trace lines, so that an enqueue that is sent at
+// once reads "enqueue, send" with the queue it left.
+func (r *Running) flush(c *ClientApp, before func()) bool {
+	s := r.Sim
+	progress := false
+	for {
+		_, ok := c.Queue.FlushOne(s.World(), c.Spec.Name)
+		if before != nil {
+			before()
+			before = nil
+		}
+		if !ok {
+			return progress
+		}
+		progress = true
+		s.Settle()
+	}
+}
+
+// react lets every application respond to what the last event changed.
+func (r *Running) react() bool {
+	s := r.Sim
+	w := s.World()
+	progress := false
+	for _, c := range r.Clients {
+		for w.Readable(c.Spec.Name) {
+			reply, err := w.Recv(c.Spec.Name)
+			s.Settle()
+			if err != nil {
+				if !errors.Is(err, model.ErrAgain) {
+					s.Record(model.TraceEvent{Actor: c.Spec.Name, Event: model.EventError, Reason: "recv: " + err.Error()})
+				}
+				break
+			}
+			progress = true
+			s.Record(model.TraceEvent{Actor: c.Spec.Name, Event: model.EventReceive, Msg: reply.Text(), HasMsg: true, Queue: c.Queue.Len(), HasQueue: true})
+		}
+		if r.flush(c, nil) {
+			progress = true
+		}
+	}
+	for _, srv := range r.Servers {
+		if !srv.Up || srv.holding || !w.Readable(srv.Spec.Name) {
+			continue
+		}
+		req, err := w.Recv(srv.Spec.Name)
+		s.Settle()
+		if err != nil {
+			if !errors.Is(err, model.ErrAgain) {
+				s.Record(model.TraceEvent{Actor: srv.Spec.Name, Event: model.EventError, Reason: "recv: " + err.Error()})
+			}
+			continue
+		}
+		progress = true
+		srv.Count++
+		srv.holding = true
+		s.Record(model.TraceEvent{Actor: srv.Spec.Name, Event: model.EventDeliver, Msg: req.Text(), HasMsg: true})
+		delay, answer := srv.Spec.Policy(srv.Count)
+		if !answer {
+			continue
+		}
+		inc := srv.incarnation
+		s.After(delay, func() { r.reply(srv, inc, req) })
+	}
+	return progress
+}
+
+// reply is the server application's timer: answer req unless the process
+// that read it has died since.
+func (r *Running) reply(srv *ServerApp, incarnation int, req model.Message) {
+	if srv.incarnation != incarnation || !srv.Up || !srv.holding {
+		return
+	}
+	s := r.Sim
+	rep := model.Reply(req)
+	s.Record(model.TraceEvent{Actor: srv.Spec.Name, Event: model.EventReply, Msg: rep.Text(), HasMsg: true})
+	if err := s.World().Send(srv.Spec.Name, rep); err != nil {
+		s.Record(model.TraceEvent{Actor: srv.Spec.Name, Event: model.EventError, Reason: "send: " + err.Error()})
+	}
+	srv.holding = false
+}
+
+func (r *Running) startServer(srv *ServerApp) error {
+	w := r.Sim.World()
+	if err := w.NewREP(srv.Spec.Name, srv.Spec.Options); err != nil {
+		return fmt.Errorf("sim: server %s: %w", srv.Spec.Name, err)
+	}
+	if err := w.Bind(srv.Spec.Name, srv.Spec.Endpoint); err != nil {
+		return fmt.Errorf("sim: server %s: %w", srv.Spec.Name, err)
+	}
+	srv.Up, srv.Count, srv.holding = true, 0, false
+	return nil
+}
+
+// Crash kills a server process now: its socket closes and everything it
+// held is lost (F19). It does nothing if the server is already down.
+func (r *Running) Crash(name string) error {
+	srv := r.server(name)
+	if srv == nil {
+		return fmt.Errorf("sim: no server %q", name)
+	}
+	if !srv.Up {
+		return nil
+	}
+	s := r.Sim
+	s.Record(model.TraceEvent{Actor: name, Event: model.EventCrash})
+	srv.Up, srv.holding = false, false
+	srv.incarnation++
+	if err := s.World().Crash(name); err != nil {
+		return err
+	}
+	s.Settle()
+	return nil
+}
+
+// Restart starts a crashed server process again: a new REP binds the same
+// endpoint, and its request count starts from zero.
+func (r *Running) Restart(name string) error {
+	srv := r.server(name)
+	if srv == nil {
+		return fmt.Errorf("sim: no server %q", name)
+	}
+	if srv.Up {
+		return nil
+	}
+	if err := r.startServer(srv); err != nil {
+		return err
+	}
+	r.Sim.Record(model.TraceEvent{Actor: name, Event: model.EventRestart, Peer: srv.Spec.Endpoint})
+	r.Sim.Settle()
+	return nil
+}

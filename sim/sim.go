@@ -1,0 +1,215 @@
+package sim
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"lockstep/model"
+)
+
+// Network is the simulated network's timing. Every message on a connection
+// takes Latency plus a uniform draw from [0, Jitter); a dial takes one
+// round trip.
+type Network struct {
+	Latency time.Duration
+	Jitter  time.Duration
+}
+
+// DefaultNetwork is a loopback-like network: 100µs plus up to 50µs.
+var DefaultNetwork = Network{Latency: 100 * time.Microsecond, Jitter: 50 * time.Microsecond}
+
+// Sim is the simulator: a model.World, virtual time, an agenda and a trace.
+// It is driven from one goroutine.
+type Sim struct {
+	now    time.Duration
+	seq    uint64
+	agenda agenda
+	rng    *rand.Rand
+	world  *model.World
+	net    Network
+
+	cut   map[link]bool          // links that drop every attempt
+	extra map[link]time.Duration // added latency per link
+
+	trace   []model.TraceEvent
+	noTrace bool
+	// observe, when set, is called for each model observation before it is
+	// traced, so the scenario layer can add what only it knows (the queue).
+	observe func(o model.Observation, e *model.TraceEvent)
+	// react, when set, lets applications respond to the world after each
+	// event; it reports whether it did anything, and runs until it did not.
+	react func() bool
+}
+
+// link is an unordered pair of socket names.
+type link struct{ a, b string }
+
+func mkLink(a, b string) link {
+	if a > b {
+		a, b = b, a
+	}
+	return link{a, b}
+}
+
+// New returns a simulator whose PRNG is seeded with seed and whose model
+// follows profile.
+func New(seed uint64, profile model.Profile, net Network) *Sim {
+	s := &Sim{
+		rng:   rand.New(rand.NewPCG(seed, 0x6c6f636b73746570)), // "lockstep"
+		net:   net,
+		cut:   map[link]bool{},
+		extra: map[link]time.Duration{},
+	}
+	s.world = model.NewWorld(profile, model.ChooserFunc(s.choose))
+	return s
+}
+
+// choose resolves the model's open choices from the one PRNG. F10's race
+// goes libzmq's usual way 38 times in 40, as observed.
+func (s *Sim) choose(c model.Choice, n int) int {
+	if c == model.ChoiceForgetReplyPipe {
+		if s.rng.IntN(40) < 38 {
+			return 0
+		}
+		return 1
+	}
+	return s.rng.IntN(n)
+}
+
+// Now is the current virtual time.
+func (s *Sim) Now() time.Duration { return s.now }
+
+// World is the model the simulator drives. Callers that change it directly
+// must call Settle afterwards so its effects are scheduled.
+func (s *Sim) World() *model.World { return s.world }
+
+// Rand is the simulator's one PRNG, for scenario code that needs a draw.
+func (s *Sim) Rand() *rand.Rand { return s.rng }
+
+// Trace returns the events recorded so far.
+func (s *Sim) Trace() []model.TraceEvent { return s.trace }
+
+// DisableTrace stops recording, for benchmarks that measure the simulation
+// alone.
+func (s *Sim) DisableTrace() { s.noTrace = true }
+
+// Record appends an event stamped with the current virtual time.
+func (s *Sim) Record(e model.TraceEvent) {
+	if s.noTrace {
+		return
+	}
+	e.At = s.now
+	s.trace = append(s.trace, e)
+}
+
+// At schedules do at virtual time t (never in the past).
+func (s *Sim) At(t time.Duration, do func()) {
+	if t < s.now {
+		t = s.now
+	}
+	s.seq++
+	s.agenda.push(event{at: t, seq: s.seq, do: do})
+}
+
+// After schedules do after d.
+func (s *Sim) After(d time.Duration, do func()) { s.At(s.now+d, do) }
+
+// Pending is the number of scheduled events.
+func (s *Sim) Pending() int { return len(s.agenda) }
+
+// Step runs the next event, if any, and reports whether there was one.
+func (s *Sim) Step() bool {
+	if len(s.agenda) == 0 {
+		return false
+	}
+	e := s.agenda.pop()
+	s.now = e.at
+	e.do()
+	s.Settle()
+	for s.react != nil && s.react() {
+		s.Settle()
+	}
+	return true
+}
+
+// RunUntil runs every event scheduled at or before t, then sets the clock
+// to t.
+func (s *Sim) RunUntil(t time.Duration) {
+	for len(s.agenda) > 0 && s.agenda.peek().at <= t {
+		s.Step()
+	}
+	if t > s.now {
+		s.now = t
+	}
+}
+
+// Settle turns the model's pending effects into scheduled events and trace
+// lines. Effects that cause more effects are handled in order.
+func (s *Sim) Settle() {
+	for {
+		effects := s.world.Ready()
+		if len(effects) == 0 {
+			return
+		}
+		for _, e := range effects {
+			s.apply(e)
+		}
+	}
+}
+
+func (s *Sim) apply(e model.Effect) {
+	switch e := e.(type) {
+	case model.Transmit:
+		id, d := e.Conn, e.Dir
+		s.After(s.latency(e.From, e.To), func() { s.world.Arrive(id, d) })
+	case model.Dial:
+		a, from := e.Attempt, e.From
+		to, _ := s.world.Endpoint(e.Endpoint)
+		rtt := 2 * s.latency(from, to)
+		s.After(rtt, func() {
+			to, _ := s.world.Endpoint(e.Endpoint)
+			s.world.DialDone(a, !s.cut[mkLink(from, to)])
+		})
+	case model.StartTimer:
+		t := e.Timer
+		s.After(e.After, func() { s.world.TimerFired(t) })
+	case model.Observation:
+		ev := model.TraceEvent{Actor: e.Actor, Event: e.Event, Msg: e.Msg, HasMsg: e.Msg != "" || e.Event == model.EventSend || e.Event == model.EventDrop, Reason: e.Reason, Peer: e.Peer}
+		if s.observe != nil {
+			s.observe(e, &ev)
+		}
+		s.Record(ev)
+	default:
+		panic(fmt.Sprintf("sim: unknown effect %T", e))
+	}
+}
+
+// latency draws one message's delay on the link between two sockets.
+func (s *Sim) latency(a, b string) time.Duration {
+	d := s.net.Latency + s.extra[mkLink(a, b)]
+	if s.net.Jitter > 0 {
+		d += time.Duration(s.rng.Int64N(int64(s.net.Jitter)))
+	}
+	return d
+}
+
+// Cut cuts the link between sockets a and b: live connections end and
+// dials fail until Heal.
+func (s *Sim) Cut(a, b string) {
+	s.cut[mkLink(a, b)] = true
+	s.Record(model.TraceEvent{Actor: a, Event: model.EventCut, Peer: b})
+	s.world.Cut(a, b)
+	s.Settle()
+}
+
+// Heal restores a cut link; the next reconnect attempt succeeds.
+func (s *Sim) Heal(a, b string) {
+	delete(s.cut, mkLink(a, b))
+	s.Record(model.TraceEvent{Actor: a, Event: model.EventHeal, Peer: b})
+}
+
+// AddLatency adds d to every message on the link between a and b.
+func (s *Sim) AddLatency(a, b string, d time.Duration) {
+	s.extra[mkLink(a, b)] += d
+}
