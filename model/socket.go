@@ -326,4 +326,6 @@ func (w *World) State(name string) (SocketState, error) {
 }
 
 // String summarises the world for debugging.
-func (w *World) String() string { return fmt.Sprintf("world(%d sockets, %d connections)", len(w.sockets), len(w.live)) }
+func (w *World) String() string {
+	return fmt.Sprintf("world(%d sockets, %d connections)", len(w.sockets), len(w.live))
+}

@@ -72,7 +72,7 @@ func ParseTraceEvent(line []byte) (TraceEvent, error) {
 
 // Text renders the event as one aligned line for people:
 //
-//	  1.300412s  client    receive     msg={"response":"2"} queue=9
+//	1.300412s  client    receive     msg={"response":"2"} queue=9
 func (e TraceEvent) Text() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%11.6fs  %-10s %-10s", e.At.Seconds(), e.Actor, e.Event)
