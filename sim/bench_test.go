@@ -1,0 +1,242 @@
+package sim_test
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/benbjohnson/clock"
+
+	"lockstep/model"
+	"lockstep/sim"
+)
+
+// The simulator's reason to exist beside clock.Mock (doc.go): Mock sleeps
+// about a millisecond of real time for every timer it fires, so the blog's
+// scenario can only be run for seconds, not hours. These benchmarks measure
+// both in virtual seconds per wall second (vsec/s). Speed targets are
+// metrics here, never assertions in tests:
+//
+//	go test -run '^$' -bench . -benchtime 3x ./sim/
+
+// mockVirtual is how much virtual time the Mock baseline covers per
+// iteration: about 130 timer firings, so about 130ms of real sleeping.
+const mockVirtual = 10 * time.Second
+
+// runSeed runs the seed scenario for d and returns the application timer
+// firings it contains: one per client tick (enqueue) and one per server
+// reply delay (reply), the schedule the Mock baseline reproduces.
+func runSeed(b *testing.B, d time.Duration, noTrace bool) (timers int) {
+	sc, err := model.LookupScenario("seed")
+	if err != nil {
+		b.Fatal(err)
+	}
+	res, err := sim.Run(sc, sim.Config{Seed: 1, For: d, NoTrace: noTrace})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if res.End != d {
+		b.Fatalf("run ended at %v, want %v", res.End, d)
+	}
+	for _, e := range res.Trace {
+		if e.Event == model.EventEnqueue || e.Event == model.EventReply {
+			timers++
+		}
+	}
+	return timers
+}
+
+// benchSeed runs one virtual d per iteration and reports vsec/s and the
+// wall time per virtual hour.
+func benchSeed(b *testing.B, d time.Duration, noTrace bool) float64 {
+	b.ReportAllocs()
+	var timers int
+	start := time.Now()
+	for b.Loop() {
+		timers = runSeed(b, d, noTrace)
+	}
+	wall := time.Since(start)
+	vps := d.Seconds() * float64(b.N) / wall.Seconds()
+	b.ReportMetric(vps, "vsec/s")
+	b.ReportMetric(float64(wall.Milliseconds())/float64(b.N)*float64(time.Hour)/float64(d), "wall-ms/vhour")
+	if !noTrace {
+		b.ReportMetric(float64(timers), "app-timers")
+	}
+	return vps
+}
+
+func BenchmarkSeedHour(b *testing.B) {
+	b.Run("trace", func(b *testing.B) { benchSeed(b, time.Hour, false) })
+	b.Run("notrace", func(b *testing.B) { benchSeed(b, time.Hour, true) })
+}
+
+// mockBlog is the blog's two applications with their timers on a
+// clock.Mock and no network: the client enqueues every 100ms, the server
+// takes the head of the queue when idle and answers after BlogPolicy's
+// delay. It fires the same application timers as the simulated run.
+type mockBlog struct {
+	mu      sync.Mutex
+	clk     *clock.Mock
+	queue   int // requests waiting in the client's application queue
+	busy    bool
+	count   int // the server's request count
+	sent    int
+	replies int
+	fired   int
+	// tickAt and replyAt are the pending timers' deadlines (replyAt is
+	// zero when none), and done, when set, gets a token as each callback
+	// ends: stepMock uses them to wait for every callback.
+	tickAt, replyAt time.Time
+	done            chan struct{}
+}
+
+// signal tells stepMock that a callback has finished.
+func (m *mockBlog) signal() {
+	if m.done != nil {
+		m.done <- struct{}{}
+	}
+}
+
+func (m *mockBlog) tick() {
+	defer m.signal()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.fired++
+	m.sent++
+	m.queue++
+	m.serve()
+	m.tickAt = m.clk.Now().Add(100 * time.Millisecond)
+	m.clk.AfterFunc(100*time.Millisecond, m.tick)
+}
+
+func (m *mockBlog) reply() {
+	defer m.signal()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.fired++
+	m.replies++
+	m.busy = false
+	m.replyAt = time.Time{}
+	m.serve()
+}
+
+// serve hands the head of the queue to the server if it is idle.
+func (m *mockBlog) serve() {
+	if m.busy || m.queue == 0 {
+		return
+	}
+	m.queue--
+	m.busy = true
+	m.count++
+	delay, _ := model.BlogPolicy(m.count)
+	m.replyAt = m.clk.Now().Add(delay)
+	m.clk.AfterFunc(delay, m.reply)
+}
+
+func newMockBlog() *mockBlog {
+	m := &mockBlog{clk: clock.NewMock()}
+	m.tickAt = m.clk.Now().Add(100 * time.Millisecond)
+	m.clk.AfterFunc(100*time.Millisecond, m.tick)
+	return m
+}
+
+// runMock advances a fresh Mock through d of virtual time with one Add, as
+// a test using Mock would, and returns the timers it fired. Mock runs each
+// AfterFunc in a goroutine and relies on its 1ms sleeps for the callback to
+// have scheduled the next timer; on a loaded machine a timer can be missed,
+// which the app-timers metric would show.
+func runMock(d time.Duration) int {
+	m := newMockBlog()
+	m.clk.Add(d)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.fired
+}
+
+// stepMock advances a fresh Mock through d one deadline at a time and waits
+// for every callback, so that no timer is missed however loaded the
+// machine: slower than runMock, but deterministic, for tests.
+func stepMock(d time.Duration) *mockBlog {
+	m := newMockBlog()
+	m.done = make(chan struct{}, 2)
+	end := m.clk.Now().Add(d)
+	for {
+		m.mu.Lock()
+		next, due := m.tickAt, 1
+		switch {
+		case m.replyAt.IsZero():
+		case m.replyAt.Before(next):
+			next = m.replyAt
+		case m.replyAt.Equal(next):
+			due = 2
+		}
+		m.mu.Unlock()
+		if next.After(end) {
+			break
+		}
+		m.clk.Add(next.Sub(m.clk.Now()))
+		for range due {
+			<-m.done
+		}
+	}
+	m.clk.Add(end.Sub(m.clk.Now()))
+	return m
+}
+
+func benchMock(b *testing.B) float64 {
+	var fired int
+	start := time.Now()
+	for b.Loop() {
+		fired = runMock(mockVirtual)
+	}
+	wall := time.Since(start)
+	vps := mockVirtual.Seconds() * float64(b.N) / wall.Seconds()
+	b.ReportMetric(vps, "vsec/s")
+	b.ReportMetric(float64(fired), "app-timers")
+	b.ReportMetric(wall.Seconds()/float64(b.N)*float64(time.Hour)/float64(mockVirtual), "wall-s/vhour")
+	return vps
+}
+
+func BenchmarkMockClockHour(b *testing.B) { benchMock(b) }
+
+// BenchmarkSpeedupVsMockClock measures both in the same run and reports
+// how many times faster the simulator covers virtual time (x-vs-mock).
+func BenchmarkSpeedupVsMockClock(b *testing.B) {
+	var simVPS, mockVPS float64
+	for b.Loop() {
+		start := time.Now()
+		runSeed(b, time.Hour, false)
+		simVPS += time.Hour.Seconds() / time.Since(start).Seconds()
+		start = time.Now()
+		runMock(mockVirtual)
+		mockVPS += mockVirtual.Seconds() / time.Since(start).Seconds()
+	}
+	b.ReportMetric(simVPS/float64(b.N), "sim-vsec/s")
+	b.ReportMetric(mockVPS/float64(b.N), "mock-vsec/s")
+	b.ReportMetric(simVPS/mockVPS, "x-vs-mock")
+}
+
+// TestMockScheduleMatchesSim checks, without timing anything, that the
+// Mock baseline fires the same application timers as the simulator over
+// the same virtual time, so that the two vsec/s figures are comparable.
+func TestMockScheduleMatchesSim(t *testing.T) {
+	if testing.Short() {
+		t.Skip("sleeps about 260ms of real time")
+	}
+	sc, _ := model.LookupScenario("seed")
+	res, err := sim.Run(sc, sim.Config{Seed: 1, For: mockVirtual})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ticks := len(filter(res.Trace, "client", model.EventEnqueue))
+	replies := len(filter(res.Trace, "server", model.EventReply))
+	m := stepMock(mockVirtual)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.sent != ticks || m.replies != replies {
+		t.Fatalf("mock fired %d ticks and %d replies; the simulator %d and %d", m.sent, m.replies, ticks, replies)
+	}
+	if m.queue != res.Queues["client"] {
+		t.Errorf("mock queue %d, simulator %d", m.queue, res.Queues["client"])
+	}
+}
