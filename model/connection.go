@@ -45,17 +45,22 @@ func (w *World) DialDone(a AttemptID, reachable bool) {
 	delete(w.attempts, a)
 	c.attempt = 0
 	b := w.binds[c.endpoint]
+	var refused string
 	switch {
 	case !reachable:
-		w.observe(EventRetry, c.sock.name, c.endpoint, "", "unreachable")
-		w.scheduleReconnect(c)
-		return
+		refused = "unreachable"
 	case b == nil:
-		w.observe(EventRetry, c.sock.name, c.endpoint, "", "connection refused")
-		w.scheduleReconnect(c)
-		return
+		refused = "connection refused"
 	case !compatible(c.sock.typ, b.typ):
-		w.observe(EventRetry, c.sock.name, c.endpoint, "", "incompatible socket type "+b.typ.String())
+		refused = "incompatible socket type " + b.typ.String()
+	}
+	if refused != "" {
+		if c.sock.opts.ReconnectIvl < 0 {
+			// F23: RECONNECT_IVL=-1 gives up after the first attempt.
+			w.observe(EventDisconnect, c.sock.name, c.endpoint, "", refused+"; RECONNECT_IVL=-1, no retry")
+			return
+		}
+		w.observe(EventRetry, c.sock.name, c.endpoint, "", refused)
 		w.scheduleReconnect(c)
 		return
 	}
@@ -74,6 +79,11 @@ func (w *World) DialDone(a AttemptID, reachable bool) {
 	w.conns[conn.id] = conn
 	w.live = append(w.live, conn)
 	w.observe(EventConnect, c.sock.name, b.name, "", "")
+	if s := c.sock; w.mutation.ResendOnReconnect && s.typ == REQ && s.receivingReply && s.requestMsg != nil {
+		// Mutant: the outstanding request is sent again on the new
+		// connection; libzmq never does this (F19).
+		c.pipe.out = append(c.pipe.out, s.requestMsg)
+	}
 	w.pump(conn)
 }
 

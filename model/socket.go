@@ -57,7 +57,7 @@ func (w *World) Writable(name string) bool {
 	}
 	switch s.typ {
 	case REQ:
-		if s.receivingReply && !w.relaxed(s) {
+		if s.receivingReply && !w.relaxed(s) && !w.mutation.SecondSend {
 			return false
 		}
 		return w.nextWritable(s) != nil
@@ -162,9 +162,23 @@ func (w *World) take(p *pipe) Message {
 	return m
 }
 
+// takeNewest is take's mutant twin: it reads the newest message of p.
+func (w *World) takeNewest(p *pipe) Message {
+	last := len(p.in) - 1
+	m := p.in[last]
+	p.in = p.in[:last]
+	if p.conn != nil {
+		w.pump(p.conn)
+	}
+	if p.terminated && len(p.in) == 0 {
+		w.detach(p)
+	}
+	return m
+}
+
 // reqSend is req_t::xsend.
 func (w *World) reqSend(s *socket, body Message) error {
-	if s.receivingReply && !w.relaxed(s) {
+	if s.receivingReply && !w.relaxed(s) && !w.mutation.SecondSend {
 		return ErrFSM // F1: strict lockstep
 	}
 	p := w.nextWritable(s)
@@ -196,6 +210,7 @@ func (w *World) reqSend(s *socket, body Message) error {
 	s.receivingReply = true
 	s.replyPipe = p
 	s.request = body.clone()
+	s.requestMsg = m
 	w.observe(EventSend, s.name, p.peer, body.Text(), "")
 	w.put(p, m)
 	return nil
@@ -219,7 +234,7 @@ func (w *World) reqRecv(s *socket) (Message, error) {
 			continue
 		}
 		if s.opts.ReqCorrelate {
-			if len(m) < 1 || len(m[0]) != 4 || binary.LittleEndian.Uint32([]byte(m[0])) != s.requestID {
+			if len(m) < 1 || len(m[0]) != 4 || binary.LittleEndian.Uint32([]byte(m[0])) != s.requestID && !w.mutation.AcceptAnyID {
 				w.observe(EventDrop, s.name, p.peer, bodyText(m), "reply with another request id")
 				continue
 			}
@@ -231,7 +246,7 @@ func (w *World) reqRecv(s *socket) (Message, error) {
 		}
 		s.receivingReply = false
 		s.replyPipe = nil
-		s.request = nil
+		s.request, s.requestMsg = nil, nil
 		return m[1:].clone(), nil
 	}
 }
@@ -247,10 +262,18 @@ func (w *World) repRecv(s *socket) (Message, error) {
 		if p == nil {
 			return nil, ErrAgain
 		}
-		m := w.take(p)
+		var m Message
+		if w.mutation.ReorderRequests {
+			m = w.takeNewest(p)
+		} else {
+			m = w.take(p)
+		}
 		i := -1
 		for j, f := range m {
-			if f == Delimiter {
+			// F5: the delimiter is the first empty frame that has more
+			// frames after it (rep.cpp checks msg_t::more); a trailing
+			// empty frame would leave no body, which no message can be.
+			if f == Delimiter && j < len(m)-1 {
 				i = j
 				break
 			}

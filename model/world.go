@@ -48,6 +48,8 @@ type World struct {
 
 	nextID  int
 	effects []Effect
+
+	mutation Mutation // deliberate defects, for property tests only
 }
 
 // NewWorld returns an empty world that follows profile and resolves open
@@ -105,6 +107,7 @@ type socket struct {
 	requestID      uint32
 	idStarted      bool
 	request        Message // body of the outstanding request, for traces
+	requestMsg     Message // the whole request as sent (Mutation.ResendOnReconnect)
 
 	// REP: a request has been read and a reply is owed (F2), its envelope
 	// and the pipe it came from (F5, F15).
@@ -260,7 +263,14 @@ func (w *World) close(name, how string) error {
 	// reports only what its peers see.
 	delete(w.sockets, name)
 	if s.typ == REP && s.sendingReply {
-		w.observe(EventDrop, s.name, "", s.held.Text(), "request held by server that "+how)
+		if w.mutation.KeepHeldOnCrash && s.envPipe.conn != nil {
+			// Mutant: the held request goes back to the client's pipe.
+			back := s.envPipe.conn.pipes[ToBinder]
+			req := append(append(s.envelope.clone(), Delimiter), s.held...)
+			back.out = append([]Message{req}, back.out...)
+		} else {
+			w.observe(EventDrop, s.name, "", s.held.Text(), "request held by server that "+how)
+		}
 	}
 	for _, c := range s.connect {
 		w.stop(c)

@@ -1,0 +1,40 @@
+package model
+
+import "sync/atomic"
+
+// Mutation is a set of deliberate defects. It exists so that lockstep's
+// property tests can show they have teeth: each property must fail on the
+// mutants it claims to catch. No World has a mutation unless a test sets
+// one; the zero value is no defect.
+type Mutation struct {
+	// SecondSend: a strict REQ accepts a second send while it awaits a
+	// reply (breaks F1).
+	SecondSend bool
+	// ReorderRequests: REP reads the newest request of a pipe first, so one
+	// client's requests are served out of order (breaks F14, F15).
+	ReorderRequests bool
+	// KeepHeldOnCrash: a crashing REP hands the request it holds back to
+	// the client's pipe, so the restarted server answers it (breaks F19).
+	KeepHeldOnCrash bool
+	// ResendOnReconnect: a REQ sends its outstanding request again when it
+	// reconnects (breaks F19: libzmq never resends).
+	ResendOnReconnect bool
+	// AcceptAnyID: ReqCorrelate takes a reply whatever its id (breaks F7).
+	AcceptAnyID bool
+	// SharedChoices: open choices come from a counter shared by every
+	// World in the process instead of the chooser, so the same seed no
+	// longer gives the same run (breaks reproducibility).
+	SharedChoices bool
+	// QueueDropsAbove, when positive, is the AppQueue.DropAbove of every
+	// application queue in front of this world's REQs (breaks F24).
+	QueueDropsAbove int
+}
+
+// sharedChoices is the state SharedChoices leaks between worlds.
+var sharedChoices atomic.Int64
+
+// Mutate installs deliberate defects; see Mutation.
+func (w *World) Mutate(m Mutation) { w.mutation = m }
+
+// Mutation returns the installed defects.
+func (w *World) Mutation() Mutation { return w.mutation }
