@@ -34,6 +34,7 @@ const usage = `lockstep: ZeroMQ REQ/REP semantics, executable
 usage:
   lockstep run SCENARIO [-seed N] [-for D] [-restart-at D] [-down D] [-server NAME] [-format text|node|jsonl]
   lockstep scenarios
+  lockstep replay FILE [-format text|node|jsonl]   re-run a rapid fail file from go test ./properties
 
 Durations are Go durations (100ms, 2.5s, 1h) of virtual time.
 `
@@ -44,7 +45,7 @@ func main() {
 
 // run is main without the process: it returns the exit status.
 func run(args []string, stdout, stderr io.Writer) int {
-	err := dispatch(args, stdout)
+	err := dispatch(args, stdout, stderr)
 	if err == nil {
 		return 0
 	}
@@ -59,7 +60,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 1
 }
 
-func dispatch(args []string, stdout io.Writer) error {
+func dispatch(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return usageErr("no command (try: lockstep run seed; lockstep -h)")
 	}
@@ -71,7 +72,9 @@ func dispatch(args []string, stdout io.Writer) error {
 		return cmdRun(args[1:], stdout)
 	case "scenarios":
 		return cmdScenarios(args[1:], stdout)
+	case "replay":
+		return cmdReplay(args[1:], stdout, stderr)
 	default:
-		return usageErr("unknown command %q (commands: run, scenarios)", args[0])
+		return usageErr("unknown command %q (commands: run, scenarios, replay)", args[0])
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"os/exec"
 	"strings"
 	"testing"
 
@@ -215,28 +214,6 @@ func TestDeterministicOutput(t *testing.T) {
 		_, b, _ := call(t, args...)
 		if a != b || a == "" {
 			t.Errorf("format %s: two runs differ", f)
-		}
-	}
-}
-
-// TestNoExtraDependencies checks, with `go list` and without building
-// anything, that the command links only the standard library, model and
-// sim: test-only modules (the benchmarks' clock.Mock, the property tests'
-// rapid) and realnet stay out of the binary.
-func TestNoExtraDependencies(t *testing.T) {
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command")
-	}
-	out, err := exec.Command(gobin, "list", "-deps", ".").Output()
-	if err != nil {
-		t.Skipf("go list: %v", err)
-	}
-	allowed := map[string]bool{"lockstep/model": true, "lockstep/sim": true, "lockstep/cmd/lockstep": true}
-	for _, pkg := range strings.Fields(string(out)) {
-		first, _, _ := strings.Cut(pkg, "/")
-		if strings.Contains(first, ".") || (first == "lockstep" && !allowed[pkg]) {
-			t.Errorf("lockstep links %s", pkg)
 		}
 	}
 }

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"lockstep/model"
+	"lockstep/properties"
+
+	"pgregory.net/rapid"
+)
+
+// recordingTB lets rapid fail without failing the test, so that it writes
+// a real fail file for replay to read.
+type recordingTB struct {
+	name   string
+	failed bool
+}
+
+type stop struct{}
+
+func (r *recordingTB) Helper()                   {}
+func (r *recordingTB) Name() string              { return r.name }
+func (r *recordingTB) Logf(string, ...any)       {}
+func (r *recordingTB) Log(...any)                {}
+func (r *recordingTB) Skipf(string, ...any)      { panic(stop{}) }
+func (r *recordingTB) Skip(...any)               { panic(stop{}) }
+func (r *recordingTB) SkipNow()                  { panic(stop{}) }
+func (r *recordingTB) Errorf(string, ...any)     { r.failed = true }
+func (r *recordingTB) Error(...any)              { r.failed = true }
+func (r *recordingTB) Fatalf(f string, a ...any) { r.failed = true; panic(stop{}) }
+func (r *recordingTB) Fatal(...any)              { r.failed = true; panic(stop{}) }
+func (r *recordingTB) FailNow()                  { r.failed = true; panic(stop{}) }
+func (r *recordingTB) Fail()                     { r.failed = true }
+func (r *recordingTB) Failed() bool              { return r.failed }
+
+// writeFailFile runs a property against a mutant in a fresh directory and
+// returns the fail file rapid saved there.
+func writeFailFile(t *testing.T, test string, mut model.Mutation) string {
+	t.Helper()
+	t.Chdir(t.TempDir())
+	old := flag.Lookup("rapid.shrinktime").Value.String()
+	_ = flag.Set("rapid.shrinktime", "2s")
+	defer flag.Set("rapid.shrinktime", old)
+	p, ok := properties.Lookup(test)
+	if !ok {
+		t.Fatalf("no property %s", test)
+	}
+	tb := &recordingTB{name: test}
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				if _, ok := r.(stop); !ok {
+					panic(r)
+				}
+			}
+		}()
+		rapid.Check(tb, p.Check(mut))
+	}()
+	if !tb.failed {
+		t.Fatalf("the mutant did not fail %s, so there is no fail file to replay", test)
+	}
+	files, _ := filepath.Glob(filepath.Join("testdata", "rapid", test, "*.fail"))
+	if len(files) != 1 {
+		t.Fatalf("want one fail file, got %v", files)
+	}
+	abs, _ := filepath.Abs(files[0])
+	return abs
+}
+
+func TestReplayPrintsTheFailingSequence(t *testing.T) {
+	file := writeFailFile(t, "TestLockstepOrdering", model.Mutation{SecondSend: true})
+	var out, errb bytes.Buffer
+	code := run([]string{"replay", file, "-format", "jsonl"}, &out, &errb)
+	if code != 0 {
+		t.Fatalf("replay: exit %d, stderr %q", code, errb.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	sends := 0
+	for _, l := range lines {
+		e, err := model.ParseTraceEvent([]byte(l))
+		if err != nil {
+			t.Fatalf("replay printed a line that is not jsonl: %q: %v", l, err)
+		}
+		if e.Event == model.EventSend {
+			sends++
+		}
+	}
+	// The mutant's failure is two requests on one strict REQ: the shrunk
+	// sequence shows both sends.
+	if sends < 2 {
+		t.Fatalf("replayed trace has %d sends, want the two of the failure:\n%s", sends, out.String())
+	}
+}
+
+func TestReplayRejectsBadFailFiles(t *testing.T) {
+	file := writeFailFile(t, "TestLockstepOrdering", model.Mutation{SecondSend: true})
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(name, content string) string {
+		p := filepath.Join(t.TempDir(), name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	cases := []struct {
+		name, file, want string
+	}{
+		{"missing", filepath.Join(t.TempDir(), "nope.fail"), "no such file"},
+		{"not rapid", write("x.fail", "hello\n"), "not a rapid fail file"},
+		{"other rapid format", write("y.fail", strings.Replace(string(data), "v0.4.8#", "v0.9.9#", 1)), "rapid format v0.9.9"},
+		{"not lockstep", write("z.fail", "# hello\nv0.4.8#1\n0x1\n"), "not written by a lockstep property"},
+		{"other version", write("v.fail", strings.Replace(string(data), fmt.Sprintf("version %d", properties.Version), "version 999", -1)), "version 999"},
+		{"unknown property", write("u.fail", strings.Replace(string(data), "lockstep property TestLockstepOrdering", "lockstep property TestNoSuch", -1)), "TestNoSuch"},
+		{"unknown mutation", write("m.fail", strings.Replace(string(data), `"SecondSend"`, `"Nonsense"`, -1)), "mutation"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			code := run([]string{"replay", c.file}, &out, &errb)
+			if code != 2 {
+				t.Fatalf("exit %d, want 2; stderr %q", code, errb.String())
+			}
+			if !strings.Contains(errb.String(), c.want) || strings.Count(errb.String(), "\n") != 1 {
+				t.Fatalf("stderr %q, want one line containing %q", errb.String(), c.want)
+			}
+			if out.Len() != 0 {
+				t.Fatalf("stdout %q, want nothing", out.String())
+			}
+		})
+	}
+}
+
+func TestReplaySaysWhenTheFailureIsGone(t *testing.T) {
+	file := writeFailFile(t, "TestLockstepOrdering", model.Mutation{SecondSend: true})
+	data, _ := os.ReadFile(file)
+	// Without the mutation the same sequence passes on the real model.
+	var kept []string
+	for _, l := range strings.Split(string(data), "\n") {
+		if !strings.Contains(l, "lockstep mutation") {
+			kept = append(kept, l)
+		}
+	}
+	fixed := filepath.Join(filepath.Dir(file), "TestLockstepOrdering-fixed.fail")
+	if err := os.WriteFile(fixed, []byte(strings.Join(kept, "\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	if code := run([]string{"replay", fixed}, &out, &errb); code != 1 {
+		t.Fatalf("exit %d, want 1; stderr %q", code, errb.String())
+	}
+	if !strings.Contains(errb.String(), "no longer fails") {
+		t.Fatalf("stderr %q, want it to say the failure is gone", errb.String())
+	}
+}

@@ -1,0 +1,115 @@
+package properties
+
+import (
+	"lockstep/model"
+)
+
+// Ledger is what the trace says happened, read incrementally: the
+// properties judge the system by its trace, not by its internals.
+type Ledger struct {
+	read int // trace events consumed
+
+	// Sent is each client's requests as its socket put them on a pipe, in
+	// order; SentPeers the pipe each went to.
+	Sent      map[string][]string
+	SentPeers map[string][]string
+	// SinceReceive counts a client's sends since its last received reply.
+	SinceReceive map[string]int
+	// Received is each client's replies, in order.
+	Received map[string][]string
+	// Delivered is each server's requests as its application read them.
+	Delivered map[string][]string
+	// DeliveredCount counts deliveries of each request body, all servers.
+	DeliveredCount map[string]int
+	// Dropped is every message the model reported lost, by body.
+	Dropped map[string]string
+	// Holding is the request each server's application holds unanswered.
+	Holding map[string]string
+	// LostHeld are requests a server held when it crashed (F19).
+	LostHeld map[string]bool
+	// LostAt is, per client, the number of replies it had received when
+	// its outstanding request was lost; a strict REQ must never receive
+	// more (F19).
+	LostAt map[string]int
+	// Enqueued is each client's queue input, in order.
+	Enqueued map[string][]string
+	// Resurrected are requests read by a server after they were reported
+	// lost: libzmq never resends (F19, F22).
+	Resurrected []string
+}
+
+func newLedger() *Ledger {
+	return &Ledger{
+		Sent: map[string][]string{}, SentPeers: map[string][]string{}, SinceReceive: map[string]int{},
+		Received: map[string][]string{}, Delivered: map[string][]string{}, DeliveredCount: map[string]int{},
+		Dropped: map[string]string{}, Holding: map[string]string{}, LostHeld: map[string]bool{},
+		LostAt: map[string]int{}, Enqueued: map[string][]string{},
+	}
+}
+
+// LastSent is the client's latest request on its socket.
+func (l *Ledger) LastSent(client string) string {
+	s := l.Sent[client]
+	if len(s) == 0 {
+		return ""
+	}
+	return s[len(s)-1]
+}
+
+// Update consumes the trace events recorded since the last call and
+// returns them.
+func (l *Ledger) Update(trace []model.TraceEvent) []model.TraceEvent {
+	fresh := trace[l.read:]
+	l.read = len(trace)
+	for _, e := range fresh {
+		switch e.Event {
+		case model.EventSend, "retry-send":
+			l.Sent[e.Actor] = append(l.Sent[e.Actor], e.Msg)
+			l.SentPeers[e.Actor] = append(l.SentPeers[e.Actor], e.Peer)
+			l.SinceReceive[e.Actor]++
+		case model.EventReceive:
+			l.Received[e.Actor] = append(l.Received[e.Actor], e.Msg)
+			l.SinceReceive[e.Actor] = 0
+		case model.EventDeliver:
+			if _, gone := l.Dropped[e.Msg]; gone || l.LostHeld[e.Msg] {
+				l.Resurrected = append(l.Resurrected, e.Msg)
+			}
+			l.Delivered[e.Actor] = append(l.Delivered[e.Actor], e.Msg)
+			l.DeliveredCount[e.Msg]++
+			l.Holding[e.Actor] = e.Msg
+		case model.EventReply:
+			delete(l.Holding, e.Actor)
+		case model.EventCrash:
+			if h, ok := l.Holding[e.Actor]; ok {
+				l.LostHeld[h] = true
+				l.lost(h)
+				delete(l.Holding, e.Actor)
+			}
+		case model.EventDrop:
+			if _, ok := l.Dropped[e.Msg]; !ok {
+				l.Dropped[e.Msg] = e.Reason
+			}
+			l.lost(e.Msg)
+			if req, ok := Answers(e.Msg); ok {
+				// A lost reply loses its request too: a server answers a
+				// request once (F16, F17).
+				l.lost(req)
+			}
+		case model.EventEnqueue:
+			l.Enqueued[e.Actor] = append(l.Enqueued[e.Actor], e.Msg)
+		}
+	}
+	return fresh
+}
+
+// lost notes that body, if it is some client's outstanding request, will
+// never be answered.
+func (l *Ledger) lost(body string) {
+	client, _, ok := ParseRequest(body)
+	if !ok || l.LastSent(client) != body || l.SinceReceive[client] == 0 {
+		return
+	}
+	if _, already := l.LostAt[client]; !already {
+		l.LostAt[client] = len(l.Received[client])
+	}
+}

@@ -1,0 +1,119 @@
+package properties
+
+import (
+	"fmt"
+	"reflect"
+	"sync"
+
+	"lockstep/model"
+
+	"pgregory.net/rapid"
+)
+
+// machine is one run of a property: the system, its ledger and the
+// operations applied so far.
+type machine struct {
+	sys     *System
+	led     *Ledger
+	ops     []Op
+	misused int // misuse results already checked
+}
+
+// snapshot is what per-operation checks compare against.
+type snapshot struct {
+	awaiting map[string]bool
+	queue    map[string]int
+	received map[string]int
+}
+
+func (m *machine) snapshot() snapshot {
+	s := snapshot{awaiting: map[string]bool{}, queue: map[string]int{}, received: map[string]int{}}
+	for _, c := range m.sys.Clients {
+		s.awaiting[c.Name] = m.sys.state(c.Name).AwaitingReply
+		s.queue[c.Name] = c.Queue.Len()
+		s.received[c.Name] = len(m.led.Received[c.Name])
+	}
+	return s
+}
+
+// stepCheck runs after each operation with the snapshot taken before it.
+type stepCheck func(t *rapid.T, m *machine, op Op, before snapshot)
+
+// run draws operations of the given kinds, applies each, and runs check
+// after each one. It returns the machine for checks at the end of the run.
+func run(t *rapid.T, cfg Config, kinds []string, check stepCheck) *machine {
+	m := &machine{sys: NewSystem(cfg), led: newLedger()}
+	setLastRun(m)
+	t.Logf("config: %s", cfg)
+	actions := map[string]func(*rapid.T){}
+	for _, k := range kinds {
+		// A kind listed twice is drawn twice as often: rapid picks action
+		// names uniformly, so the copy gets a name of its own.
+		name := k
+		for n := 2; actions[name] != nil; n++ {
+			name = k + "#" + itoa(n)
+		}
+		actions[name] = func(t *rapid.T) {
+			op := drawOp(t, k)
+			before := m.snapshot()
+			m.ops = append(m.ops, op)
+			t.Logf("op %d: %v", len(m.ops), op)
+			m.sys.Apply(op)
+			m.led.Update(m.sys.Trace())
+			check(t, m, op, before)
+		}
+	}
+	t.Repeat(actions)
+	return m
+}
+
+// fail reports a violated property with the end of the trace.
+func (m *machine) fail(t *rapid.T, format string, args ...any) {
+	tr := m.sys.Trace()
+	from := max(0, len(tr)-40)
+	out, _ := model.FormatTrace(tr[from:], "text")
+	t.Logf("last %d trace events:\n%s", len(tr)-from, out)
+	t.Fatalf(format, args...)
+}
+
+func (c Config) String() string {
+	return fmt.Sprintf("seed=%d servers=%d clients=%d relaxed=%v correlate=%v immediate=%v sndhwm=%d pirate=%v profile=%s",
+		c.Seed, c.Servers, c.Clients, c.Client.ReqRelaxed, c.Client.ReqCorrelate, c.Client.Immediate, c.Client.SndHWM, c.Pirate, c.Profile.Name)
+}
+
+var (
+	lastMu  sync.Mutex
+	lastRun *machine
+)
+
+func setLastRun(m *machine) {
+	lastMu.Lock()
+	lastRun = m
+	lastMu.Unlock()
+}
+
+// LastRun returns the trace and operations of the most recent run of any
+// property in this process: after a replay, the failing sequence.
+func LastRun() (trace []model.TraceEvent, ops []Op, cfg Config, ok bool) {
+	lastMu.Lock()
+	defer lastMu.Unlock()
+	if lastRun == nil {
+		return nil, nil, Config{}, false
+	}
+	return lastRun.sys.Trace(), append([]Op(nil), lastRun.ops...), lastRun.sys.Cfg, true
+}
+
+// checkMisuse: every forbidden call failed with EFSM and changed nothing
+// (F1, F2).
+func (m *machine) checkMisuse(t *rapid.T) {
+	fresh := m.sys.Misuse[m.misused:]
+	m.misused = len(m.sys.Misuse)
+	for _, u := range fresh {
+		if u.Err != model.ErrFSM {
+			m.fail(t, "lockstep: %s returned %v, want EFSM (F1, F2)", u.Op, u.Err)
+		}
+		if !reflect.DeepEqual(u.StateBefore, u.StateAfter) {
+			m.fail(t, "lockstep: %s changed the socket: %+v -> %+v (F1, F2)", u.Op, u.StateBefore, u.StateAfter)
+		}
+	}
+}

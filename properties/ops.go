@@ -1,0 +1,160 @@
+package properties
+
+import (
+	"fmt"
+	"time"
+
+	"lockstep/model"
+
+	"pgregory.net/rapid"
+)
+
+// Op is one generated operation. Ops are data, so a run can be logged,
+// replayed on a second system (Determinism) and printed by `lockstep replay`.
+type Op struct {
+	Kind   string
+	Client int // index into System.Clients
+	Server int // index into System.Servers
+	D      time.Duration
+}
+
+// The operation kinds.
+const (
+	OpEnqueue    = "enqueue"     // a client sends through its application queue
+	OpSend       = "send"        // a client calls send on its socket (misuse while awaiting)
+	OpRecv       = "recv"        // a client calls recv on its socket (misuse when idle)
+	OpServe      = "serve"       // a server reads a request (misuse while holding)
+	OpReply      = "reply"       // a server answers now (misuse with nothing read)
+	OpReplyAfter = "reply-after" // a server answers after D
+	OpAdvance    = "advance"     // D of virtual time passes
+	OpCrash      = "crash"       // a server crashes and restarts after D
+	OpCut        = "cut"         // the link between a client and a server is cut, healed after D
+	OpHeal       = "heal"        // a cut link is healed now
+	OpAddServer  = "add-server"  // a server joins (new clients connect to it)
+	OpAddClient  = "add-client"  // a client joins, connected to every server
+	OpRetry      = "retry"       // a Lazy Pirate client resends after its timeout
+	OpCycle      = "cycle"       // a server answers what it holds, then reads the next request
+)
+
+func (o Op) String() string {
+	switch o.Kind {
+	case OpEnqueue, OpSend, OpRecv, OpRetry:
+		return fmt.Sprintf("%s c%d", o.Kind, o.Client+1)
+	case OpServe, OpReply, OpCycle:
+		return fmt.Sprintf("%s s%d", o.Kind, o.Server+1)
+	case OpReplyAfter, OpCrash:
+		return fmt.Sprintf("%s s%d %v", o.Kind, o.Server+1, o.D)
+	case OpAdvance:
+		return fmt.Sprintf("%s %v", o.Kind, o.D)
+	case OpCut:
+		return fmt.Sprintf("%s c%d s%d %v", o.Kind, o.Client+1, o.Server+1, o.D)
+	case OpHeal:
+		return fmt.Sprintf("%s c%d s%d", o.Kind, o.Client+1, o.Server+1)
+	default:
+		return o.Kind
+	}
+}
+
+// Apply performs o; indices out of range (a client that no longer fits)
+// make it a no-op, so a shrunk sequence stays valid.
+func (s *System) Apply(o Op) {
+	var c *Client
+	var srv *Server
+	if o.Client < len(s.Clients) {
+		c = s.Clients[o.Client]
+	}
+	if o.Server < len(s.Servers) {
+		srv = s.Servers[o.Server]
+	}
+	switch {
+	case o.Kind == OpEnqueue && c != nil:
+		s.Enqueue(c)
+	case o.Kind == OpSend && c != nil:
+		_ = s.SendDirect(c)
+	case o.Kind == OpRecv && c != nil:
+		_ = s.RecvDirect(c)
+	case o.Kind == OpRetry && c != nil:
+		s.Retry(c)
+	case o.Kind == OpServe && srv != nil:
+		s.Serve(srv)
+	case o.Kind == OpReply && srv != nil:
+		s.Reply(srv)
+	case o.Kind == OpCycle && srv != nil:
+		if srv.Holding {
+			s.Reply(srv)
+		}
+		s.Serve(srv)
+	case o.Kind == OpReplyAfter && srv != nil:
+		s.ReplyAfter(srv, o.D)
+	case o.Kind == OpAdvance:
+		s.Advance(o.D)
+	case o.Kind == OpCrash && srv != nil:
+		s.Crash(srv, o.D)
+	case o.Kind == OpCut && c != nil && srv != nil:
+		s.Cut(c, srv, o.D)
+	case o.Kind == OpHeal && c != nil && srv != nil:
+		s.Heal(c, srv)
+	case o.Kind == OpAddServer && len(s.Servers) < MaxServers:
+		s.AddServer()
+	case o.Kind == OpAddClient && len(s.Clients) < MaxClients:
+		s.AddClient()
+	}
+}
+
+// Limits on a generated system, to keep sequences small and shrinkable.
+const (
+	MaxServers = 3
+	MaxClients = 3
+)
+
+// drawOp draws one operation of the given kind.
+func drawOp(t *rapid.T, kind string) Op {
+	o := Op{Kind: kind}
+	switch kind {
+	case OpEnqueue, OpSend, OpRecv, OpRetry:
+		o.Client = rapid.IntRange(0, MaxClients-1).Draw(t, "client")
+	case OpServe, OpReply, OpCycle:
+		o.Server = rapid.IntRange(0, MaxServers-1).Draw(t, "server")
+	case OpReplyAfter:
+		o.Server = rapid.IntRange(0, MaxServers-1).Draw(t, "server")
+		o.D = time.Duration(rapid.IntRange(1, 2000).Draw(t, "delay_ms")) * time.Millisecond
+	case OpAdvance:
+		// Mostly milliseconds, sometimes days: the queue must not care.
+		if rapid.IntRange(0, 9).Draw(t, "scale") == 0 {
+			o.D = time.Duration(rapid.IntRange(1, 30).Draw(t, "days")) * 24 * time.Hour
+		} else {
+			o.D = time.Duration(rapid.IntRange(1, 1500).Draw(t, "ms")) * time.Millisecond
+		}
+	case OpCrash, OpCut:
+		// Every fault ends by itself: a server that stayed down, or a link
+		// that stayed cut, while days pass would retry every 100-199ms
+		// (F23), millions of events that test nothing new.
+		if kind == OpCrash {
+			o.Server = rapid.IntRange(0, MaxServers-1).Draw(t, "server")
+		} else {
+			o.Client = rapid.IntRange(0, MaxClients-1).Draw(t, "client")
+			o.Server = rapid.IntRange(0, MaxServers-1).Draw(t, "server")
+		}
+		o.D = time.Duration(rapid.IntRange(1, 3000).Draw(t, "down_ms")) * time.Millisecond
+	case OpHeal:
+		o.Client = rapid.IntRange(0, MaxClients-1).Draw(t, "client")
+		o.Server = rapid.IntRange(0, MaxServers-1).Draw(t, "server")
+	}
+	return o
+}
+
+// drawConfig draws a run's options: ReqRelaxed, ReqCorrelate, Immediate and
+// the high-water mark, and the number of processes.
+func drawConfig(t *rapid.T, mut model.Mutation) Config {
+	cfg := Config{
+		Mutation: mut,
+		Seed:     rapid.Uint64().Draw(t, "seed"),
+		Servers:  rapid.IntRange(1, 2).Draw(t, "servers"),
+		Clients:  rapid.IntRange(1, 2).Draw(t, "clients"),
+	}
+	cfg.Client.ReqRelaxed = rapid.Bool().Draw(t, "relaxed")
+	cfg.Client.ReqCorrelate = rapid.Bool().Draw(t, "correlate")
+	cfg.Client.Immediate = rapid.Bool().Draw(t, "immediate")
+	cfg.Client.SndHWM = rapid.SampledFrom([]int{0, 1, 2}).Draw(t, "sndhwm")
+	return cfg
+}

@@ -1,0 +1,53 @@
+package properties_test
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"testing"
+
+	"lockstep/properties"
+
+	"pgregory.net/rapid"
+)
+
+// check runs prop and, when it fails, prints the one command that replays
+// the saved failure.
+func check(t *testing.T, prop func(*rapid.T)) {
+	t.Helper()
+	t.Cleanup(func() {
+		if !t.Failed() {
+			return
+		}
+		files, _ := filepath.Glob(filepath.Join("testdata", "rapid", t.Name(), "*.fail"))
+		sort.Strings(files)
+		if len(files) == 0 {
+			t.Logf("reproduce: go test ./properties -run '^%s$' (with the -rapid.seed printed above)", regexp.QuoteMeta(t.Name()))
+			return
+		}
+		f := files[len(files)-1]
+		t.Logf("reproduce: go test ./properties -run '^%s$' -rapid.failfile=%s\n   or see its trace: go run ./cmd/lockstep replay properties/%s", regexp.QuoteMeta(t.Name()), f, f)
+	})
+	rapid.Check(t, prop)
+}
+
+func TestLockstepOrdering(t *testing.T) { check(t, properties.LockstepOrdering) }
+func TestIndefiniteQueue(t *testing.T)  { check(t, properties.IndefiniteQueue) }
+func TestLossOnRestart(t *testing.T)    { check(t, properties.LossOnRestart) }
+func TestLazyPirate(t *testing.T)       { check(t, properties.LazyPirate) }
+func TestDeterminism(t *testing.T)      { check(t, properties.Determinism) }
+
+// TestMain raises rapid's default of 100 checks per property to 1000: a
+// check costs about 0.1ms on the model, so the deeper search is nearly
+// free. An explicit -rapid.checks wins.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	explicit := false
+	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "rapid.checks" })
+	if !explicit {
+		_ = flag.Set("rapid.checks", "1000")
+	}
+	os.Exit(m.Run())
+}

@@ -1,0 +1,137 @@
+package properties
+
+import (
+	"lockstep/model"
+
+	"pgregory.net/rapid"
+)
+
+// LossOnRestart: a request that a server held when it crashed is never
+// answered and never read again, and a strict REQ whose request was lost
+// never receives another reply; a request still in the client's pipe is
+// delivered to the restarted server, and nothing else is lost
+// (F19, F21, F22).
+//
+//	rapid.Check(t, properties.LossOnRestart)
+func LossOnRestart(t *rapid.T) { check("TestLossOnRestart", t) }
+
+func lossOnRestart(t *rapid.T, mut model.Mutation) {
+	cfg := drawConfig(t, mut)
+	cfg.Client.ReqRelaxed = false
+	kinds := []string{OpEnqueue, OpEnqueue, OpServe, OpCycle, OpReply, OpReplyAfter, OpAdvance, OpCrash, OpCrash, OpCut, OpHeal}
+	m := run(t, cfg, kinds, func(t *rapid.T, m *machine, op Op, before snapshot) {
+		m.checkLoss(t)
+	})
+	m.sys.Quiesce()
+	m.led.Update(m.sys.Trace())
+	m.checkLoss(t)
+	t.Logf("after quiesce at %v", m.sys.Sim.Now())
+	for _, c := range m.sys.Clients {
+		for _, body := range m.led.Sent[c.Name] {
+			_, dropped := m.led.Dropped[body]
+			if !dropped && !m.led.LostHeld[body] && m.led.DeliveredCount[body] == 0 {
+				m.fail(t, "restart: %s's request %s was neither delivered nor reported lost (F21, F22)", c.Name, body)
+			}
+		}
+		// Liveness: a strict REQ whose request survived gets its reply.
+		if _, lost := m.led.LostAt[c.Name]; !lost && m.led.SinceReceive[c.Name] > 0 {
+			m.fail(t, "restart: %s's request %s was not lost, yet it is unanswered after every server came back", c.Name, m.led.LastSent(c.Name))
+		}
+	}
+}
+
+func (m *machine) checkLoss(t *rapid.T) {
+	if len(m.led.Resurrected) > 0 {
+		m.fail(t, "restart: request %s was read again after it was lost: libzmq never resends (F19, F22)", m.led.Resurrected[0])
+	}
+	for _, c := range m.sys.Clients {
+		for _, r := range m.led.Received[c.Name] {
+			if req, ok := Answers(r); ok && m.led.LostHeld[req] {
+				m.fail(t, "restart: %s received %s, an answer to a request lost in a crash (F19)", c.Name, r)
+			}
+		}
+		n, lost := m.led.LostAt[c.Name]
+		if lost && !m.sys.Cfg.Client.ReqRelaxed && len(m.led.Received[c.Name]) > n {
+			m.fail(t, "restart: %s lost its request, yet received %s; a strict REQ waits forever (F19)", c.Name, m.led.Received[c.Name][n])
+		}
+	}
+}
+
+// LazyPirate: with ReqRelaxed and ReqCorrelate, a client that resends after
+// a timeout gets every request answered, possibly more than once, and never
+// takes a stale reply for the current one (F7, F20; zguide ch. 4).
+//
+//	rapid.Check(t, properties.LazyPirate)
+func LazyPirate(t *rapid.T) { check("TestLazyPirate", t) }
+
+func lazyPirate(t *rapid.T, mut model.Mutation) {
+	cfg := drawConfig(t, mut)
+	cfg.Pirate, cfg.Client.ReqRelaxed, cfg.Client.ReqCorrelate = true, true, true
+	kinds := []string{OpEnqueue, OpEnqueue, OpServe, OpCycle, OpReply, OpReplyAfter, OpAdvance, OpCrash, OpCut, OpHeal, OpRetry, OpRetry}
+	check := func(t *rapid.T, m *machine) {
+		for _, c := range m.sys.Clients {
+			rec := m.led.Received[c.Name]
+			if len(rec) == 0 || m.led.SinceReceive[c.Name] > 0 {
+				continue
+			}
+			if got, _ := Answers(rec[len(rec)-1]); got != m.led.LastSent(c.Name) {
+				m.fail(t, "pirate: %s took %s for its current request %s: a stale reply (F7)", c.Name, rec[len(rec)-1], m.led.LastSent(c.Name))
+			}
+		}
+	}
+	m := run(t, cfg, kinds, func(t *rapid.T, m *machine, op Op, before snapshot) { check(t, m) })
+	m.sys.Quiesce()
+	m.led.Update(m.sys.Trace())
+	check(t, m)
+	for _, c := range m.sys.Clients {
+		answered := map[string]bool{}
+		for _, r := range m.led.Received[c.Name] {
+			if req, ok := Answers(r); ok {
+				answered[req] = true
+			}
+		}
+		for _, body := range c.Enqueued {
+			if !answered[body] {
+				m.fail(t, "pirate: %s's request %s was never answered, though every server came back (F20)", c.Name, body)
+			}
+		}
+	}
+}
+
+// Determinism: the same configuration and operations give the same trace,
+// byte for byte.
+//
+//	rapid.Check(t, properties.Determinism)
+func Determinism(t *rapid.T) { check("TestDeterminism", t) }
+
+func determinism(t *rapid.T, mut model.Mutation) {
+	cfg := drawConfig(t, mut)
+	kinds := []string{OpEnqueue, OpSend, OpRecv, OpServe, OpCycle, OpReply, OpReplyAfter, OpAdvance, OpCrash, OpCut, OpHeal, OpAddServer, OpAddClient}
+	m := run(t, cfg, kinds, func(*rapid.T, *machine, Op, snapshot) {})
+	again := NewSystem(cfg)
+	for _, op := range m.ops {
+		again.Apply(op)
+	}
+	a, _ := model.FormatTrace(m.sys.Trace(), "jsonl")
+	b, _ := model.FormatTrace(again.Trace(), "jsonl")
+	if string(a) != string(b) {
+		m.fail(t, "determinism: two runs of the same %d operations differ:\n%s", len(m.ops), firstDiff(a, b))
+	}
+}
+
+func firstDiff(a, b []byte) string {
+	la, lb := splitLines(a), splitLines(b)
+	for i := 0; i < max(len(la), len(lb)); i++ {
+		var x, y string
+		if i < len(la) {
+			x = la[i]
+		}
+		if i < len(lb) {
+			y = lb[i]
+		}
+		if x != y {
+			return "line " + itoa(i+1) + ":\n  first:  " + x + "\n  second: " + y
+		}
+	}
+	return "(no difference)"
+}

@@ -1,0 +1,404 @@
+package properties
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"lockstep/model"
+	"lockstep/sim"
+)
+
+// Config is what a run draws before its first operation.
+type Config struct {
+	Seed     uint64
+	Client   model.Options // options of every client's REQ
+	Servers  int           // servers at the start
+	Clients  int           // clients at the start
+	Pirate   bool          // clients resend after a timeout (Lazy Pirate); needs ReqRelaxed and ReqCorrelate
+	Profile  model.Profile
+	Mutation model.Mutation
+}
+
+// PirateTimeout is how long a Lazy Pirate client waits before resending.
+const PirateTimeout = 500 * time.Millisecond
+
+// System is the system under test: REQ clients and REP servers on the
+// simulator, driven by operations. Clients behave like the blog's Node.js
+// binding (replies are read as soon as they arrive, the application queue
+// is flushed whenever the socket can send); servers act only when an
+// operation tells them to.
+type System struct {
+	Cfg     Config
+	Sim     *sim.Sim
+	W       *model.World
+	Clients []*Client
+	Servers []*Server
+	// Misuse records every socket call made in a state where RFC 28 forbids
+	// it, with its result, for the lockstep property.
+	Misuse []MisuseResult
+}
+
+// Client is one client process.
+type Client struct {
+	Name      string
+	Endpoints []string
+	Queue     model.AppQueue
+	next      int           // counter of the next request
+	lastSend  time.Duration // when the current request was last sent (pirate)
+	Enqueued  []string      // bodies handed to the application queue, in order
+}
+
+// Server is one server process.
+type Server struct {
+	Name     string
+	Endpoint string
+	Up       bool
+	Holding  bool
+	held     string
+	life     int // incarnation, so replies scheduled by a dead process are void
+}
+
+// MisuseResult is one forbidden call and what it returned.
+type MisuseResult struct {
+	Op          string
+	Err         error
+	StateBefore model.SocketState
+	StateAfter  model.SocketState
+}
+
+// NewSystem builds the initial processes of cfg at virtual time zero.
+func NewSystem(cfg Config) *System {
+	if cfg.Profile.Name == "" {
+		cfg.Profile = model.LibZMQ
+	}
+	s := &System{Cfg: cfg, Sim: sim.New(cfg.Seed, cfg.Profile, sim.DefaultNetwork)}
+	s.W = s.Sim.World()
+	s.W.Mutate(cfg.Mutation)
+	s.Sim.OnSettle(s.react)
+	for i := 0; i < cfg.Servers; i++ {
+		s.AddServer()
+	}
+	for i := 0; i < cfg.Clients; i++ {
+		s.AddClient()
+	}
+	return s
+}
+
+func (s *System) must(err error) {
+	if err != nil {
+		panic(fmt.Sprintf("properties: harness error: %v", err))
+	}
+}
+
+// AddServer starts a new REP server; existing clients do not connect to it.
+func (s *System) AddServer() *Server {
+	n := len(s.Servers) + 1
+	srv := &Server{Name: fmt.Sprintf("s%d", n), Endpoint: fmt.Sprintf("tcp://s%d:%d", n, model.ServerPort)}
+	s.Servers = append(s.Servers, srv)
+	s.startServer(srv)
+	return srv
+}
+
+func (s *System) startServer(srv *Server) {
+	s.must(s.W.NewREP(srv.Name, model.Options{}))
+	s.must(s.W.Bind(srv.Name, srv.Endpoint))
+	srv.Up, srv.Holding, srv.held = true, false, ""
+	s.Sim.Settle()
+}
+
+// AddClient starts a new client connected to every server, in order.
+func (s *System) AddClient() *Client {
+	c := &Client{Name: fmt.Sprintf("c%d", len(s.Clients)+1)}
+	c.Queue.DropAbove = s.Cfg.Mutation.QueueDropsAbove
+	s.Clients = append(s.Clients, c)
+	s.must(s.W.NewREQ(c.Name, s.Cfg.Client))
+	for _, srv := range s.Servers {
+		c.Endpoints = append(c.Endpoints, srv.Endpoint)
+		s.must(s.W.Connect(c.Name, srv.Endpoint))
+	}
+	s.settle()
+	return c
+}
+
+// settle schedules the model's effects and lets the applications react.
+func (s *System) settle() {
+	s.Sim.Settle()
+	for s.react() {
+		s.Sim.Settle()
+	}
+}
+
+// RequestBody is client c's k-th request.
+func RequestBody(client string, k int) string { return client + "#" + strconv.Itoa(k) }
+
+// ParseRequest splits a request body into client and counter.
+func ParseRequest(body string) (client string, k int, ok bool) {
+	i := strings.LastIndexByte(body, '#')
+	if i < 0 {
+		return "", 0, false
+	}
+	k, err := strconv.Atoi(body[i+1:])
+	return body[:i], k, err == nil
+}
+
+// Answers returns the request a reply payload answers.
+func Answers(reply string) (string, bool) {
+	var r struct{ Response string }
+	if err := json.Unmarshal([]byte(reply), &r); err != nil {
+		return "", false
+	}
+	return r.Response, true
+}
+
+func (s *System) record(actor, event, msg string, queue int) {
+	e := model.TraceEvent{Actor: actor, Event: event, Msg: msg, HasMsg: msg != ""}
+	if queue >= 0 {
+		e.Queue, e.HasQueue = queue, true
+	}
+	s.Sim.Record(e)
+}
+
+// react is the clients' binding: read whatever reply is there, then flush.
+func (s *System) react() bool {
+	progress := false
+	for _, c := range s.Clients {
+		for s.W.Readable(c.Name) {
+			reply, err := s.W.Recv(c.Name)
+			s.Sim.Settle()
+			if err != nil {
+				break
+			}
+			progress = true
+			s.record(c.Name, model.EventReceive, reply.Text(), c.Queue.Len())
+		}
+		for s.mayFlush(c) {
+			if _, ok := c.Queue.FlushOne(s.W, c.Name); !ok {
+				break
+			}
+			c.lastSend = s.Sim.Now()
+			progress = true
+			s.Sim.Settle()
+		}
+	}
+	return progress
+}
+
+// mayFlush: a Lazy Pirate application sends its next request only once the
+// current one is answered; a plain binding relies on the socket's readiness.
+func (s *System) mayFlush(c *Client) bool {
+	if !s.Cfg.Pirate {
+		return true
+	}
+	st, err := s.W.State(c.Name)
+	return err == nil && !st.AwaitingReply
+}
+
+func (s *System) state(name string) model.SocketState {
+	st, _ := s.W.State(name)
+	return st
+}
+
+// Enqueue has client c send its next request through its queue.
+func (s *System) Enqueue(c *Client) {
+	body := RequestBody(c.Name, c.next)
+	c.next++
+	c.Enqueued = append(c.Enqueued, body)
+	c.Queue.Enqueue(model.Message{body})
+	s.record(c.Name, model.EventEnqueue, body, c.Queue.Len())
+	s.settle()
+}
+
+// SendDirect has client c call send on its socket, bypassing the queue:
+// a misuse when a reply is awaited (F1).
+func (s *System) SendDirect(c *Client) error {
+	before := s.state(c.Name)
+	body := RequestBody(c.Name, c.next)
+	err := s.W.Send(c.Name, model.Message{body})
+	if err == nil {
+		c.next++
+		c.Enqueued = append(c.Enqueued, body)
+		c.lastSend = s.Sim.Now()
+	}
+	if before.AwaitingReply && !s.W.Relaxed(c.Name) {
+		s.Misuse = append(s.Misuse, MisuseResult{Op: c.Name + " send while awaiting a reply", Err: err, StateBefore: before, StateAfter: s.state(c.Name)})
+	}
+	if err != nil {
+		s.Sim.Record(model.TraceEvent{Actor: c.Name, Event: model.EventError, Reason: "send: " + err.Error()})
+	}
+	s.settle()
+	return err
+}
+
+// RecvDirect has client c call recv: a misuse when no request is
+// outstanding (F1).
+func (s *System) RecvDirect(c *Client) error {
+	before := s.state(c.Name)
+	reply, err := s.W.Recv(c.Name)
+	if !before.AwaitingReply {
+		s.Misuse = append(s.Misuse, MisuseResult{Op: c.Name + " recv with no request outstanding", Err: err, StateBefore: before, StateAfter: s.state(c.Name)})
+	}
+	if err == nil {
+		s.record(c.Name, model.EventReceive, reply.Text(), c.Queue.Len())
+	} else {
+		s.Sim.Record(model.TraceEvent{Actor: c.Name, Event: model.EventError, Reason: "recv: " + err.Error()})
+	}
+	s.settle()
+	return err
+}
+
+// Retry is the Lazy Pirate's timeout: resend the current request if no
+// reply came within PirateTimeout.
+func (s *System) Retry(c *Client) {
+	st := s.state(c.Name)
+	if !s.Cfg.Pirate || !st.AwaitingReply || s.Sim.Now()-c.lastSend < PirateTimeout {
+		return
+	}
+	if err := s.W.Send(c.Name, st.Request); err == nil {
+		c.lastSend = s.Sim.Now()
+		s.record(c.Name, "retry-send", st.Request.Text(), -1)
+	}
+	s.settle()
+}
+
+// Serve has server srv read one request, if one is there; reading while a
+// reply is owed is a misuse (F2).
+func (s *System) Serve(srv *Server) {
+	if !srv.Up {
+		return
+	}
+	before := s.state(srv.Name)
+	req, err := s.W.Recv(srv.Name)
+	if before.OwesReply {
+		s.Misuse = append(s.Misuse, MisuseResult{Op: srv.Name + " recv while a reply is owed", Err: err, StateBefore: before, StateAfter: s.state(srv.Name)})
+	}
+	if err == nil {
+		srv.Holding, srv.held = true, req.Text()
+		s.record(srv.Name, model.EventDeliver, req.Text(), -1)
+	}
+	s.settle()
+}
+
+// Reply has server srv answer now; answering with no request read is a
+// misuse (F2).
+func (s *System) Reply(srv *Server) {
+	if !srv.Up {
+		return
+	}
+	before := s.state(srv.Name)
+	rep := model.Reply(model.Message{srv.held})
+	if !srv.Holding {
+		rep = model.Message{"unsolicited"}
+	}
+	err := s.W.Send(srv.Name, rep)
+	if !before.OwesReply {
+		s.Misuse = append(s.Misuse, MisuseResult{Op: srv.Name + " send with no request read", Err: err, StateBefore: before, StateAfter: s.state(srv.Name)})
+	}
+	if err == nil {
+		s.record(srv.Name, model.EventReply, rep.Text(), -1)
+		srv.Holding, srv.held = false, ""
+	}
+	s.settle()
+}
+
+// ReplyAfter has server srv answer its held request after d, unless the
+// process dies first.
+func (s *System) ReplyAfter(srv *Server, d time.Duration) {
+	if !srv.Up || !srv.Holding {
+		return
+	}
+	life, held := srv.life, srv.held
+	s.Sim.After(d, func() {
+		if srv.life == life && srv.Up && srv.Holding && srv.held == held {
+			s.Reply(srv)
+		}
+	})
+}
+
+// Advance lets d of virtual time pass.
+func (s *System) Advance(d time.Duration) {
+	s.Sim.RunUntil(s.Sim.Now() + d)
+	s.settle()
+}
+
+// Crash kills server srv; it comes back after down when down is positive.
+func (s *System) Crash(srv *Server, down time.Duration) {
+	if !srv.Up {
+		return
+	}
+	s.Sim.Record(model.TraceEvent{Actor: srv.Name, Event: model.EventCrash})
+	srv.Up, srv.Holding, srv.held = false, false, ""
+	srv.life++
+	s.must(s.W.Crash(srv.Name))
+	s.settle()
+	if down > 0 {
+		life := srv.life
+		s.Sim.After(down, func() {
+			if srv.life == life && !srv.Up {
+				s.Restart(srv)
+			}
+		})
+	}
+}
+
+// Restart brings a crashed server back on the same endpoint.
+func (s *System) Restart(srv *Server) {
+	if srv.Up {
+		return
+	}
+	s.startServer(srv)
+	s.Sim.Record(model.TraceEvent{Actor: srv.Name, Event: model.EventRestart, Peer: srv.Endpoint})
+	s.settle()
+}
+
+// Cut cuts the link between client c and server srv and heals it after d.
+func (s *System) Cut(c *Client, srv *Server, d time.Duration) {
+	s.Sim.Cut(c.Name, srv.Name)
+	s.settle()
+	s.Sim.After(d, func() { s.Sim.Heal(c.Name, srv.Name) })
+}
+
+// Heal heals it.
+func (s *System) Heal(c *Client, srv *Server) { s.Sim.Heal(c.Name, srv.Name); s.settle() }
+
+// Quiesce ends a run the way the liveness checks need: every link healed,
+// every server up, and every server serving and answering at once, for
+// long enough that whatever can still arrive has arrived.
+func (s *System) Quiesce() {
+	for _, c := range s.Clients {
+		for _, srv := range s.Servers {
+			s.Heal(c, srv)
+		}
+	}
+	for _, srv := range s.Servers {
+		s.Restart(srv)
+	}
+	for round := 0; round < 400; round++ {
+		busy := false
+		for _, srv := range s.Servers {
+			if srv.Holding {
+				s.Reply(srv)
+				busy = true
+			}
+			if s.W.Readable(srv.Name) {
+				s.Serve(srv)
+				busy = true
+			}
+		}
+		for _, c := range s.Clients {
+			s.Retry(c)
+			if s.Cfg.Pirate && (c.Queue.Len() > 0 || s.state(c.Name).AwaitingReply) {
+				busy = true
+			}
+		}
+		if !busy && s.Sim.Pending() == 0 {
+			break
+		}
+		s.Advance(50 * time.Millisecond)
+	}
+}
+
+// Trace is everything the system recorded.
+func (s *System) Trace() []model.TraceEvent { return s.Sim.Trace() }
