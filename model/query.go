@@ -6,3 +6,13 @@ func (w *World) Relaxed(name string) bool {
 	s := w.sockets[name]
 	return s != nil && s.typ == REQ && w.relaxed(s)
 }
+
+// RequestFrom names the peer whose request a REP holds: the other end of
+// the pipe its reply will go back on (F15), or "" if it holds none.
+func (w *World) RequestFrom(name string) string {
+	s := w.sockets[name]
+	if s == nil || s.typ != REP || !s.sendingReply || s.envPipe == nil {
+		return ""
+	}
+	return s.envPipe.peer
+}

@@ -140,10 +140,13 @@ func NodeInspect(payload string) string {
 }
 
 // Formats are the trace formats, in the order help lists them.
-var Formats = []string{"text", "node", "jsonl"}
+var Formats = []string{"text", "node", "jsonl", "msc"}
 
 // FormatTrace renders events in the named format, one line per event.
 func FormatTrace(events []TraceEvent, format string) ([]byte, error) {
+	if format == "msc" {
+		return []byte(MSC(events)), nil
+	}
 	var b []byte
 	for _, e := range events {
 		switch format {

@@ -238,26 +238,27 @@ func (r *Running) react() bool {
 		progress = true
 		srv.Count++
 		srv.holding = true
-		s.Record(model.TraceEvent{Actor: srv.Spec.Name, Event: model.EventDeliver, Msg: req.Text(), HasMsg: true})
+		from := w.RequestFrom(srv.Spec.Name)
+		s.Record(model.TraceEvent{Actor: srv.Spec.Name, Event: model.EventDeliver, Msg: req.Text(), HasMsg: true, Peer: from})
 		delay, answer := srv.Spec.Policy(srv.Count)
 		if !answer {
 			continue
 		}
 		inc := srv.incarnation
-		s.After(delay, func() { r.reply(srv, inc, req) })
+		s.After(delay, func() { r.reply(srv, inc, req, from) })
 	}
 	return progress
 }
 
 // reply is the server application's timer: answer req unless the process
 // that read it has died since.
-func (r *Running) reply(srv *ServerApp, incarnation int, req model.Message) {
+func (r *Running) reply(srv *ServerApp, incarnation int, req model.Message, to string) {
 	if srv.incarnation != incarnation || !srv.Up || !srv.holding {
 		return
 	}
 	s := r.Sim
 	rep := model.Reply(req)
-	s.Record(model.TraceEvent{Actor: srv.Spec.Name, Event: model.EventReply, Msg: rep.Text(), HasMsg: true})
+	s.Record(model.TraceEvent{Actor: srv.Spec.Name, Event: model.EventReply, Msg: rep.Text(), HasMsg: true, Peer: to})
 	if err := s.World().Send(srv.Spec.Name, rep); err != nil {
 		s.Record(model.TraceEvent{Actor: srv.Spec.Name, Event: model.EventError, Reason: "send: " + err.Error()})
 	}
