@@ -209,7 +209,10 @@ func (w *World) reqSend(s *socket, body Message) error {
 	}
 	s.receivingReply = true
 	s.replyPipe = p
-	s.request = body.clone()
+	// Messages are never changed in place once queued, so the request
+	// can share the frames just built for the wire; the full slice
+	// expression keeps an append on it from reaching them.
+	s.request = m[len(m)-len(body) : len(m) : len(m)]
 	s.requestMsg = m
 	w.observe(EventSend, s.name, p.peer, body.Text(), "")
 	w.put(p, m)
@@ -247,7 +250,9 @@ func (w *World) reqRecv(s *socket) (Message, error) {
 		s.receivingReply = false
 		s.replyPipe = nil
 		s.request, s.requestMsg = nil, nil
-		return m[1:].clone(), nil
+		// The reply left every queue when it was taken, so the caller may
+		// have its frames.
+		return m[1:len(m):len(m)], nil
 	}
 }
 
@@ -284,9 +289,9 @@ func (w *World) repRecv(s *socket) (Message, error) {
 			continue
 		}
 		s.sendingReply = true
-		s.envelope = m[:i].clone()
+		s.envelope = m[:i:i] // see reqSend: queued messages are never changed
 		s.envPipe = p
-		s.held = m[i+1:].clone()
+		s.held = m[i+1 : len(m) : len(m)]
 		return s.held.clone(), nil
 	}
 }

@@ -1,6 +1,10 @@
 package sim
 
-import "time"
+import (
+	"time"
+
+	"lockstep/model"
+)
 
 // event is one scheduled action. seq breaks ties between events at the
 // same virtual time in the order they were scheduled, which is what makes a
@@ -8,8 +12,23 @@ import "time"
 type event struct {
 	at  time.Duration
 	seq uint64
-	do  func()
+	do  func() // a scheduled action, or nil for a network event below
+	// Arrivals and reconnect timers carry their data instead of a
+	// closure: they are most of a run's events, and a closure is an
+	// allocation. Dials are rare and keep a closure.
+	kind netEvent
+	dir  model.Dir
+	id   int // the ConnID of an arrival, the TimerID of a timer
 }
+
+// netEvent says which model input a network event is.
+type netEvent uint8
+
+const (
+	netNone   netEvent = iota
+	netArrive          // World.Arrive(conn, dir)
+	netTimer           // World.TimerFired(timer)
+)
 
 // agenda is the simulator's event queue: a binary min-heap on (at, seq).
 // It is written out rather than built on container/heap, whose Push and Pop

@@ -115,8 +115,26 @@ func (s *Sim) At(t time.Duration, do func()) {
 	if t < s.now {
 		t = s.now
 	}
+	s.schedule(event{at: t, do: do})
+}
+
+// schedule queues e with the next sequence number.
+func (s *Sim) schedule(e event) {
 	s.seq++
-	s.agenda.push(event{at: t, seq: s.seq, do: do})
+	e.seq = s.seq
+	s.agenda.push(e)
+}
+
+// run performs one event.
+func (s *Sim) run(e event) {
+	switch e.kind {
+	case netArrive:
+		s.world.Arrive(model.ConnID(e.id), e.dir)
+	case netTimer:
+		s.world.TimerFired(model.TimerID(e.id))
+	default:
+		e.do()
+	}
 }
 
 // After schedules do after d.
@@ -132,7 +150,7 @@ func (s *Sim) Step() bool {
 	}
 	e := s.agenda.pop()
 	s.now = e.at
-	e.do()
+	s.run(e)
 	s.Settle()
 	for s.react != nil && s.react() {
 		s.Settle()
@@ -168,19 +186,18 @@ func (s *Sim) Settle() {
 func (s *Sim) apply(e model.Effect) {
 	switch e := e.(type) {
 	case model.Transmit:
-		id, d := e.Conn, e.Dir
-		s.After(s.latency(e.From, e.To), func() { s.world.Arrive(id, d) })
+		s.schedule(event{at: s.now + s.latency(e.From, e.To), kind: netArrive, id: int(e.Conn), dir: e.Dir})
 	case model.Dial:
 		a, from := e.Attempt, e.From
 		to, _ := s.world.Endpoint(e.Endpoint)
-		rtt := 2 * s.latency(from, to)
-		s.After(rtt, func() {
+		s.After(2*s.latency(from, to), func() {
+			// Reachability is judged when the dial completes: a link
+			// cut meanwhile makes it fail.
 			to, _ := s.world.Endpoint(e.Endpoint)
 			s.world.DialDone(a, !s.cut[mkLink(from, to)])
 		})
 	case model.StartTimer:
-		t := e.Timer
-		s.After(e.After, func() { s.world.TimerFired(t) })
+		s.schedule(event{at: s.now + e.After, kind: netTimer, id: int(e.Timer)})
 	case model.Observation:
 		ev := model.TraceEvent{Actor: e.Actor, Event: e.Event, Msg: e.Msg, HasMsg: e.Msg != "" || e.Event == model.EventSend || e.Event == model.EventDrop, Reason: e.Reason, Peer: e.Peer}
 		if s.observe != nil {
