@@ -17,6 +17,9 @@ type machine struct {
 	led     *Ledger
 	ops     []Op
 	misused int // misuse results already checked
+	// choices are the model's open choices as rapid drew them, in order,
+	// so that a second run of the same operations can make them again.
+	choices []int
 }
 
 // snapshot is what per-operation checks compare against.
@@ -43,6 +46,15 @@ type stepCheck func(t *rapid.T, m *machine, op Op, before snapshot)
 // after each one. It returns the machine for checks at the end of the run.
 func run(t *rapid.T, cfg Config, kinds []string, check stepCheck) *machine {
 	m := &machine{sys: NewSystem(cfg), led: newLedger()}
+	// rapid, not the PRNG, resolves the model's open choices (which ready
+	// client REP serves, F10's race, reconnect jitter, the first request
+	// id), so it explores them and shrinks a failure to the choices that
+	// matter.
+	m.sys.Sim.SetChooser(model.ChooserFunc(func(c model.Choice, n int) int {
+		k := rapid.IntRange(0, n-1).Draw(t, string(c))
+		m.choices = append(m.choices, k)
+		return k
+	}))
 	setLastRun(m)
 	t.Logf("config: %s", cfg)
 	actions := map[string]func(*rapid.T){}

@@ -109,6 +109,15 @@ func determinism(t *rapid.T, mut model.Mutation) {
 	kinds := []string{OpEnqueue, OpSend, OpRecv, OpServe, OpCycle, OpReply, OpReplyAfter, OpAdvance, OpCrash, OpCut, OpHeal, OpAddServer, OpAddClient}
 	m := run(t, cfg, kinds, func(*rapid.T, *machine, Op, snapshot) {})
 	again := NewSystem(cfg)
+	choices := append([]int(nil), m.choices...)
+	again.Sim.SetChooser(model.ChooserFunc(func(c model.Choice, n int) int {
+		if len(choices) == 0 {
+			m.fail(t, "determinism: the second run asked for more choices than the first (%s)", c)
+		}
+		k := choices[0]
+		choices = choices[1:]
+		return k
+	}))
 	for _, op := range m.ops {
 		again.Apply(op)
 	}

@@ -38,6 +38,9 @@ type Sim struct {
 	// observe, when set, is called for each model observation before it is
 	// traced, so the scenario layer can add what only it knows (the queue).
 	observe func(o model.Observation, e *model.TraceEvent)
+	// chooser, when set, resolves the model's open choices instead of the
+	// PRNG, so a property test can draw (and shrink) them itself.
+	chooser model.Chooser
 	// react, when set, lets applications respond to the world after each
 	// event; it reports whether it did anything, and runs until it did not.
 	react func() bool
@@ -69,6 +72,9 @@ func New(seed uint64, profile model.Profile, net Network) *Sim {
 // choose resolves the model's open choices from the one PRNG. F10's race
 // goes libzmq's usual way 38 times in 40, as observed.
 func (s *Sim) choose(c model.Choice, n int) int {
+	if s.chooser != nil {
+		return s.chooser.Choose(c, n)
+	}
 	if c == model.ChoiceForgetReplyPipe {
 		if s.rng.IntN(40) < 38 {
 			return 0
@@ -77,6 +83,10 @@ func (s *Sim) choose(c model.Choice, n int) int {
 	}
 	return s.rng.IntN(n)
 }
+
+// SetChooser hands the model's open choices to c instead of the PRNG;
+// latency and jitter still come from the PRNG.
+func (s *Sim) SetChooser(c model.Chooser) { s.chooser = c }
 
 // Now is the current virtual time.
 func (s *Sim) Now() time.Duration { return s.now }
