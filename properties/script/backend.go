@@ -1,0 +1,154 @@
+package script
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"lockstep/model"
+)
+
+// Backend runs scripts on one implementation of REQ/REP: the model (the
+// "sim" backend of this package) or, later, real sockets. Socket calls
+// never block: a call that would block returns model.ErrAgain, and the
+// other errors of package model name what a socket refused (EFSM, ...).
+// An error that wraps ErrBackend is a failure of the backend itself and
+// stops the script.
+type Backend interface {
+	// Open opens a socket of the given type and options.
+	Open(name string, kind model.SocketType, o model.Options) error
+	Bind(name, endpoint string) error
+	Connect(name, endpoint string) error
+	Disconnect(name, endpoint string) error
+	// Send sends one whole message without blocking; for REQ and REP,
+	// m is the body and the socket adds the envelope.
+	Send(name string, m model.Message) error
+	// Recv receives one whole message without blocking.
+	Recv(name string) (model.Message, error)
+	// Poll is ZMQ_POLLIN and ZMQ_POLLOUT (F3).
+	Poll(name string) (readable, writable bool, err error)
+	// Advance lets d of (virtual or real) time pass: messages in flight
+	// arrive, dials complete, reconnect timers fire.
+	Advance(d time.Duration) error
+	// Crash kills the socket's process; Close closes the socket cleanly.
+	Crash(name string) error
+	Close(name string) error
+	// Restart opens a crashed or closed socket again with the same type
+	// and options, binding and connecting the endpoints it had.
+	Restart(name string) error
+	// Cut and Heal break and restore the link between two sockets.
+	Cut(a, b string) error
+	Heal(a, b string) error
+	// Now is the time since the backend started.
+	Now() time.Duration
+	// Events returns what the backend observed since the last call, as
+	// trace events (drops, connects, ...); a backend that observes
+	// nothing returns nil and implements Observer.
+	Events() []model.TraceEvent
+	// Shutdown releases everything the backend holds.
+	Shutdown() error
+}
+
+// Observer is implemented by backends that can say whether they observe
+// the model's events. When Observes is false, a script's event lines
+// (those that start with a time) are left out of the comparison.
+type Observer interface {
+	Observes() bool
+}
+
+// Stater is implemented by backends that can show a socket's state
+// (the state command).
+type Stater interface {
+	State(name string) (model.SocketState, error)
+}
+
+// ChoiceScripter is implemented by backends whose open choices a script
+// can decide (the choose command).
+type ChoiceScripter interface {
+	// Answer queues answers for choice c; each is used once, in order,
+	// and -1 stands for the last option. Unanswered choices take 0.
+	Answer(c model.Choice, answers ...int)
+}
+
+// Queuer is implemented by backends that keep an application queue in
+// front of a REQ (F24, the enqueue and queue commands).
+type Queuer interface {
+	// Enqueue appends m to the socket's queue and hands the head to the
+	// socket whenever it can send; it returns the queue's length after.
+	Enqueue(name string, m model.Message) (int, error)
+	// Queue returns the messages waiting, oldest first.
+	Queue(name string) ([]model.Message, error)
+}
+
+// ErrBackend marks errors of a backend itself, not of a socket call.
+var ErrBackend = errors.New("backend failure")
+
+// ErrUnsupported is what a command returns on a backend that lacks the
+// optional interface it needs; it prints as an error line, so that a
+// conformance run shows it as a difference.
+var ErrUnsupported = errors.New("unsupported by this backend")
+
+var (
+	regMu    sync.Mutex
+	registry = map[string]func() (Backend, error){}
+)
+
+// Register makes a backend available to RunFile under name. Packages
+// that provide a backend (realnet's zmq4) call it from init.
+func Register(name string, open func() (Backend, error)) {
+	regMu.Lock()
+	defer regMu.Unlock()
+	if _, dup := registry[name]; dup {
+		panic("script: backend registered twice: " + name)
+	}
+	registry[name] = open
+}
+
+// Backends lists the registered backends.
+func Backends() []string {
+	regMu.Lock()
+	defer regMu.Unlock()
+	var out []string
+	for k := range registry {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func openBackend(name string) (Backend, error) {
+	regMu.Lock()
+	open := registry[name]
+	regMu.Unlock()
+	if open == nil {
+		return nil, fmt.Errorf("script: unknown backend %q (known: %v)", name, Backends())
+	}
+	return open()
+}
+
+// errName renders a socket call's error as the errno a libzmq user knows.
+func errName(err error) string {
+	for _, e := range []struct {
+		err  error
+		name string
+	}{
+		{model.ErrFSM, "EFSM"},
+		{model.ErrAgain, "EAGAIN"},
+		{model.ErrAddrInUse, "EADDRINUSE"},
+		{model.ErrNoSocket, "ENOTSOCK"},
+		{model.ErrExists, "EEXIST (name already open)"},
+		{model.ErrNotConnected, "ENOENT (not connected to that endpoint)"},
+		{model.ErrWrongType, "ENOTSUP"},
+		{model.ErrNoConnection, "no connection"},
+		{model.ErrPeerGone, "EOF (peer gone)"},
+		{model.ErrInvalidMessage, "invalid message (no delimiter)"},
+		{ErrUnsupported, "unsupported"},
+	} {
+		if errors.Is(err, e.err) {
+			return e.name
+		}
+	}
+	return err.Error()
+}

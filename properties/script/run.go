@@ -1,0 +1,373 @@
+package script
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"lockstep/model"
+)
+
+// Runner executes the commands of one script on a backend. It is what
+// both the tests (through datadriven) and RunFile use.
+type Runner struct {
+	file    string
+	backend string
+	b       Backend
+	log     []model.TraceEvent // events since the last trace command
+	kinds   map[string]model.SocketType
+}
+
+// NewRunner opens a fresh backend of the named kind for one script; file
+// names the script in errors.
+func NewRunner(file, backend string) (*Runner, error) {
+	b, err := openBackend(backend)
+	if err != nil {
+		return nil, err
+	}
+	return &Runner{file: file, backend: backend, b: b, kinds: map[string]model.SocketType{}}, nil
+}
+
+// Backend returns the backend the runner drives.
+func (r *Runner) Backend() Backend { return r.b }
+
+// Close shuts the backend down.
+func (r *Runner) Close() error { return r.b.Shutdown() }
+
+// Exec runs one command and returns its output, one line per line, each
+// ending in a newline. An error is a failure to run the command at all
+// (the backend failed or panicked); it names the script's line.
+func (r *Runner) Exec(c *Command) (out string, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			out, err = "", &Error{r.file, c.Line, fmt.Sprintf("%s panicked: %v", r.backend, p)}
+		}
+	}()
+	lines, err := r.exec(c)
+	if err != nil {
+		return "", &Error{r.file, c.Line, err.Error()}
+	}
+	evs := r.b.Events()
+	r.log = append(r.log, evs...)
+	if c.Name != "trace" {
+		for _, e := range evs {
+			if !echo[e.Event] {
+				lines = append(lines, EventLine(e))
+			}
+		}
+	}
+	if len(lines) == 0 {
+		lines = []string{"ok"}
+	}
+	return strings.Join(lines, "\n") + "\n", nil
+}
+
+// echo lists the events that only repeat what a command's own output says.
+var echo = map[string]bool{
+	model.EventDeliver: true, model.EventReceive: true, model.EventReply: true,
+	model.EventError: true, model.EventCrash: true, model.EventRestart: true,
+	model.EventEnqueue: true, model.EventCut: true, model.EventHeal: true,
+}
+
+// result turns a socket call's error into an output line.
+func result(err error) ([]string, error) {
+	switch {
+	case err == nil:
+		return nil, nil
+	case errors.Is(err, ErrBackend):
+		return nil, err
+	default:
+		return []string{"error: " + errName(err)}, nil
+	}
+}
+
+func (r *Runner) exec(c *Command) ([]string, error) {
+	b := r.b
+	switch c.Name {
+	case "new-req", "new-rep", "new-dealer":
+		err := b.Open(c.sock, c.kind, c.opts)
+		if err == nil {
+			r.kinds[c.sock] = c.kind
+		}
+		return result(err)
+	case "bind":
+		return result(b.Bind(c.sock, c.endpoint))
+	case "connect":
+		return result(b.Connect(c.sock, c.endpoint))
+	case "disconnect":
+		return result(b.Disconnect(c.sock, c.endpoint))
+	case "send":
+		return result(b.Send(c.sock, c.frames))
+	case "recv":
+		m, err := b.Recv(c.sock)
+		if err != nil {
+			return result(err)
+		}
+		return []string{Frames(m)}, nil
+	case "poll":
+		rd, wr, err := b.Poll(c.sock)
+		if err != nil {
+			return result(err)
+		}
+		return []string{fmt.Sprintf("readable=%v writable=%v", rd, wr)}, nil
+	case "advance":
+		return result(b.Advance(c.dur))
+	case "crash":
+		return result(b.Crash(c.sock))
+	case "restart":
+		return result(b.Restart(c.sock))
+	case "close":
+		return result(b.Close(c.sock))
+	case "cut":
+		return result(b.Cut(c.sock, c.sock2))
+	case "heal":
+		return result(b.Heal(c.sock, c.sock2))
+	case "state":
+		st, ok := b.(Stater)
+		if !ok {
+			return result(ErrUnsupported)
+		}
+		s, err := st.State(c.sock)
+		if err != nil {
+			return result(err)
+		}
+		return stateLines(s), nil
+	case "choose":
+		cs, ok := b.(ChoiceScripter)
+		if !ok {
+			return result(ErrUnsupported)
+		}
+		for _, a := range c.answers {
+			k := a.k
+			if a.last {
+				k = -1
+			}
+			cs.Answer(a.c, k)
+		}
+		return nil, nil
+	case "enqueue":
+		q, ok := b.(Queuer)
+		if !ok {
+			return result(ErrUnsupported)
+		}
+		n, err := q.Enqueue(c.sock, c.frames)
+		if err != nil {
+			return result(err)
+		}
+		return []string{fmt.Sprintf("queued=%d", n)}, nil
+	case "queue":
+		q, ok := b.(Queuer)
+		if !ok {
+			return result(ErrUnsupported)
+		}
+		items, err := q.Queue(c.sock)
+		if err != nil {
+			return result(err)
+		}
+		var parts []string
+		for _, m := range items {
+			parts = append(parts, Frames(m))
+		}
+		return []string{fmt.Sprintf("queue: %d waiting %s", len(items), strings.Join(parts, " "))}, nil
+	case "trace":
+		evs := append(r.log, r.b.Events()...)
+		r.log = nil
+		var lines []string
+		for _, e := range evs {
+			lines = append(lines, EventLine(e))
+		}
+		if len(lines) == 0 {
+			lines = []string{"no events"}
+		}
+		return lines, nil
+	case "reset":
+		if err := r.b.Shutdown(); err != nil {
+			return nil, err
+		}
+		nb, err := openBackend(r.backend)
+		if err != nil {
+			return nil, err
+		}
+		r.b, r.log = nb, nil
+		clear(r.kinds)
+		return nil, nil
+	}
+	return nil, fmt.Errorf("unknown command %q", c.Name)
+}
+
+// Frames renders a message as the scripts print it: its frames as Go
+// string literals, e.g. ["" "r1"].
+func Frames(m model.Message) string {
+	parts := make([]string, len(m))
+	for i, f := range m {
+		parts[i] = strconv.Quote(f)
+	}
+	return "[" + strings.Join(parts, " ") + "]"
+}
+
+// EventLine renders a trace event compactly, time first:
+//
+//	1ms c send "r1" peer=tcp://s:1
+//	3ms s drop "r1" peer=c (request held by server that crashed)
+func EventLine(e model.TraceEvent) string {
+	var b strings.Builder
+	b.WriteString(e.At.String())
+	if e.Actor != "" {
+		b.WriteString(" " + e.Actor)
+	}
+	b.WriteString(" " + e.Event)
+	if e.HasMsg {
+		if e.Event == EventChoice {
+			b.WriteString(" " + e.Msg)
+		} else {
+			b.WriteString(" " + strconv.Quote(e.Msg))
+		}
+	}
+	if e.HasQueue {
+		fmt.Fprintf(&b, " queue=%d", e.Queue)
+	}
+	if e.Peer != "" {
+		b.WriteString(" peer=" + e.Peer)
+	}
+	if e.Reason != "" {
+		b.WriteString(" (" + e.Reason + ")")
+	}
+	return b.String()
+}
+
+// IsEventLine reports whether an output line is an event line (it starts
+// with a time) rather than a command's result.
+func IsEventLine(line string) bool {
+	first, _, _ := strings.Cut(line, " ")
+	_, err := time.ParseDuration(first)
+	return err == nil
+}
+
+func stateLines(s model.SocketState) []string {
+	head := s.Type.String()
+	switch {
+	case s.AwaitingReply:
+		head += " awaiting-reply request=" + Frames(s.Request)
+	case s.OwesReply:
+		head += " owes-reply held=" + Frames(s.Held)
+	case s.Type != model.DEALER:
+		head += " idle"
+	}
+	lines := []string{head}
+	for _, p := range s.Pipes {
+		l := fmt.Sprintf("pipe %s out=%d in=%d", p.Peer, p.Out, p.In)
+		switch {
+		case p.Destroyed:
+			l += " destroyed"
+		case p.Connected:
+			l += " connected"
+		default:
+			l += " not-connected"
+		}
+		lines = append(lines, l)
+	}
+	if len(s.Pipes) == 0 {
+		lines = append(lines, "no pipes")
+	}
+	return lines
+}
+
+// Result is the outcome of one script on one backend.
+type Result struct {
+	Path    string
+	Backend string
+	Header  Header
+	// Skipped: the script does not declare the backend; nothing ran.
+	Skipped  bool
+	Commands []CommandResult
+}
+
+// CommandResult is one command's output against its expected output.
+type CommandResult struct {
+	Line     int
+	Command  string
+	Expected string
+	Actual   string
+	Pass     bool
+}
+
+// Passed reports whether every command produced its expected output.
+func (r Result) Passed() bool { return len(r.Failures()) == 0 }
+
+// Failures returns the commands whose output differed.
+func (r Result) Failures() []CommandResult {
+	var out []CommandResult
+	for _, c := range r.Commands {
+		if !c.Pass {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// RunFile parses the script at path and runs it on the named backend.
+func RunFile(path, backend string) (Result, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return Result{Path: path, Backend: backend}, err
+	}
+	s, err := Parse(path, src)
+	if err != nil {
+		return Result{Path: path, Backend: backend}, err
+	}
+	return Run(s, backend)
+}
+
+// Run runs a parsed script on the named backend and compares each
+// command's output with the expected output. A script that does not
+// declare the backend is skipped. On a backend that does not observe
+// events (see Observer) only result lines are compared.
+func Run(s *Script, backend string) (Result, error) {
+	res := Result{Path: s.Path, Backend: backend, Header: s.Header}
+	if !s.Header.Supports(backend) {
+		res.Skipped = true
+		return res, nil
+	}
+	r, err := NewRunner(s.Path, backend)
+	if err != nil {
+		return res, err
+	}
+	defer r.Close()
+	for _, c := range s.Commands {
+		out, err := r.Exec(c)
+		if err != nil {
+			return res, err
+		}
+		observes := true
+		if o, ok := r.b.(Observer); ok {
+			observes = o.Observes()
+		}
+		res.Commands = append(res.Commands, CommandResult{
+			Line: c.Line, Command: c.Text, Expected: c.Expected, Actual: out,
+			Pass: same(c.Expected, out, observes),
+		})
+	}
+	return res, nil
+}
+
+func same(expected, actual string, observes bool) bool {
+	if observes {
+		return expected == actual
+	}
+	keep := func(s string) string {
+		var out []string
+		for _, l := range strings.Split(strings.TrimSuffix(s, "\n"), "\n") {
+			if !IsEventLine(l) {
+				out = append(out, l)
+			}
+		}
+		if len(out) == 0 {
+			return "ok"
+		}
+		return strings.Join(out, "\n")
+	}
+	return keep(expected) == keep(actual)
+}
