@@ -68,6 +68,9 @@ func (w *World) DialDone(a AttemptID, reachable bool) {
 		// Immediate: the pipe exists only while connected (F13, F21).
 		c.pipe = w.attach(c.sock, c.endpoint)
 		c.pipe.connecter = c
+		if w.profile.NoPipeWithoutConnection {
+			w.connectOrder(c)
+		}
 	}
 	conn := &connection{id: ConnID(w.id())}
 	conn.pipes[ToBinder] = c.pipe
@@ -85,6 +88,41 @@ func (w *World) DialDone(a AttemptID, reachable bool) {
 		c.pipe.out = append(c.pipe.out, s.requestMsg)
 	}
 	w.pump(conn)
+}
+
+// connectOrder moves c's new pipe before the pipes of later connect()s:
+// zmq4 dials synchronously, so its rotation is the order of the Dial calls
+// whichever connection completes first (F8).
+func (w *World) connectOrder(c *connecter) {
+	s := c.sock
+	rank := func(p *pipe) int {
+		for i, k := range s.connect {
+			if p.connecter == k {
+				return i
+			}
+		}
+		return len(s.connect)
+	}
+	last := len(s.pipes) - 1
+	i := last
+	for i > 0 && rank(s.pipes[i-1]) > rank(c.pipe) {
+		i--
+	}
+	if i == last {
+		return
+	}
+	copy(s.pipes[i+1:], s.pipes[i:last])
+	s.pipes[i] = c.pipe
+	if s.sendRR > i {
+		s.sendRR++
+	}
+	if s.recvRR > i {
+		s.recvRR++
+	}
+	if n := len(s.pipes); n > 0 {
+		s.sendRR %= n
+		s.recvRR %= n
+	}
 }
 
 // scheduleReconnect waits RECONNECT_IVL + rand() % RECONNECT_IVL, doubling
@@ -149,12 +187,16 @@ func (w *World) reset(conn *connection, reason string) {
 		if c != nil {
 			c.conn = nil
 		}
+		if c != nil && !c.stopped && w.profile.NoReconnect {
+			// Departs from F23: the connection is never re-established.
+			w.stop(c)
+		}
 		if c != nil && !c.stopped && protocolError {
 			// F6: libzmq does not re-establish a connection that ended in
 			// a protocol error.
 			w.stop(c)
 		}
-		if c != nil && !c.stopped && !s.opts.Immediate {
+		if c != nil && !c.stopped && !s.opts.Immediate && !w.profile.NoPipeWithoutConnection { // F21
 			w.scheduleReconnect(c) // the pipe survives with its contents
 			continue
 		}
@@ -193,7 +235,7 @@ func (w *World) Arrive(id ConnID, d Dir) {
 	m := conn.wire[d][0]
 	conn.wire[d] = conn.wire[d][1:]
 	dst := conn.dst(d)
-	if dst.owner.typ == REQ && !wellFormedReply(m) {
+	if dst.owner.typ == REQ && !wellFormedReply(m) && !w.profile.ReplyUnchecked {
 		// F6: REQ's session accepts only [id,] "", body...; anything else
 		// is a protocol error that ends the connection for good.
 		w.observe(EventDrop, dst.owner.name, conn.src(d).owner.name, m.Text(), "malformed reply")
@@ -201,6 +243,9 @@ func (w *World) Arrive(id ConnID, d Dir) {
 		return
 	}
 	dst.in = append(dst.in, m)
+	if dst.owner.typ == REP && w.profile.RepArrivalOrder {
+		dst.owner.arrivals = append(dst.owner.arrivals, dst) // departs from F14
+	}
 }
 
 // wellFormedReply is libzmq's req_session_t check: a delimiter, optionally

@@ -22,3 +22,17 @@ var (
 	// ErrWrongType reports a REQ call on a REP socket or the reverse.
 	ErrWrongType = errors.New("ENOTSUP: call not supported by this socket type")
 )
+
+// Errors of implementations that depart from libzmq (see Profile).
+var (
+	// ErrNoConnection: a send found no connection and failed at once
+	// instead of blocking (Profile.SendFailsWithoutPipe, zmq4's "no
+	// connections available" and a write to a dead peer).
+	ErrNoConnection = errors.New("no connection: send failed at once")
+	// ErrPeerGone: the connection a REQ's request went out on ended, and
+	// the receive fails (Profile.RecvEOFOnPeerLoss, zmq4's io.EOF).
+	ErrPeerGone = errors.New("EOF: the request's peer is gone")
+	// ErrInvalidMessage: REP read a request without a delimiter
+	// (Profile.InvalidRequestError).
+	ErrInvalidMessage = errors.New("invalid REP message: no delimiter")
+)

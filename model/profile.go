@@ -9,10 +9,68 @@ type Profile struct {
 	// ReqNotStrict: REQ allows a second send before the reply, as if
 	// ReqRelaxed were always set (departs from F1).
 	ReqNotStrict bool
-	// ReplyFromAnyPipe: REQ accepts a reply from any pipe, not only the one
-	// its request went out on (departs from F9).
-	ReplyFromAnyPipe bool
+	// StaleRepliesKept: REQ reads only from the pipe of its last send, but
+	// never discards a reply: replies queued from earlier requests are
+	// taken later as answers to newer ones, and a reply on another pipe
+	// waits there (departs from F9, F10).
+	StaleRepliesKept bool
+	// RepNotStrict: REP allows a receive while a reply is owed (the new
+	// request's envelope replaces the held one) and a send at any time: with
+	// no request read yet the reply is dropped, a second send goes to the
+	// last requester again (departs from F2).
+	RepNotStrict bool
+	// NoPoller: there is no poller and no readiness (F3 does not apply); a
+	// REQ counts as writable whenever the application's own lockstep lets it
+	// send, since a send without a connection fails at once (F11), and a
+	// REP as readable whenever a request is queued.
+	NoPoller bool
+	// EnvelopeAtLastDelimiter: REP splits a request at its last empty
+	// frame, not its first (departs from F5).
+	EnvelopeAtLastDelimiter bool
+	// InvalidRequestError: a request without a delimiter makes REP's
+	// receive fail with ErrInvalidMessage instead of being dropped
+	// silently; the stored envelope is kept (departs from F5).
+	InvalidRequestError bool
+	// ReplyUnchecked: REQ takes any reply: no protocol error for a reply
+	// without a delimiter, the first frame of a multi-frame reply is
+	// dropped whatever it is (departs from F6).
+	ReplyUnchecked bool
+	// NoPipeWithoutConnection: a pipe exists only while its connection
+	// does, as with IMMEDIATE=1 but without the option: nothing is queued
+	// before a connection or across a reconnect (departs from F12, F21).
+	NoPipeWithoutConnection bool
+	// SendFailsWithoutPipe: a REQ send with no pipe fails at once with
+	// ErrNoConnection instead of blocking (departs from F11, F13).
+	SendFailsWithoutPipe bool
+	// RecvEOFOnPeerLoss: when the connection a REQ's request went out on
+	// ends, the REQ's receive fails with ErrPeerGone (io.EOF) instead of
+	// waiting forever (departs from F19).
+	RecvEOFOnPeerLoss bool
+	// NoReconnect: a connect() whose connection ends is never re-established
+	// (zmq4's default WithAutomaticReconnect(false); departs from F23).
+	NoReconnect bool
+	// RepArrivalOrder: REP serves requests first come, first served across
+	// all clients, not fair-queued per pipe (departs from F14).
+	RepArrivalOrder bool
 }
 
 // LibZMQ is the default profile: RFC 28 as libzmq 4.3 implements it.
 var LibZMQ = Profile{Name: "libzmq"}
+
+// ZMQ4 is github.com/go-zeromq/zmq4 v0.17.0 over TCP, as probed (see
+// realnet/README-section.md for the command that shows each field).
+var ZMQ4 = Profile{
+	Name:                    "zmq4",
+	ReqNotStrict:            true,
+	StaleRepliesKept:        true,
+	RepNotStrict:            true,
+	NoPoller:                true,
+	EnvelopeAtLastDelimiter: true,
+	InvalidRequestError:     true,
+	ReplyUnchecked:          true,
+	NoPipeWithoutConnection: true,
+	SendFailsWithoutPipe:    true,
+	RecvEOFOnPeerLoss:       true,
+	NoReconnect:             true,
+	RepArrivalOrder:         true,
+}

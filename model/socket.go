@@ -57,11 +57,19 @@ func (w *World) Writable(name string) bool {
 	}
 	switch s.typ {
 	case REQ:
+		if w.profile.NoPoller {
+			// F3 does not apply: the application keeps lockstep itself,
+			// and a send without a pipe fails rather than blocks (F11).
+			return !s.receivingReply && (w.nextWritable(s) != nil || w.profile.SendFailsWithoutPipe)
+		}
 		if s.receivingReply && !w.relaxed(s) && !w.mutation.SecondSend {
 			return false
 		}
 		return w.nextWritable(s) != nil
 	case REP:
+		if w.profile.RepNotStrict {
+			return s.envPipe != nil // departs from F2: any reply after the first request
+		}
 		return s.sendingReply
 	default:
 		return w.nextWritable(s) != nil
@@ -78,8 +86,15 @@ func (w *World) Readable(name string) bool {
 	}
 	switch s.typ {
 	case REQ:
+		if w.profile.StaleRepliesKept {
+			// Departs from F9: only the last send's pipe is read.
+			return s.receivingReply && (s.peerGone || s.replyPipe != nil && len(s.replyPipe.in) > 0)
+		}
 		return s.receivingReply && w.anyIn(s)
 	case REP:
+		if w.profile.NoPoller {
+			return w.anyIn(s) // F3 does not apply; departs from F2
+		}
 		return !s.sendingReply && w.anyIn(s)
 	default:
 		return w.anyIn(s)
@@ -129,6 +144,14 @@ func (w *World) put(p *pipe, m Message) {
 // rotation order from the last one read, the chooser picks; strict rotation
 // is choice 0 (F14).
 func (w *World) nextReadable(s *socket) *pipe {
+	for s.typ == REP && w.profile.RepArrivalOrder && len(s.arrivals) > 0 {
+		// Departs from F14: first come, first served across pipes.
+		p := s.arrivals[0]
+		s.arrivals = s.arrivals[1:]
+		if len(p.in) > 0 {
+			return p
+		}
+	}
 	n := len(s.pipes)
 	var ready []*pipe
 	for i := 0; i < n; i++ {
@@ -182,6 +205,12 @@ func (w *World) reqSend(s *socket, body Message) error {
 		return ErrFSM // F1: strict lockstep
 	}
 	p := w.nextWritable(s)
+	if p == nil && w.profile.SendFailsWithoutPipe {
+		// Departs from F11: the send fails at once; drivers that ignore
+		// the error (an application queue) still see it in the trace.
+		w.observe(EventError, s.name, "", body.Text(), "send: "+ErrNoConnection.Error())
+		return ErrNoConnection
+	}
 	if p == nil {
 		return ErrAgain // F11, F13, F18
 	}
@@ -203,12 +232,13 @@ func (w *World) reqSend(s *socket, body Message) error {
 	// F9: replies already queued belong to earlier requests; libzmq eats
 	// them before the new request is fully sent.
 	for _, q := range append([]*pipe(nil), s.pipes...) {
-		for len(q.in) > 0 {
+		for len(q.in) > 0 && !w.profile.StaleRepliesKept {
 			w.observe(EventDrop, s.name, q.peer, bodyText(w.take(q)), "stale reply discarded by new request")
 		}
 	}
 	s.receivingReply = true
 	s.replyPipe = p
+	s.peerGone = false
 	// Messages are never changed in place once queued, so the request
 	// can share the frames just built for the wire; the full slice
 	// expression keeps an append on it from reaching them.
@@ -223,6 +253,9 @@ func (w *World) reqSend(s *socket, body Message) error {
 // the request's id under ReqCorrelate, is taken; others are skipped (F6, F7,
 // F9, F10).
 func (w *World) reqRecv(s *socket) (Message, error) {
+	if w.profile.StaleRepliesKept {
+		return w.reqRecvLast(s)
+	}
 	if !s.receivingReply {
 		return nil, ErrFSM // F1: no request outstanding
 	}
@@ -232,7 +265,7 @@ func (w *World) reqRecv(s *socket) (Message, error) {
 			return nil, ErrAgain
 		}
 		m := w.take(p)
-		if s.replyPipe != nil && p != s.replyPipe && !w.profile.ReplyFromAnyPipe {
+		if s.replyPipe != nil && p != s.replyPipe {
 			w.observe(EventDrop, s.name, p.peer, bodyText(m), "reply from another pipe")
 			continue
 		}
@@ -256,10 +289,46 @@ func (w *World) reqRecv(s *socket) (Message, error) {
 	}
 }
 
+// reqRecvLast is reqRecv under Profile.StaleRepliesKept (zmq4's reqReader):
+// read the next message of the last send's pipe, whatever request it
+// answers (departs from F1, F9), fail with ErrPeerGone once that pipe has
+// ended and is drained (Profile.RecvEOFOnPeerLoss, departs from F19), and
+// take any reply shape (Profile.ReplyUnchecked, departs from F6).
+func (w *World) reqRecvLast(s *socket) (Message, error) {
+	p := s.replyPipe
+	switch {
+	case p != nil && len(p.in) > 0:
+	case s.peerGone:
+		s.receivingReply, s.peerGone, s.replyPipe = false, false, nil
+		s.request, s.requestMsg = nil, nil
+		return nil, ErrPeerGone
+	case p == nil && w.profile.SendFailsWithoutPipe:
+		return nil, ErrNoConnection
+	case !s.receivingReply && !w.profile.ReqNotStrict:
+		return nil, ErrFSM
+	default:
+		return nil, ErrAgain
+	}
+	m := w.take(p)
+	if w.profile.ReplyUnchecked {
+		if len(m) > 1 {
+			m = m[1:] // the first frame goes, delimiter or not (F6)
+		}
+	} else if len(m) < 1 || m[0] != Delimiter {
+		w.observe(EventDrop, s.name, p.peer, m.Text(), "reply without delimiter")
+		return nil, ErrAgain
+	} else {
+		m = m[1:]
+	}
+	s.receivingReply = false
+	s.request, s.requestMsg = nil, nil
+	return m.clone(), nil
+}
+
 // repRecv is rep_t::xrecv: read one request fair-queued, keep its envelope
 // for the reply (F5, F14).
 func (w *World) repRecv(s *socket) (Message, error) {
-	if s.sendingReply {
+	if s.sendingReply && !w.profile.RepNotStrict {
 		return nil, ErrFSM // F2: a reply is owed
 	}
 	for {
@@ -280,8 +349,15 @@ func (w *World) repRecv(s *socket) (Message, error) {
 			// empty frame would leave no body, which no message can be.
 			if f == Delimiter && j < len(m)-1 {
 				i = j
-				break
+				if !w.profile.EnvelopeAtLastDelimiter {
+					break // F5: the first; zmq4 departs and takes the last
+				}
 			}
+		}
+		if i < 0 && w.profile.InvalidRequestError {
+			// Departs from F5: the receive fails; the envelope stays.
+			w.observe(EventDrop, s.name, p.peer, m.Text(), "request without delimiter")
+			return nil, ErrInvalidMessage
 		}
 		if i < 0 {
 			// F5: a request without a delimiter is dropped silently.
@@ -300,12 +376,20 @@ func (w *World) repRecv(s *socket) (Message, error) {
 // reply, to the pipe the request came from (F15). REP never blocks: a reply
 // to a gone client or a full pipe is dropped and the send succeeds (F16, F17).
 func (w *World) repSend(s *socket, body Message) error {
-	if !s.sendingReply {
+	if !s.sendingReply && w.profile.RepNotStrict && s.envPipe == nil {
+		// Departs from F2: no request read yet, so the reply is dropped.
+		w.observe(EventDrop, s.name, "", body.Text(), "no request read yet")
+		return nil
+	}
+	if !s.sendingReply && !w.profile.RepNotStrict {
 		return ErrFSM // F2
 	}
 	p := s.envPipe
 	m := append(append(s.envelope.clone(), Delimiter), body...)
-	s.sendingReply, s.envelope, s.envPipe, s.held = false, nil, nil, nil
+	s.sendingReply, s.held = false, nil
+	if !w.profile.RepNotStrict {
+		s.envelope, s.envPipe = nil, nil
+	} // else departs from F2: a second send goes to the same requester
 	switch {
 	case p.terminated:
 		w.observe(EventDrop, s.name, p.peer, body.Text(), "client gone")

@@ -108,6 +108,9 @@ type socket struct {
 	idStarted      bool
 	request        Message // body of the outstanding request, for traces
 	requestMsg     Message // the whole request as sent (Mutation.ResendOnReconnect)
+	// peerGone: under Profile.RecvEOFOnPeerLoss, the pipe of the
+	// outstanding request ended, so the next receive fails (F19).
+	peerGone bool
 
 	// REP: a request has been read and a reply is owed (F2), its envelope
 	// and the pipe it came from (F5, F15).
@@ -115,6 +118,9 @@ type socket struct {
 	envelope     Message
 	envPipe      *pipe
 	held         Message // body of the request the application holds
+	// arrivals lists, under Profile.RepArrivalOrder, the pipe of every
+	// queued request in the order the requests arrived (F14).
+	arrivals []*pipe
 }
 
 // pipe is a socket's end of one pipe pair: out is written by the socket and
@@ -213,7 +219,7 @@ func (w *World) Connect(name, endpoint string) error {
 	}
 	c := &connecter{sock: s, endpoint: endpoint, ivl: s.opts.reconnectIvl()}
 	s.connect = append(s.connect, c)
-	if !s.opts.Immediate {
+	if !s.opts.Immediate && !w.profile.NoPipeWithoutConnection { // F12
 		c.pipe = w.attach(s, endpoint)
 		c.pipe.connecter = c
 	}
@@ -351,7 +357,10 @@ func (w *World) terminate(p *pipe, reason string) {
 		p.connecter.pipe = nil
 	}
 	s := p.owner
-	if s.typ == REQ && s.replyPipe == p && w.sockets[s.name] == s {
+	if s.typ == REQ && s.replyPipe == p && w.sockets[s.name] == s && w.profile.RecvEOFOnPeerLoss {
+		// Departs from F19: the REQ's receive fails instead of waiting.
+		s.peerGone = true
+	} else if s.typ == REQ && s.replyPipe == p && w.sockets[s.name] == s {
 		// F10: libzmq clears _reply_pipe when that pipe terminates, so the
 		// next well-formed reply from any pipe is taken; whether a stray
 		// gets in before that is a race the chooser decides.
