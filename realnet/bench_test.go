@@ -1,0 +1,134 @@
+package realnet
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/benbjohnson/clock"
+	"github.com/go-zeromq/zmq4"
+
+	"lockstep/model"
+)
+
+// bareRoundTrips does n REQ/REP round trips on plain zmq4 sockets.
+func bareRoundTrips(b *testing.B, n int) time.Duration {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	rep := zmq4.NewRep(ctx, zmq4.WithLogger(quiet))
+	defer rep.Close()
+	if err := rep.Listen("tcp://127.0.0.1:0"); err != nil {
+		b.Fatal(err)
+	}
+	req := zmq4.NewReq(ctx, zmq4.WithLogger(quiet))
+	defer req.Close()
+	if err := req.Dial("tcp://" + rep.Addr().String()); err != nil {
+		b.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < n; i++ {
+			m, err := rep.Recv()
+			if err != nil {
+				return
+			}
+			if err := rep.Send(m); err != nil {
+				return
+			}
+		}
+	}()
+	msg := zmq4.NewMsgString("0123456789abcdef")
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		if err := req.Send(msg); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := req.Recv(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	el := time.Since(start)
+	<-done
+	return el
+}
+
+// harnessRoundTrips does n round trips through realnet's bounded Sockets.
+func harnessRoundTrips(b *testing.B, n int) time.Duration {
+	s := NewSockets(0)
+	defer s.CloseAll()
+	if err := s.NewREP("server"); err != nil {
+		b.Fatal(err)
+	}
+	ep, err := s.Bind("server", "tcp://127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := s.NewREQ("client"); err != nil {
+		b.Fatal(err)
+	}
+	if err := s.Connect("client", ep); err != nil {
+		b.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < n; i++ {
+			m, err := s.Recv("server", 0)
+			if err != nil {
+				return
+			}
+			if err := s.Send("server", m); err != nil {
+				return
+			}
+		}
+	}()
+	msg := model.Message{"0123456789abcdef"}
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		if err := s.Send("client", msg); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := s.Recv("client", 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+	el := time.Since(start)
+	<-done
+	return el
+}
+
+// BenchmarkRoundTrip runs b.N round trips on bare zmq4 and b.N through
+// realnet's harness in the same run, interleaved in blocks so that both
+// see the same machine, and reports both rates and the harness overhead.
+//
+//	go test -run '^$' -bench RoundTrip -benchtime 20000x ./realnet/
+func BenchmarkRoundTrip(b *testing.B) {
+	var bare, harness time.Duration
+	const block = 2000
+	for left := b.N; left > 0; left -= block {
+		n := min(left, block)
+		bare += bareRoundTrips(b, n)
+		harness += harnessRoundTrips(b, n)
+	}
+	b.ReportMetric(float64(b.N)/bare.Seconds(), "bare-rt/s")
+	b.ReportMetric(float64(b.N)/harness.Seconds(), "harness-rt/s")
+	b.ReportMetric(100*(harness.Seconds()/bare.Seconds()-1), "overhead-%")
+	b.ReportMetric(0, "ns/op")
+}
+
+// BenchmarkSeedMock runs 10 virtual seconds of the seed scenario on zmq4
+// with a mock clock and reports virtual seconds per wall second.
+//
+//	go test -run '^$' -bench SeedMock -benchtime 5x ./realnet/
+func BenchmarkSeedMock(b *testing.B) {
+	sc, _ := model.LookupScenario("seed")
+	const d = 10 * time.Second
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		if _, err := Run(sc, Config{Clock: clock.NewMock(), For: d}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(d.Seconds()*float64(b.N)/time.Since(start).Seconds(), "virtual-s/wall-s")
+}
