@@ -33,6 +33,9 @@ const usage = `lockstep: ZeroMQ REQ/REP semantics, executable
 
 usage:
   lockstep run SCENARIO [-seed N] [-for D] [-restart-at D] [-down D] [-server NAME] [-format text|node|jsonl]
+               [-backend sim|zmq4] [-port N]   zmq4: real sockets on 127.0.0.1, real time
+  lockstep compare SCENARIO [-seed N] [-for D] [-restart-at D -down D] [-all]
+               the model under the zmq4 profile against real zmq4; exit 0 agree, 1 differ
   lockstep scenarios
   lockstep replay FILE [-format text|node|jsonl]   re-run a rapid fail file from go test ./properties
 
@@ -70,11 +73,13 @@ func dispatch(args []string, stdout, stderr io.Writer) error {
 		return nil
 	case "run":
 		return cmdRun(args[1:], stdout)
+	case "compare":
+		return cmdCompare(args[1:], stdout)
 	case "scenarios":
 		return cmdScenarios(args[1:], stdout)
 	case "replay":
 		return cmdReplay(args[1:], stdout, stderr)
 	default:
-		return usageErr("unknown command %q (commands: run, scenarios, replay)", args[0])
+		return usageErr("unknown command %q (commands: run, compare, scenarios, replay)", args[0])
 	}
 }

@@ -95,8 +95,10 @@ func (f *runFlags) simConfig() sim.Config {
 
 func cmdRun(args []string, stdout io.Writer) error {
 	var f runFlags
+	var b backendFlags
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	f.register(fs)
+	b.register(fs)
 	pos, err := parseInterleaved(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprint(stdout, usage)
@@ -109,11 +111,14 @@ func cmdRun(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	res, err := sim.Run(sc, f.simConfig())
-	if err != nil {
-		return usageErr("run: %v", err)
+	if err := b.check("run"); err != nil {
+		return err
 	}
-	out, err := model.FormatTrace(res.Trace, f.format)
+	trace, err := runTrace(sc, &f, b)
+	if err != nil {
+		return err
+	}
+	out, err := model.FormatTrace(trace, f.format)
 	if err != nil {
 		return usageErr("run: %v", err)
 	}

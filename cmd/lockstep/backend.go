@@ -1,0 +1,83 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+
+	"github.com/benbjohnson/clock"
+
+	"lockstep/model"
+	"lockstep/realnet"
+	"lockstep/sim"
+)
+
+// backendFlags choose what runs a scenario: the simulator over the model,
+// or real zmq4 sockets over loopback TCP.
+type backendFlags struct {
+	backend string
+	port    int
+}
+
+const (
+	backendSim  = "sim"
+	backendZMQ4 = "zmq4"
+)
+
+func (b *backendFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&b.backend, "backend", backendSim, "what runs the scenario: sim (the model) or zmq4 (real sockets on 127.0.0.1, real time)")
+	fs.IntVar(&b.port, "port", 0, "zmq4: the port the first server binds (the next servers the following ports); 0 picks free ports")
+}
+
+func (b *backendFlags) check(cmd string) error {
+	if b.backend != backendSim && b.backend != backendZMQ4 {
+		return usageErr("%s: -backend: unknown backend %q (one of: sim, zmq4)", cmd, b.backend)
+	}
+	if b.port < 0 || b.port > 65535 {
+		return usageErr("%s: -port: %d is not a port", cmd, b.port)
+	}
+	if b.port != 0 && b.backend != backendZMQ4 {
+		return usageErr("%s: -port needs -backend zmq4", cmd)
+	}
+	return nil
+}
+
+// realnetConfig is the zmq4 run of the same flags as the simulator's.
+func (f *runFlags) realnetConfig(b backendFlags, sc model.Scenario, clk clock.Clock) realnet.Config {
+	cfg := realnet.Config{Clock: clk, For: f.length.d}
+	if f.restartAt.set {
+		cfg.Crashes = append(cfg.Crashes, realnet.Crash{Server: f.server, At: f.restartAt.d, Down: f.down.d})
+	}
+	if b.port != 0 {
+		cfg.Ports = map[string]int{}
+		for i, s := range sc.Servers {
+			cfg.Ports[s.Name] = b.port + i
+		}
+	}
+	return cfg
+}
+
+// runTrace runs sc on the chosen backend and returns its trace.
+func runTrace(sc model.Scenario, f *runFlags, b backendFlags) ([]model.TraceEvent, error) {
+	if b.backend == backendZMQ4 {
+		return runZMQ4(sc, f.realnetConfig(b, sc, clock.New()))
+	}
+	res, err := sim.Run(sc, f.simConfig())
+	if err != nil {
+		return nil, usageErr("run: %v", err)
+	}
+	return res.Trace, nil
+}
+
+// runZMQ4 runs sc on zmq4; a server that cannot bind is bad input.
+func runZMQ4(sc model.Scenario, cfg realnet.Config) ([]model.TraceEvent, error) {
+	res, err := realnet.Run(sc, cfg)
+	var ee *realnet.EndpointError
+	if errors.As(err, &ee) {
+		return nil, usageErr("%v", err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("zmq4: %w", err)
+	}
+	return res.Trace, nil
+}
