@@ -209,6 +209,23 @@ func (w *World) reqSend(s *socket, body Message) error {
 		// Departs from F11: the send fails at once; drivers that ignore
 		// the error (an application queue) still see it in the trace.
 		w.observe(EventError, s.name, "", body.Text(), "send: "+ErrNoConnection.Error())
+		// zmq4 reports a lost peer's EOF to the first receive only; a send
+		// that found no connection has already learned of the loss, and a
+		// receive after it fails for want of a connection (found by
+		// TestModelAgreesWithZMQ4).
+		s.peerGone = false
+		// The failed send has zmq4 reap the dead connections, and with
+		// them any replies still unread on them.
+		for _, q := range append([]*pipe(nil), s.pipes...) {
+			if !q.terminated {
+				continue
+			}
+			for _, m := range q.in {
+				w.observe(EventDrop, s.name, q.peer, bodyText(m), "unread on a connection zmq4 reaped")
+			}
+			q.in = nil
+			w.detach(q)
+		}
 		return ErrNoConnection
 	}
 	if p == nil {

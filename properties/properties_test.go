@@ -39,14 +39,28 @@ func TestLossOnRestart(t *testing.T)    { check(t, properties.LossOnRestart) }
 func TestLazyPirate(t *testing.T)       { check(t, properties.LazyPirate) }
 func TestDeterminism(t *testing.T)      { check(t, properties.Determinism) }
 
+// TestModelAgreesWithZMQ4 runs on real sockets, so by default it checks
+// 25 sequences rather than 1000; an explicit -rapid.checks wins.
+func TestModelAgreesWithZMQ4(t *testing.T) {
+	if testing.Short() {
+		t.Skip("differential: real sockets, skipped in -short mode")
+	}
+	if !explicitChecks {
+		setFlag(t, "rapid.checks", "25")
+	}
+	check(t, properties.ModelAgreesWithZMQ4)
+}
+
+// explicitChecks: the command line set -rapid.checks.
+var explicitChecks bool
+
 // TestMain raises rapid's default of 100 checks per property to 1000: a
 // check costs about 0.1ms on the model, so the deeper search is nearly
 // free. An explicit -rapid.checks wins.
 func TestMain(m *testing.M) {
 	flag.Parse()
-	explicit := false
-	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "rapid.checks" })
-	if !explicit {
+	flag.Visit(func(f *flag.Flag) { explicitChecks = explicitChecks || f.Name == "rapid.checks" })
+	if !explicitChecks {
 		_ = flag.Set("rapid.checks", "1000")
 	}
 	os.Exit(m.Run())

@@ -13,7 +13,10 @@ import (
 type Property struct {
 	Test  string // the go test name, which is also rapid's fail-file folder
 	Facts string
-	run   func(*rapid.T, model.Mutation)
+	// Real: the property runs real zmq4 sockets, so it is slow and takes
+	// no mutations.
+	Real bool
+	run  func(*rapid.T, model.Mutation)
 }
 
 // Check returns the property as rapid checks it, on the model with the
@@ -46,6 +49,7 @@ var All = []Property{
 	{Test: "TestLossOnRestart", Facts: "F19 F21 F22", run: lossOnRestart},
 	{Test: "TestLazyPirate", Facts: "F7 F20", run: lazyPirate},
 	{Test: "TestDeterminism", Facts: "", run: determinism},
+	{Test: "TestModelAgreesWithZMQ4", Facts: "F1 F2 F5 F8 F11 F14 F19", run: modelAgreesWithZMQ4, Real: true},
 }
 
 // Lookup finds a property by its test name.

@@ -86,8 +86,10 @@ type Queuer interface {
 var ErrBackend = errors.New("backend failure")
 
 // ErrUnsupported is what a command returns on a backend that lacks the
-// optional interface it needs; it prints as an error line, so that a
-// conformance run shows it as a difference.
+// optional interface, socket type or option it needs. It prints as an
+// error line; Run stops the script there and reports it as not
+// applicable on the backend (Result.NotApplicable) rather than as a
+// difference. Wrap it to say what is missing.
 var ErrUnsupported = errors.New("unsupported by this backend")
 
 var (

@@ -19,6 +19,8 @@ type Runner struct {
 	b       Backend
 	log     []model.TraceEvent // events since the last trace command
 	kinds   map[string]model.SocketType
+	// unsupported is the ErrUnsupported of the last command, if any.
+	unsupported error
 }
 
 // NewRunner opens a fresh backend of the named kind for one script; file
@@ -84,7 +86,17 @@ func result(err error) ([]string, error) {
 	}
 }
 
+// result is the package's result, remembering an ErrUnsupported so
+// that Run can report the script as not applicable on the backend.
+func (r *Runner) result(err error) ([]string, error) {
+	if errors.Is(err, ErrUnsupported) {
+		r.unsupported = err
+	}
+	return result(err)
+}
+
 func (r *Runner) exec(c *Command) ([]string, error) {
+	r.unsupported = nil
 	b := r.b
 	switch c.Name {
 	case "new-req", "new-rep", "new-dealer":
@@ -92,53 +104,53 @@ func (r *Runner) exec(c *Command) ([]string, error) {
 		if err == nil {
 			r.kinds[c.sock] = c.kind
 		}
-		return result(err)
+		return r.result(err)
 	case "bind":
-		return result(b.Bind(c.sock, c.endpoint))
+		return r.result(b.Bind(c.sock, c.endpoint))
 	case "connect":
-		return result(b.Connect(c.sock, c.endpoint))
+		return r.result(b.Connect(c.sock, c.endpoint))
 	case "disconnect":
-		return result(b.Disconnect(c.sock, c.endpoint))
+		return r.result(b.Disconnect(c.sock, c.endpoint))
 	case "send":
-		return result(b.Send(c.sock, c.frames))
+		return r.result(b.Send(c.sock, c.frames))
 	case "recv":
 		m, err := b.Recv(c.sock)
 		if err != nil {
-			return result(err)
+			return r.result(err)
 		}
 		return []string{Frames(m)}, nil
 	case "poll":
 		rd, wr, err := b.Poll(c.sock)
 		if err != nil {
-			return result(err)
+			return r.result(err)
 		}
 		return []string{fmt.Sprintf("readable=%v writable=%v", rd, wr)}, nil
 	case "advance":
-		return result(b.Advance(c.dur))
+		return r.result(b.Advance(c.dur))
 	case "crash":
-		return result(b.Crash(c.sock))
+		return r.result(b.Crash(c.sock))
 	case "restart":
-		return result(b.Restart(c.sock))
+		return r.result(b.Restart(c.sock))
 	case "close":
-		return result(b.Close(c.sock))
+		return r.result(b.Close(c.sock))
 	case "cut":
-		return result(b.Cut(c.sock, c.sock2))
+		return r.result(b.Cut(c.sock, c.sock2))
 	case "heal":
-		return result(b.Heal(c.sock, c.sock2))
+		return r.result(b.Heal(c.sock, c.sock2))
 	case "state":
 		st, ok := b.(Stater)
 		if !ok {
-			return result(ErrUnsupported)
+			return r.result(fmt.Errorf("%w: the state command (no Stater)", ErrUnsupported))
 		}
 		s, err := st.State(c.sock)
 		if err != nil {
-			return result(err)
+			return r.result(err)
 		}
 		return stateLines(s), nil
 	case "choose":
 		cs, ok := b.(ChoiceScripter)
 		if !ok {
-			return result(ErrUnsupported)
+			return r.result(fmt.Errorf("%w: the choose command (no ChoiceScripter)", ErrUnsupported))
 		}
 		for _, a := range c.answers {
 			k := a.k
@@ -151,21 +163,21 @@ func (r *Runner) exec(c *Command) ([]string, error) {
 	case "enqueue":
 		q, ok := b.(Queuer)
 		if !ok {
-			return result(ErrUnsupported)
+			return r.result(fmt.Errorf("%w: the enqueue command (no Queuer)", ErrUnsupported))
 		}
 		n, err := q.Enqueue(c.sock, c.frames)
 		if err != nil {
-			return result(err)
+			return r.result(err)
 		}
 		return []string{fmt.Sprintf("queued=%d", n)}, nil
 	case "queue":
 		q, ok := b.(Queuer)
 		if !ok {
-			return result(ErrUnsupported)
+			return r.result(fmt.Errorf("%w: the queue command (no Queuer)", ErrUnsupported))
 		}
 		items, err := q.Queue(c.sock)
 		if err != nil {
-			return result(err)
+			return r.result(err)
 		}
 		var parts []string
 		for _, m := range items {
@@ -281,7 +293,13 @@ type Result struct {
 	Backend string
 	Header  Header
 	// Skipped: the script does not declare the backend; nothing ran.
-	Skipped  bool
+	Skipped bool
+	// NotApplicable, when set, says which command the backend does not
+	// support ("line 12: poll client: unsupported by this backend: ...");
+	// the script stopped there and Commands ends before it.
+	NotApplicable string
+	// Observes is false when only result lines were compared (Observer).
+	Observes bool
 	Commands []CommandResult
 }
 
@@ -324,7 +342,9 @@ func RunFile(path, backend string) (Result, error) {
 // Run runs a parsed script on the named backend and compares each
 // command's output with the expected output. A script that does not
 // declare the backend is skipped. On a backend that does not observe
-// events (see Observer) only result lines are compared.
+// events (see Observer) only result lines are compared. The script stops
+// at the first command the backend does not support (ErrUnsupported), and
+// Result.NotApplicable names it.
 func Run(s *Script, backend string) (Result, error) {
 	res := Result{Path: s.Path, Backend: backend, Header: s.Header}
 	if !s.Header.Supports(backend) {
@@ -336,10 +356,18 @@ func Run(s *Script, backend string) (Result, error) {
 		return res, err
 	}
 	defer r.Close()
+	res.Observes = true
+	if o, ok := r.b.(Observer); ok {
+		res.Observes = o.Observes()
+	}
 	for _, c := range s.Commands {
 		out, err := r.Exec(c)
 		if err != nil {
 			return res, err
+		}
+		if r.unsupported != nil {
+			res.NotApplicable = fmt.Sprintf("line %d: %s: %v", c.Line, c.Text, r.unsupported)
+			break
 		}
 		observes := true
 		if o, ok := r.b.(Observer); ok {
@@ -357,17 +385,21 @@ func same(expected, actual string, observes bool) bool {
 	if observes {
 		return expected == actual
 	}
-	keep := func(s string) string {
-		var out []string
-		for _, l := range strings.Split(strings.TrimSuffix(s, "\n"), "\n") {
-			if !IsEventLine(l) {
-				out = append(out, l)
-			}
+	return resultLines(expected) == resultLines(actual)
+}
+
+// resultLines is output without its event lines ("ok" when nothing is
+// left): what a backend that does not observe events is compared on. A
+// trace on such a backend prints "no events", which counts as nothing.
+func resultLines(s string) string {
+	var out []string
+	for _, l := range strings.Split(strings.TrimSuffix(s, "\n"), "\n") {
+		if !IsEventLine(l) && l != "no events" {
+			out = append(out, l)
 		}
-		if len(out) == 0 {
-			return "ok"
-		}
-		return strings.Join(out, "\n")
 	}
-	return keep(expected) == keep(actual)
+	if len(out) == 0 {
+		return "ok"
+	}
+	return strings.Join(out, "\n")
 }
