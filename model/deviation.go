@@ -1,0 +1,53 @@
+package model
+
+import "reflect"
+
+// Deviation describes one field of Profile: what an implementation with it
+// set does, and which facts that departs from.
+type Deviation struct {
+	Field   string   // the Profile field
+	Facts   []string // the facts it departs from
+	Summary string   // what the implementation does, in one sentence
+}
+
+// Deviations lists every deviation a Profile can name, in field order.
+// TestDeviationsCoverProfile keeps it in step with the struct.
+var Deviations = []Deviation{
+	{"ReqNotStrict", []string{"F1"}, "a second REQ send before the reply succeeds and is transmitted"},
+	{"StaleRepliesKept", []string{"F9", "F10"}, "REQ reads only the last send's connection but never discards: old replies answer later requests"},
+	{"RepNotStrict", []string{"F2"}, "REP receives while a reply is owed, a second send goes to the same requester again, and a send before any request is dropped"},
+	{"NoPoller", []string{"F3"}, "there is no poller and no readiness; the application keeps lockstep itself"},
+	{"EnvelopeAtLastDelimiter", []string{"F5"}, "REP splits a request at its last empty frame, not its first"},
+	{"InvalidRequestError", []string{"F5"}, "a request without a delimiter makes REP's receive fail instead of being dropped"},
+	{"ReplyUnchecked", []string{"F6"}, "REQ takes any reply shape, with no protocol error"},
+	{"NoPipeWithoutConnection", []string{"F12", "F21"}, "nothing is queued before a connection or across a reconnect"},
+	{"SendFailsWithoutPipe", []string{"F11", "F13"}, "a send with no connection fails at once instead of blocking"},
+	{"RecvEOFOnPeerLoss", []string{"F19"}, "a REQ waiting for a reply gets EOF when its REP dies, instead of waiting forever"},
+	{"NoReconnect", []string{"F23"}, "a connection that ends is never re-established"},
+	{"RepArrivalOrder", []string{"F14"}, "REP serves requests first come, first served across clients"},
+}
+
+// Departures returns the deviations p has set, in field order.
+func (p Profile) Departures() []Deviation {
+	v := reflect.ValueOf(p)
+	var out []Deviation
+	for _, d := range Deviations {
+		if f := v.FieldByName(d.Field); f.IsValid() && f.Kind() == reflect.Bool && f.Bool() {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// DepartsFrom returns the deviations of p that depart from fact.
+func (p Profile) DepartsFrom(fact string) []Deviation {
+	var out []Deviation
+	for _, d := range p.Departures() {
+		for _, f := range d.Facts {
+			if f == fact {
+				out = append(out, d)
+			}
+		}
+	}
+	return out
+}
