@@ -152,9 +152,13 @@ func (d *msc) event(e TraceEvent) {
 	case EventDrop:
 		d.line("%s-x%s: %s", d.lane(sock), d.lane(sock), label(at, "LOST "+e.Msg+": "+e.Reason))
 	case EventCrash, EventRestart, EventPanic, EventHang:
-		d.line("Note over %s: %s", d.lane(app), label(at, strings.ToUpper(e.Event)+" "+e.Reason))
+		d.line("Note over %s: %s", d.lane(app), label(at, strings.TrimSpace(strings.ToUpper(e.Event)+" "+e.Reason)))
 	case EventConnect, EventDisconnect, EventCut, EventHeal, EventError:
-		d.line("Note over %s: %s", d.lane(sock), label(at, strings.TrimSpace(e.Event+" "+e.Peer+" "+e.Reason)))
+		text := strings.TrimSpace(e.Event + " " + e.Peer)
+		if e.Reason != "" {
+			text += ": " + e.Reason
+		}
+		d.line("Note over %s: %s", d.lane(sock), label(at, text))
 	}
 	// retry is left out: a server that is down for a second shows ten of
 	// them, and the diagram is for the messages.
