@@ -32,12 +32,15 @@ func usageErr(format string, args ...any) error {
 const usage = `lockstep: ZeroMQ REQ/REP semantics, executable
 
 usage:
-  lockstep run SCENARIO [-seed N] [-for D] [-restart-at D] [-down D] [-server NAME] [-format text|node|jsonl]
+  lockstep run SCENARIO [-seed N] [-for D] [-restart-at D] [-down D] [-server NAME] [-format text|node|jsonl|msc]
                [-backend sim|zmq4] [-port N]   zmq4: real sockets on 127.0.0.1, real time
   lockstep compare SCENARIO [-seed N] [-for D] [-restart-at D -down D] [-all]
                the model under the zmq4 profile against real zmq4; exit 0 agree, 1 differ
   lockstep scenarios
-  lockstep replay FILE [-format text|node|jsonl]   re-run a rapid fail file from go test ./properties
+  lockstep replay FILE [-format text|node|jsonl|msc]   re-run a rapid fail file from go test ./properties
+  lockstep spec [-o FILE] [-readme README.md]   print SPEC.md; refresh the README's diagrams
+  lockstep conformance [-backend sim|zmq4] [-fact F5] [-v]   every fact's scripts on a backend;
+               exit 0 all applicable facts conform, 1 some differ
 
 Durations are Go durations (100ms, 2.5s, 1h) of virtual time.
 `
@@ -79,7 +82,11 @@ func dispatch(args []string, stdout, stderr io.Writer) error {
 		return cmdScenarios(args[1:], stdout)
 	case "replay":
 		return cmdReplay(args[1:], stdout, stderr)
+	case "conformance":
+		return cmdConformance(args[1:], stdout)
+	case "spec":
+		return cmdSpec(args[1:], stdout)
 	default:
-		return usageErr("unknown command %q (commands: run, compare, scenarios, replay)", args[0])
+		return usageErr("unknown command %q (commands: run, compare, scenarios, replay, spec, conformance)", args[0])
 	}
 }

@@ -98,7 +98,8 @@ var (
 )
 
 // Register makes a backend available to RunFile under name. Packages
-// that provide a backend (realnet's zmq4) call it from init.
+// that provide a backend call it from init, as this package does for
+// "sim" and "zmq4".
 func Register(name string, open func() (Backend, error)) {
 	regMu.Lock()
 	defer regMu.Unlock()

@@ -44,7 +44,14 @@
 // jitter, and open choices take 0 unless a choose command says otherwise,
 // so output never changes.
 //
-// RunFile, Builtin and Facts give a command-line tool what it needs to run
-// scripts on a backend and to list them by fact. New backends (real
-// sockets) implement Backend and call Register.
+// The "zmq4" backend (ZMQ4) runs the scripts whose header names zmq4 on
+// real github.com/go-zeromq/zmq4 sockets over 127.0.0.1 in real time; it
+// compares result lines only, and a command zmq4 cannot do (poll, an
+// option it lacks, ...) stops the script as not applicable. TestZMQ4Conformance
+// pins where zmq4 differs in testdata/zmq4/conformance.txt (-rewrite
+// regenerates it); `lockstep conformance -backend zmq4` prints the table.
+//
+// RunFile, Builtin, Facts and Conformance give a command-line tool what it
+// needs to run scripts on a backend and to list them by fact. New backends
+// implement Backend and call Register.
 package script

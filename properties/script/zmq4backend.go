@@ -52,8 +52,12 @@ func init() {
 // every later use of the name means that port, so a connect may come
 // before the bind, and a restart binds the same port again.
 //
+// DEALER sockets are zmq4's DEALER, a raw peer of REP. Facing a REQ the
+// scripts' DEALER stands for a ROUTER, which ZMTP requires and zmq4
+// enforces: such a connect is unsupported.
+//
 // What zmq4 lacks is ErrUnsupported, which makes Run report the script as
-// not applicable: DEALER sockets, the options correlate, relaxed,
+// not applicable: the options correlate, relaxed,
 // immediate, sndhwm, rcvhwm, reconnect-ivl, reconnect-ivl-max (zmq4 has
 // none of them, FINDINGS "Options zmq4 does not have"), poll (no poller,
 // F3), disconnect (no such call), cut and heal, and the optional
@@ -87,6 +91,7 @@ func init() {
 // and printed as an error line; a call that does not return within its
 // bound closes the socket, prints "hang" and the name is free again.
 // Shutdown closes every socket and waits for every goroutine it started.
+// Like the Runner that drives it, a ZMQ4 is used by one goroutine.
 type ZMQ4 struct {
 	start time.Time
 	mu    sync.Mutex
@@ -144,9 +149,6 @@ var zquiet = log.New(io.Discard, "", 0)
 
 // Open opens a zmq4 REQ or REP socket.
 func (b *ZMQ4) Open(name string, kind model.SocketType, o model.Options) error {
-	if kind != model.REQ && kind != model.REP {
-		return unsupported("DEALER sockets")
-	}
 	for _, opt := range []struct {
 		set  bool
 		name string
@@ -172,10 +174,13 @@ func (b *ZMQ4) Open(name string, kind model.SocketType, o model.Options) error {
 		zmq4.WithTimeout(zmq4CallBound / 2), // REP Send honours it (H12)
 	}
 	var z zmq4.Socket
-	if kind == model.REQ {
+	switch kind {
+	case model.REQ:
 		z = zmq4.NewReq(ctx, opts...)
-	} else {
+	case model.REP:
 		z = zmq4.NewRep(ctx, opts...)
+	default:
+		z = zmq4.NewDealer(ctx, opts...)
 	}
 	b.socks[name] = &zsock{kind: kind, z: z, cancel: cancel}
 	b.specs[name] = &zspec{kind: kind}
@@ -281,7 +286,10 @@ func (b *ZMQ4) stable(op string, err error) error {
 		}
 		return "127.0.0.1:PORT"
 	})
-	return fmt.Errorf("%s: zmq4: %s", op, text)
+	if !strings.HasPrefix(text, "zmq4: ") {
+		text = "zmq4: " + text
+	}
+	return fmt.Errorf("%s: %s", op, text)
 }
 
 // Bind listens on the endpoint's port on 127.0.0.1.
@@ -308,7 +316,18 @@ func (b *ZMQ4) Connect(name, ep string) error {
 	}
 	real := fmt.Sprintf("tcp://127.0.0.1:%d", p)
 	// A dial has no handshake timeout (FINDINGS H7): bound it.
-	if err := b.do(name, "connect", zmq4CallBound, func(z zmq4.Socket) error { return z.Dial(real) }); err != nil {
+	var incompatible bool
+	err = b.do(name, "connect", zmq4CallBound, func(z zmq4.Socket) error {
+		err := z.Dial(real)
+		incompatible = err != nil && strings.Contains(err.Error(), "not compatible with")
+		return err
+	})
+	if incompatible {
+		// The scripts' DEALER is a raw peer; facing a REQ it stands for a
+		// ROUTER, and ZMTP (libzmq too) does not pair REQ with DEALER.
+		return unsupported("a DEALER facing a REQ: ZMTP pairs REQ only with REP and ROUTER, and zmq4 enforces it")
+	}
+	if err != nil {
 		return err
 	}
 	b.mu.Lock()
