@@ -63,21 +63,21 @@ func Replay(path string) (*Replayed, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: %s is a fail file of %s, which is not a lockstep property (known: %s)", ErrBadFailFile, path, test, testNames())
 	}
-	tb := &replayTB{name: test}
+	tb := &RecordingTB{name: test}
 	replayMu.Lock()
 	defer replayMu.Unlock()
 	if err := withRapidFlags(map[string]string{"rapid.failfile": path, "rapid.nofailfile": "true", "rapid.checks": "0"}, func() {
-		tb.run(func() { rapid.Check(tb, p.Check(mut)) })
+		tb.Run(func() { rapid.Check(tb, p.Check(mut)) })
 	}); err != nil {
 		return nil, err
 	}
 	// rapid calls a saved sequence that runs out before anything fails
 	// "no longer valid": with the version marker checked above, that means
 	// the failure is gone, which the caller reports from Failed.
-	if strings.Contains(tb.log.String(), "ignoring fail file") {
-		return nil, fmt.Errorf("%w: rapid could not use %s: %s", ErrBadFailFile, path, firstLine(tb.log.String(), "fail file"))
+	if strings.Contains(tb.Output(), "ignoring fail file") {
+		return nil, fmt.Errorf("%w: rapid could not use %s: %s", ErrBadFailFile, path, firstLine(tb.Output(), "fail file"))
 	}
-	r := &Replayed{Test: test, Mutation: mut, Failed: tb.failed, Message: firstLine(tb.log.String(), "[rapid] failed"), Property: p}
+	r := &Replayed{Test: test, Mutation: mut, Failed: tb.Failed(), Message: firstLine(tb.Output(), "[rapid] failed"), Property: p}
 	trace, ops, cfg, ok := LastRun()
 	if !ok {
 		return nil, fmt.Errorf("%w: %s replayed no sequence", ErrBadFailFile, path)
@@ -184,44 +184,3 @@ func withRapidFlags(set map[string]string, do func()) error {
 	do()
 	return nil
 }
-
-// replayTB is the rapid.TB of a replay: it records instead of failing.
-type replayTB struct {
-	name   string
-	failed bool
-	log    strings.Builder
-}
-
-type replayStop struct{}
-
-func (r *replayTB) run(do func()) {
-	defer func() {
-		if v := recover(); v != nil {
-			if _, ok := v.(replayStop); !ok {
-				panic(v)
-			}
-		}
-	}()
-	do()
-}
-
-func (r *replayTB) Helper()                          {}
-func (r *replayTB) Name() string                     { return r.name }
-func (r *replayTB) Logf(format string, args ...any)  { fmt.Fprintf(&r.log, format+"\n", args...) }
-func (r *replayTB) Log(args ...any)                  { fmt.Fprintln(&r.log, args...) }
-func (r *replayTB) Skipf(format string, args ...any) { r.Logf(format, args...); panic(replayStop{}) }
-func (r *replayTB) Skip(args ...any)                 { r.Log(args...); panic(replayStop{}) }
-func (r *replayTB) SkipNow()                         { panic(replayStop{}) }
-func (r *replayTB) Errorf(format string, args ...any) {
-	r.failed = true
-	r.Logf(format, args...)
-}
-func (r *replayTB) Error(args ...any) { r.failed = true; r.Log(args...) }
-func (r *replayTB) Fatalf(format string, args ...any) {
-	r.Errorf(format, args...)
-	panic(replayStop{})
-}
-func (r *replayTB) Fatal(args ...any) { r.Error(args...); panic(replayStop{}) }
-func (r *replayTB) FailNow()          { r.failed = true; panic(replayStop{}) }
-func (r *replayTB) Fail()             { r.failed = true }
-func (r *replayTB) Failed() bool      { return r.failed }

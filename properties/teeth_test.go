@@ -2,7 +2,6 @@ package properties_test
 
 import (
 	"flag"
-	"fmt"
 	"strings"
 	"testing"
 
@@ -12,62 +11,20 @@ import (
 	"pgregory.net/rapid"
 )
 
-// captureTB is a rapid.TB that records a failure instead of failing the
-// test, so a test can assert that a property does fail.
-type captureTB struct {
-	name   string
-	failed bool
-	log    strings.Builder
-}
-
-type failNow struct{}
-
-func (c *captureTB) Helper()                         {}
-func (c *captureTB) Name() string                    { return c.name }
-func (c *captureTB) Logf(format string, args ...any) { fmt.Fprintf(&c.log, format+"\n", args...) }
-func (c *captureTB) Log(args ...any)                 { fmt.Fprintln(&c.log, args...) }
-func (c *captureTB) Skipf(format string, args ...any) {
-	panic("teeth: a property skipped")
-}
-func (c *captureTB) Skip(args ...any) { panic("teeth: a property skipped") }
-func (c *captureTB) SkipNow()         { panic("teeth: a property skipped") }
-func (c *captureTB) Errorf(format string, args ...any) {
-	c.failed = true
-	c.Logf(format, args...)
-}
-func (c *captureTB) Error(args ...any) { c.failed = true; c.Log(args...) }
-func (c *captureTB) Fatalf(format string, args ...any) {
-	c.Errorf(format, args...)
-	panic(failNow{})
-}
-func (c *captureTB) Fatal(args ...any) { c.Error(args...); panic(failNow{}) }
-func (c *captureTB) FailNow()          { c.failed = true; panic(failNow{}) }
-func (c *captureTB) Fail()             { c.failed = true }
-func (c *captureTB) Failed() bool      { return c.failed }
-
 // breaks reports whether rapid finds a counterexample to p on the model
 // with mut, and the message it found.
 func breaks(t *testing.T, p properties.Property, mut model.Mutation) (bool, string) {
 	t.Helper()
-	tb := &captureTB{name: t.Name() + "/" + p.Test}
-	func() {
-		defer func() {
-			if r := recover(); r != nil {
-				if _, ok := r.(failNow); !ok {
-					panic(r)
-				}
-			}
-		}()
-		rapid.Check(tb, p.Check(mut))
-	}()
-	msg := tb.log.String()
+	tb := properties.NewRecordingTB(t.Name() + "/" + p.Test)
+	tb.Run(func() { rapid.Check(tb, p.Check(mut)) })
+	msg := tb.Output()
 	if i := strings.Index(msg, "[rapid] failed"); i >= 0 {
 		msg = msg[i:]
 		if j := strings.IndexByte(msg, '\n'); j > 0 {
 			msg = msg[:j]
 		}
 	}
-	return tb.failed, msg
+	return tb.Failed(), msg
 }
 
 var noMutation model.Mutation

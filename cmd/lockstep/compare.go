@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -22,12 +21,8 @@ func cmdCompare(args []string, stdout io.Writer) error {
 	f.register(fs)
 	all := fs.Bool("all", false, "print every row, not only the differing ones")
 	port := fs.Int("port", 0, "the port the first zmq4 server binds; 0 picks free ports")
-	pos, err := parseInterleaved(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprint(stdout, usage)
-		return nil
-	}
-	if err != nil {
+	pos, help, err := parseCommand(fs, args, stdout)
+	if help || err != nil {
 		return err
 	}
 	sc, err := f.scenario("compare", pos)

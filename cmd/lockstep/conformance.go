@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -23,12 +22,8 @@ func cmdConformance(args []string, stdout io.Writer) error {
 	backend := fs.String("backend", "sim", "sim (the model) or zmq4 (real go-zeromq/zmq4 sockets on 127.0.0.1)")
 	fact := fs.String("fact", "", "run only this fact's scripts, e.g. F5")
 	verbose := fs.Bool("v", false, "print each script's result and every differing command, expected vs actual")
-	pos, err := parseInterleaved(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprint(stdout, usage)
-		return nil
-	}
-	if err != nil {
+	pos, help, err := parseCommand(fs, args, stdout)
+	if help || err != nil {
 		return err
 	}
 	if len(pos) > 0 {

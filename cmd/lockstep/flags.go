@@ -51,3 +51,15 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 		args = rest[1:]
 	}
 }
+
+// parseCommand parses a command's flags and positional arguments. For -h
+// it prints the usage and reports help, which ends the command with exit
+// status 0.
+func parseCommand(fs *flag.FlagSet, args []string, stdout io.Writer) (pos []string, help bool, err error) {
+	pos, err = parseInterleaved(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stdout, usage)
+		return nil, true, nil
+	}
+	return pos, false, err
+}

@@ -18,12 +18,8 @@ import (
 func cmdReplay(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
 	format := fs.String("format", "text", "trace format: "+strings.Join(model.Formats, ", "))
-	pos, err := parseInterleaved(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprint(stdout, usage)
-		return nil
-	}
-	if err != nil {
+	pos, help, err := parseCommand(fs, args, stdout)
+	if help || err != nil {
 		return err
 	}
 	if len(pos) != 1 {

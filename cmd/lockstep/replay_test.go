@@ -15,30 +15,6 @@ import (
 	"pgregory.net/rapid"
 )
 
-// recordingTB lets rapid fail without failing the test, so that it writes
-// a real fail file for replay to read.
-type recordingTB struct {
-	name   string
-	failed bool
-}
-
-type stop struct{}
-
-func (r *recordingTB) Helper()                   {}
-func (r *recordingTB) Name() string              { return r.name }
-func (r *recordingTB) Logf(string, ...any)       {}
-func (r *recordingTB) Log(...any)                {}
-func (r *recordingTB) Skipf(string, ...any)      { panic(stop{}) }
-func (r *recordingTB) Skip(...any)               { panic(stop{}) }
-func (r *recordingTB) SkipNow()                  { panic(stop{}) }
-func (r *recordingTB) Errorf(string, ...any)     { r.failed = true }
-func (r *recordingTB) Error(...any)              { r.failed = true }
-func (r *recordingTB) Fatalf(f string, a ...any) { r.failed = true; panic(stop{}) }
-func (r *recordingTB) Fatal(...any)              { r.failed = true; panic(stop{}) }
-func (r *recordingTB) FailNow()                  { r.failed = true; panic(stop{}) }
-func (r *recordingTB) Fail()                     { r.failed = true }
-func (r *recordingTB) Failed() bool              { return r.failed }
-
 // writeFailFile runs a property against a mutant in a fresh directory and
 // returns the fail file rapid saved there.
 func writeFailFile(t *testing.T, test string, mut model.Mutation) string {
@@ -51,18 +27,9 @@ func writeFailFile(t *testing.T, test string, mut model.Mutation) string {
 	if !ok {
 		t.Fatalf("no property %s", test)
 	}
-	tb := &recordingTB{name: test}
-	func() {
-		defer func() {
-			if r := recover(); r != nil {
-				if _, ok := r.(stop); !ok {
-					panic(r)
-				}
-			}
-		}()
-		rapid.Check(tb, p.Check(mut))
-	}()
-	if !tb.failed {
+	tb := properties.NewRecordingTB(test)
+	tb.Run(func() { rapid.Check(tb, p.Check(mut)) })
+	if !tb.Failed() {
 		t.Fatalf("the mutant did not fail %s, so there is no fail file to replay", test)
 	}
 	files, _ := filepath.Glob(filepath.Join("testdata", "rapid", test, "*.fail"))

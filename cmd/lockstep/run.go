@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -99,12 +98,8 @@ func cmdRun(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	f.register(fs)
 	b.register(fs)
-	pos, err := parseInterleaved(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprint(stdout, usage)
-		return nil
-	}
-	if err != nil {
+	pos, help, err := parseCommand(fs, args, stdout)
+	if help || err != nil {
 		return err
 	}
 	sc, err := f.scenario("run", pos)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -28,12 +27,8 @@ func cmdSpec(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("spec", flag.ContinueOnError)
 	out := fs.String("o", "", "write SPEC.md to this file instead of stdout")
 	readme := fs.String("readme", "", "refresh the generated diagrams in this README")
-	pos, err := parseInterleaved(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprint(stdout, usage)
-		return nil
-	}
-	if err != nil {
+	pos, help, err := parseCommand(fs, args, stdout)
+	if help || err != nil {
 		return err
 	}
 	if len(pos) > 0 {
