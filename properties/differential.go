@@ -16,7 +16,7 @@ import (
 // The operations of the differential property: socket calls both sides can
 // make. A receive is made on zmq4 only when the model predicts a result,
 // since a zmq4 receive that waits in vain must be abandoned with its
-// socket (FINDINGS H6) and the two sides would part ways for no reason.
+// socket (ZMQ4-FINDINGS H6) and the two sides would part ways for no reason.
 const (
 	DiffSend  = "send"  // a client sends its next request on its REQ
 	DiffRecv  = "recv"  // a client receives on its REQ
@@ -210,7 +210,7 @@ func (d *differential) apply(op DiffOp) (modelSaw, realSaw string) {
 //	rapid.Check(t, properties.ModelAgreesWithZMQ4)
 //
 // Crashes are drawn only with one server: with two connections zmq4 may
-// panic on the next send (FINDINGS H1, pinned by
+// panic on the next send (ZMQ4-FINDINGS H1, pinned by
 // realnet.TestZMQ4Today_TwoServersSendMayPanicAfterLastPeerDies), which the
 // profile does not model.
 func ModelAgreesWithZMQ4(t *rapid.T) { check("TestModelAgreesWithZMQ4", t) }

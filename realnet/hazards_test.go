@@ -1,7 +1,7 @@
 package realnet
 
 // Regression tests that pin zmq4 v0.17.0's behaviour TODAY, hazards
-// included (FINDINGS.md H1..H12 and the fact table). Each name says what
+// included (realnet/ZMQ4-FINDINGS.md H1..H12 and the fact table). Each name says what
 // zmq4 does now; when zmq4 changes, the test that fails names the change,
 // and the model's zmq4 profile should change with it.
 

@@ -15,7 +15,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	// zmq4 leaks no goroutine after a clean Close over TCP (FINDINGS); the
+	// zmq4 leaks no goroutine after a clean Close over TCP (ZMQ4-FINDINGS); the
 	// tests of hazards clean up what they abandon, so nothing is ignored.
 	goleak.VerifyTestMain(m)
 }

@@ -19,7 +19,7 @@ import (
 
 // DefaultBound is how long a blocking zmq4 call may take before it counts
 // as a hang. Loopback calls take microseconds; a call that takes two
-// seconds is stuck (FINDINGS H2, H4, H7, H11).
+// seconds is stuck (ZMQ4-FINDINGS H2, H4, H7, H11).
 const DefaultBound = 2 * time.Second
 
 // CallError is the failure of one zmq4 call: an error zmq4 returned, a
@@ -109,7 +109,7 @@ func MapError(err error) error {
 // overruns its bound is abandoned: both come back as a *CallError and are
 // passed to OnIncident. A socket whose call hung is closed in the
 // background and forgotten (a REQ Recv left running would steal the next
-// reply, FINDINGS H6); open a fresh one under the same name.
+// reply, ZMQ4-FINDINGS H6); open a fresh one under the same name.
 //
 //	s := realnet.NewSockets(0)
 //	defer s.CloseAll()
@@ -226,7 +226,7 @@ func (s *Sockets) open(name string, typ model.SocketType) error {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	// zmq4 logs to stderr by default; its reconnect is off by default and
-	// must stay off (FINDINGS H2, H3, H10).
+	// must stay off (ZMQ4-FINDINGS H2, H3, H10).
 	opts := []zmq4.Option{zmq4.WithLogger(quiet), zmq4.WithAutomaticReconnect(false)}
 	var z zmq4.Socket
 	if typ == model.REQ {
@@ -451,7 +451,7 @@ func (s *Sockets) Close(name string) error {
 }
 
 // Crash is Close for a process that dies: zmq4 has no way to die
-// differently from a clean close (FINDINGS F19: SIGKILL and Close behave
+// differently from a clean close (ZMQ4-FINDINGS F19: SIGKILL and Close behave
 // the same for the peer).
 func (s *Sockets) Crash(name string) error { return s.Close(name) }
 

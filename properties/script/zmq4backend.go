@@ -59,13 +59,13 @@ func init() {
 // What zmq4 lacks is ErrUnsupported, which makes Run report the script as
 // not applicable: the options correlate, relaxed,
 // immediate, sndhwm, rcvhwm, reconnect-ivl, reconnect-ivl-max (zmq4 has
-// none of them, FINDINGS "Options zmq4 does not have"), poll (no poller,
+// none of them, ZMQ4-FINDINGS "Options zmq4 does not have"), poll (no poller,
 // F3), disconnect (no such call), cut and heal, and the optional
 // interfaces state, choose, enqueue and queue. Events are not observed
 // (Observes is false): only result lines are compared.
 //
 // Receiving: zmq4 has no non-blocking receive and a Recv call cannot be
-// cancelled except by closing the socket (FINDINGS H4, H6); realnet's
+// cancelled except by closing the socket (ZMQ4-FINDINGS H4, H6); realnet's
 // Sockets therefore closes a socket whose Recv overran its bound. This
 // backend keeps the socket instead and does what an application that
 // bounds zmq4's Recv with a goroutine does: recv starts a zmq4 Recv call
@@ -81,13 +81,13 @@ func init() {
 // so nothing can bind while a connect waits, and the backend dials once
 // (WithDialerMaxRetries(0)): a connect to an endpoint nobody binds fails
 // at once with ECONNREFUSED. zmq4's automatic reconnect stays off, as in
-// realnet (it deadlocks or loses requests, FINDINGS H2, H3).
+// realnet (it deadlocks or loses requests, ZMQ4-FINDINGS H2, H3).
 //
 // crash is close: zmq4 cannot die differently from a clean close (FINDINGS
 // F19). restart opens a new socket of that name and binds and dials what
 // the old one had bound and dialled.
 //
-// Every zmq4 call is bounded; a panic in zmq4 (FINDINGS H1) is recovered
+// Every zmq4 call is bounded; a panic in zmq4 (ZMQ4-FINDINGS H1) is recovered
 // and printed as an error line; a call that does not return within its
 // bound closes the socket, prints "hang" and the name is free again.
 // Shutdown closes every socket and waits for every goroutine it started.
@@ -315,7 +315,7 @@ func (b *ZMQ4) Connect(name, ep string) error {
 		return err
 	}
 	real := fmt.Sprintf("tcp://127.0.0.1:%d", p)
-	// A dial has no handshake timeout (FINDINGS H7): bound it.
+	// A dial has no handshake timeout (ZMQ4-FINDINGS H7): bound it.
 	var incompatible bool
 	err = b.do(name, "connect", zmq4CallBound, func(z zmq4.Socket) error {
 		err := z.Dial(real)
@@ -443,7 +443,7 @@ func (b *ZMQ4) Close(name string) error {
 	return b.drop(name, s)
 }
 
-// Crash closes the socket: zmq4 cannot die differently (FINDINGS F19).
+// Crash closes the socket: zmq4 cannot die differently (ZMQ4-FINDINGS F19).
 func (b *ZMQ4) Crash(name string) error { return b.Close(name) }
 
 // Restart opens a closed socket again and binds and dials what it had.
