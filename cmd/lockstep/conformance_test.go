@@ -65,7 +65,7 @@ func TestConformanceBadInput(t *testing.T) {
 }
 
 // TestConformanceZMQ4 runs the scripts on real zmq4 sockets: the facts
-// where zmq4 is known to differ (F1, F2, F5, F11, F12, F19, F21; FINDINGS
+// where zmq4 is known to differ (F1, F2, F5, F11, F12, F19, F21; ZMQ4-FINDINGS
 // and realnet's zmq4 profile) are listed with the command that shows them.
 func TestConformanceZMQ4(t *testing.T) {
 	defer goleak.VerifyNone(t)

@@ -83,7 +83,7 @@ func init() {
 // at once with ECONNREFUSED. zmq4's automatic reconnect stays off, as in
 // realnet (it deadlocks or loses requests, ZMQ4-FINDINGS H2, H3).
 //
-// crash is close: zmq4 cannot die differently from a clean close (FINDINGS
+// crash is close: zmq4 cannot die differently from a clean close (ZMQ4-FINDINGS
 // F19). restart opens a new socket of that name and binds and dials what
 // the old one had bound and dialled.
 //
@@ -398,7 +398,7 @@ func (b *ZMQ4) Recv(name string) (model.Message, error) {
 	}
 }
 
-// Poll is unsupported: zmq4 has no poller (FINDINGS F3).
+// Poll is unsupported: zmq4 has no poller (ZMQ4-FINDINGS F3).
 func (b *ZMQ4) Poll(name string) (bool, bool, error) {
 	return false, false, unsupported("poll: zmq4 has no poller or readiness")
 }
