@@ -67,7 +67,7 @@ func modelEndpoint(server int) string {
 	return fmt.Sprintf("tcp://s%d:%d", server+1, model.ServerPort)
 }
 
-func newDifferential(servers, clients int) (*differential, error) {
+func newDifferential(servers, clients int, mut model.Mutation) (*differential, error) {
 	d := &differential{
 		model:   sim.New(1, model.ZMQ4, sim.Network{Latency: 100 * time.Microsecond}),
 		real:    realnet.NewSockets(diffBound),
@@ -78,6 +78,7 @@ func newDifferential(servers, clients int) (*differential, error) {
 		d.incident = append(d.incident, sock+": "+e.Error())
 	}
 	w := d.model.World()
+	w.Mutate(mut)
 	for s := 0; s < servers; s++ {
 		name := fmt.Sprintf("s%d", s+1)
 		if err := w.NewREP(name, model.Options{}); err != nil {
@@ -215,11 +216,11 @@ func (d *differential) apply(op DiffOp) (modelSaw, realSaw string) {
 // profile does not model.
 func ModelAgreesWithZMQ4(t *rapid.T) { check("TestModelAgreesWithZMQ4", t) }
 
-func modelAgreesWithZMQ4(t *rapid.T, _ model.Mutation) {
+func modelAgreesWithZMQ4(t *rapid.T, mut model.Mutation) {
 	servers := rapid.IntRange(1, 2).Draw(t, "servers")
 	clients := rapid.IntRange(1, 2).Draw(t, "clients")
 	t.Logf("config: servers=%d clients=%d profile=zmq4", servers, clients)
-	d, err := newDifferential(servers, clients)
+	d, err := newDifferential(servers, clients, mut)
 	defer d.close()
 	if err != nil {
 		t.Fatalf("differential: setting up real sockets: %v", err)

@@ -13,8 +13,8 @@ import (
 type Property struct {
 	Test  string // the go test name, which is also rapid's fail-file folder
 	Facts string
-	// Real: the property runs real zmq4 sockets, so it is slow and takes
-	// no mutations.
+	// Real: the property runs real zmq4 sockets, so it is slow; its
+	// teeth are tested with few checks.
 	Real bool
 	run  func(*rapid.T, model.Mutation)
 }
