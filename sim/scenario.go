@@ -22,6 +22,10 @@ type Config struct {
 	Faults []Fault
 	// NoTrace skips recording, for benchmarks.
 	NoTrace bool
+	// Sink, when set, receives every trace event as it happens, and
+	// Result.Trace stays empty: a long run prints without holding its
+	// trace in memory.
+	Sink func(model.TraceEvent)
 }
 
 // DefaultFor is how long a run lasts when Config.For is zero.
@@ -94,6 +98,9 @@ func Start(sc model.Scenario, cfg Config) (*Running, error) {
 	s := New(cfg.Seed, cfg.Profile, cfg.Network)
 	if cfg.NoTrace {
 		s.DisableTrace()
+	}
+	if cfg.Sink != nil {
+		s.StreamTrace(cfg.Sink)
 	}
 	r := &Running{Sim: s, end: cfg.For}
 	w := s.World()

@@ -35,6 +35,7 @@ type Sim struct {
 
 	trace   []model.TraceEvent
 	noTrace bool
+	sink    func(model.TraceEvent) // when set, events go here and are not kept
 	// observe, when set, is called for each model observation before it is
 	// traced, so the scenario layer can add what only it knows (the queue).
 	observe func(o model.Observation, e *model.TraceEvent)
@@ -105,12 +106,20 @@ func (s *Sim) Trace() []model.TraceEvent { return s.trace }
 // alone.
 func (s *Sim) DisableTrace() { s.noTrace = true }
 
+// StreamTrace hands every event to sink as it happens instead of keeping
+// it, so a run of any length prints in constant memory.
+func (s *Sim) StreamTrace(sink func(model.TraceEvent)) { s.sink = sink }
+
 // Record appends an event stamped with the current virtual time.
 func (s *Sim) Record(e model.TraceEvent) {
 	if s.noTrace {
 		return
 	}
 	e.At = s.now
+	if s.sink != nil {
+		s.sink(e)
+		return
+	}
 	if len(s.trace) == cap(s.trace) {
 		// Double, rather than let append grow a long trace by 1.25x: an
 		// hour of the seed scenario is 80k events, and the copies and

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"flag"
 	"fmt"
 	"io"
@@ -109,6 +110,9 @@ func cmdRun(args []string, stdout io.Writer) error {
 	if err := b.check("run"); err != nil {
 		return err
 	}
+	if b.backend != backendZMQ4 && f.format != "msc" {
+		return streamRun(sc, &f, stdout)
+	}
 	trace, err := runTrace(sc, &f, b)
 	if err != nil {
 		return err
@@ -119,4 +123,31 @@ func cmdRun(args []string, stdout io.Writer) error {
 	}
 	_, err = stdout.Write(out)
 	return err
+}
+
+// streamRun runs sc on the simulator and prints each event as it happens,
+// so that `-for 1000h` prints for a while rather than running out of
+// memory. Only msc needs the whole trace (its lanes come first).
+func streamRun(sc model.Scenario, f *runFlags, stdout io.Writer) error {
+	w := bufio.NewWriterSize(stdout, 64<<10)
+	var werr error
+	cfg := f.simConfig()
+	cfg.Sink = func(e model.TraceEvent) {
+		if werr != nil {
+			return
+		}
+		line, err := model.FormatTrace([]model.TraceEvent{e}, f.format)
+		if err != nil {
+			werr = usageErr("run: %v", err)
+			return
+		}
+		_, werr = w.Write(line)
+	}
+	if _, err := sim.Run(sc, cfg); err != nil {
+		return usageErr("run: %v", err)
+	}
+	if werr != nil {
+		return werr
+	}
+	return w.Flush()
 }
