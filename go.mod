@@ -2,14 +2,12 @@ module lockstep
 
 go 1.26.8
 
-require pgregory.net/rapid v1.3.0
-
-require github.com/benbjohnson/clock v1.3.5
-
 require (
+	github.com/benbjohnson/clock v1.3.5
 	github.com/cockroachdb/datadriven v1.0.3
 	github.com/go-zeromq/zmq4 v0.17.0
 	go.uber.org/goleak v1.3.0
+	pgregory.net/rapid v1.3.0
 )
 
 require (
