@@ -57,6 +57,7 @@ type differential struct {
 	servers  int
 	realEP   map[string]string // model endpoint -> real endpoint
 	next     map[int]int       // client -> next request counter
+	config   string
 	ops      []DiffOp
 	modelLog []string
 	realLog  []string
@@ -221,6 +222,8 @@ func modelAgreesWithZMQ4(t *rapid.T, mut model.Mutation) {
 	clients := rapid.IntRange(1, 2).Draw(t, "clients")
 	t.Logf("config: servers=%d clients=%d profile=zmq4", servers, clients)
 	d, err := newDifferential(servers, clients, mut)
+	d.config = fmt.Sprintf("servers=%d clients=%d profile=zmq4", servers, clients)
+	setLastRun(d)
 	defer d.close()
 	if err != nil {
 		t.Fatalf("differential: setting up real sockets: %v", err)
@@ -253,4 +256,16 @@ func modelAgreesWithZMQ4(t *rapid.T, mut model.Mutation) {
 			}
 		},
 	})
+}
+
+func (d *differential) run() Run {
+	r := Run{Config: d.config, Trace: d.model.Trace()}
+	for _, op := range d.ops {
+		r.Ops = append(r.Ops, op.String())
+	}
+	r.Notes = append(r.Notes, "model (zmq4 profile):")
+	r.Notes = append(r.Notes, d.modelLog...)
+	r.Notes = append(r.Notes, "zmq4:")
+	r.Notes = append(r.Notes, d.realLog...)
+	return r
 }

@@ -93,26 +93,47 @@ func (c Config) String() string {
 		c.Seed, c.Servers, c.Clients, c.Client.ReqRelaxed, c.Client.ReqCorrelate, c.Client.Immediate, c.Client.SndHWM, c.Pirate, c.Profile.Name)
 }
 
+// A Run is what one run of a property did: for replay, the failing one.
+type Run struct {
+	Config string
+	Ops    []string
+	// Trace is the model's trace; Notes say what else the run saw (the
+	// differential property's zmq4 side).
+	Trace []model.TraceEvent
+	Notes []string
+}
+
+// runSource is a run in progress; its Run is taken only when asked for.
+type runSource interface{ run() Run }
+
+func (m *machine) run() Run {
+	r := Run{Config: m.sys.Cfg.String(), Trace: m.sys.Trace()}
+	for _, op := range m.ops {
+		r.Ops = append(r.Ops, op.String())
+	}
+	return r
+}
+
 var (
 	lastMu  sync.Mutex
-	lastRun *machine
+	lastRun runSource
 )
 
-func setLastRun(m *machine) {
+func setLastRun(r runSource) {
 	lastMu.Lock()
-	lastRun = m
+	lastRun = r
 	lastMu.Unlock()
 }
 
-// LastRun returns the trace and operations of the most recent run of any
-// property in this process: after a replay, the failing sequence.
-func LastRun() (trace []model.TraceEvent, ops []Op, cfg Config, ok bool) {
+// LastRun returns what the most recent run of any property in this
+// process did: after a replay, the failing sequence.
+func LastRun() (Run, bool) {
 	lastMu.Lock()
 	defer lastMu.Unlock()
 	if lastRun == nil {
-		return nil, nil, Config{}, false
+		return Run{}, false
 	}
-	return lastRun.sys.Trace(), append([]Op(nil), lastRun.ops...), lastRun.sys.Cfg, true
+	return lastRun.run(), true
 }
 
 // checkMisuse: every forbidden call failed with EFSM and changed nothing

@@ -39,10 +39,8 @@ type Replayed struct {
 	Mutation model.Mutation
 	Failed   bool   // the failure reproduced
 	Message  string // rapid's report of it
-	Config   Config
-	Ops      []Op
-	Trace    []model.TraceEvent
 	Property Property
+	Run      // what the replayed sequence did
 }
 
 var (
@@ -78,11 +76,11 @@ func Replay(path string) (*Replayed, error) {
 		return nil, fmt.Errorf("%w: rapid could not use %s: %s", ErrBadFailFile, path, firstLine(tb.Output(), "fail file"))
 	}
 	r := &Replayed{Test: test, Mutation: mut, Failed: tb.Failed(), Message: firstLine(tb.Output(), "[rapid] failed"), Property: p}
-	trace, ops, cfg, ok := LastRun()
+	last, ok := LastRun()
 	if !ok {
 		return nil, fmt.Errorf("%w: %s replayed no sequence", ErrBadFailFile, path)
 	}
-	r.Trace, r.Ops, r.Config = trace, ops, cfg
+	r.Run = last
 	return r, nil
 }
 
@@ -164,6 +162,12 @@ var replayMu sync.Mutex
 func withRapidFlags(set map[string]string, do func()) error {
 	if flag.Lookup("test.short") == nil {
 		testing.Init()
+	}
+	if !flag.Parsed() {
+		// rapid asks testing.Short(), which panics unless the command
+		// line was parsed; lockstep's own flags live in FlagSets, so the
+		// process-wide set has nothing else to parse.
+		_ = flag.CommandLine.Parse(nil)
 	}
 	old := map[string]string{}
 	for name, v := range set {

@@ -48,6 +48,9 @@ func cmdReplay(args []string, stdout, stderr io.Writer) error {
 	for i, op := range r.Ops {
 		fmt.Fprintf(stderr, "  op %d: %v\n", i+1, op)
 	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(stderr, "  %s\n", n)
+	}
 	if !r.Failed {
 		return &exitError{code: 1, msg: fmt.Sprintf("replay: %s no longer fails on this sequence", r.Test)}
 	}
