@@ -16,7 +16,9 @@ const (
 	// DEALER is a raw peer: it sends and receives whole messages unchanged,
 	// round-robin and fair-queued. The model uses it to show the wire
 	// format (F4), to feed REP requests without a delimiter (F5) and to
-	// answer REQ with malformed replies (F6).
+	// answer REQ with malformed replies (F6). Facing a REQ it stands for a
+	// ROUTER, which ZMTP requires there (libzmq refuses REQ with DEALER),
+	// without the ROUTER's identity frame.
 	DEALER
 )
 
