@@ -162,7 +162,7 @@ func Run(sc model.Scenario, cfg Config) (*Result, error) {
 		r.clients = append(r.clients, c)
 		r.connect(c, res.Endpoints)
 		if spec.Interval > 0 {
-			r.at(spec.FirstSend(), func() { r.tick(c) })
+			r.at(spec.FirstSend(), func() { r.tick(c, spec.FirstSend()) })
 		}
 	}
 	for _, f := range cfg.Crashes {
@@ -381,14 +381,18 @@ func (r *runner) replace(c *client) {
 
 // tick is the client's setInterval: enqueue the next counter and send if
 // no reply is awaited.
-func (r *runner) tick(c *client) {
+// due is when the tick was planned: the next one is planned from it, not
+// from now, so that a live run keeps the 100ms rhythm of setInterval
+// instead of drifting by each tick's lateness.
+func (r *runner) tick(c *client, due time.Duration) {
 	m := model.Request(c.sent)
 	c.sent++
 	c.queue = append(c.queue, m)
 	r.flush(c, func() {
 		r.record(model.TraceEvent{Actor: c.spec.Name, Event: model.EventEnqueue, Msg: m.Text(), HasMsg: true, Queue: len(c.queue), HasQueue: true})
 	})
-	r.at(r.now()+c.spec.Interval, func() { r.tick(c) })
+	next := due + c.spec.Interval
+	r.at(next, func() { r.tick(c, next) })
 }
 
 // flush sends the head of the queue unless a reply is awaited: zmq4 has
