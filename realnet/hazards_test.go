@@ -8,7 +8,11 @@ package realnet
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
+	"runtime"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -234,5 +238,155 @@ func TestSocketsHangAbandonsTheSocket(t *testing.T) {
 	}
 	if s.Has("client") || len(incidents) != 1 {
 		t.Fatalf("client still open (%v) or incidents %v", s.Has("client"), incidents)
+	}
+}
+
+// stacks returns the stack of every goroutine, by goroutine id; each
+// stack starts with its header line, "goroutine N [state]:".
+func stacks() map[string]string {
+	buf := make([]byte, 1<<16)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	out := map[string]string{}
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		id, _, _ := strings.Cut(strings.TrimPrefix(g, "goroutine "), " ")
+		out[id] = g
+	}
+	return out
+}
+
+// goroutinesIn returns the ids of the goroutines whose stack contains
+// every one of parts.
+func goroutinesIn(parts ...string) map[string]bool {
+	ids := map[string]bool{}
+next:
+	for id, g := range stacks() {
+		for _, p := range parts {
+			if !strings.Contains(g, p) {
+				continue next
+			}
+		}
+		ids[id] = true
+	}
+	return ids
+}
+
+// H7: zmq4's Dial has no handshake timeout. Against a peer that accepts TCP
+// and never speaks ZMTP, Dial blocks in the greeting; Sockets.Connect comes
+// back at its bound as a hang and abandons the socket. The stuck Dial ends
+// only when the peer closes the TCP connection.
+func TestZMQ4Today_DialHangsOnSilentPeer(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	var (
+		mu    sync.Mutex
+		conns []net.Conn
+	)
+	acceptDone := make(chan struct{})
+	go func() {
+		defer close(acceptDone)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	silenced := false
+	silence := func() { // the peer goes away: the stuck Dial returns
+		if silenced {
+			return
+		}
+		silenced = true
+		_ = ln.Close()
+		<-acceptDone
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	}
+	defer silence()
+
+	s := NewSockets(short)
+	defer s.CloseAll()
+	var incidents []*CallError
+	s.OnIncident = func(_ string, e *CallError) { incidents = append(incidents, e) }
+	must(t, s.NewREQ("client"))
+	start := time.Now()
+	err = s.Connect("client", "tcp://"+ln.Addr().String())
+	took := time.Since(start)
+	var ce *CallError
+	if !errors.As(err, &ce) || ce.Hang == 0 || ce.Op != "connect" || ce.Event() != model.EventHang {
+		t.Fatalf("connect to a silent peer: %v (%T), want a hang: H7 is gone", err, err)
+	}
+	if took < ce.Hang || took > ce.Hang+2*time.Second {
+		t.Fatalf("connect came back after %v, bound %v", took, ce.Hang)
+	}
+	if s.Has("client") || len(incidents) != 1 {
+		t.Fatalf("client still open (%v) or incidents %v", s.Has("client"), incidents)
+	}
+	mu.Lock()
+	n := len(conns)
+	mu.Unlock()
+	if n != 1 {
+		t.Fatalf("the silent peer accepted %d TCP connections, want 1", n)
+	}
+	stuck := goroutinesIn("zmq4.(*greeting).read", "zmq4.(*socket).Dial")
+	if len(stuck) != 1 {
+		t.Fatalf("%d goroutines in zmq4 Dial's greeting after the hang, want 1", len(stuck))
+	}
+
+	silence()
+	deadline := time.Now().Add(5 * time.Second)
+	for id := range stuck {
+		for _, alive := stacks()[id]; alive; _, alive = stacks()[id] {
+			if time.Now().After(deadline) {
+				t.Fatalf("Dial still stuck after the peer closed:\n%s", stacks()[id])
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}
+
+// H5: a REP reader goroutine that read a request while REP's 10-slot queue
+// was full stays blocked in its channel send after rep.Close(), forever.
+// One client and 11 unread requests suffice: 10 fill the queue, the 11th
+// blocks the connection's (*repReader).listen. TestMain ignores exactly
+// that goroutine (top function (*repReader).listen) for this reason.
+func TestZMQ4Today_RepReaderLeaksAfterCloseWithFullQueue(t *testing.T) {
+	const listen = "github.com/go-zeromq/zmq4.(*repReader).listen("
+	before := goroutinesIn("[chan send", listen)
+	blocked := func() map[string]bool {
+		ids := goroutinesIn("[chan send", listen)
+		for id := range before {
+			delete(ids, id)
+		}
+		return ids
+	}
+	s, _ := pair(t)
+	for i := range 11 {
+		must(t, s.Send("client", model.Message{fmt.Sprint("q", i)}))
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for len(blocked()) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no (*repReader).listen blocked in a channel send with 11 requests queued")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	must(t, s.Close("server"))
+	time.Sleep(50 * time.Millisecond) // time a reader would need to end
+	if got := blocked(); len(got) != 1 {
+		t.Fatalf("%d (*repReader).listen goroutines blocked after rep.Close(), want 1: H5 is gone", len(got))
 	}
 }

@@ -15,9 +15,13 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	// zmq4 leaks no goroutine after a clean Close over TCP (ZMQ4-FINDINGS); the
-	// tests of hazards clean up what they abandon, so nothing is ignored.
-	goleak.VerifyTestMain(m)
+	// zmq4 leaks no goroutine after a clean Close over TCP (ZMQ4-FINDINGS),
+	// and the tests of hazards clean up what they abandon, with one
+	// exception: H5, whose reader stays blocked in a channel send for good
+	// (TestZMQ4Today_RepReaderLeaksAfterCloseWithFullQueue). Only a listen
+	// goroutine with listen itself on top is ignored; one blocked in a read
+	// is a socket left open and still fails.
+	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("github.com/go-zeromq/zmq4.(*repReader).listen"))
 }
 
 // compare runs sc on the model under the zmq4 profile and on zmq4 with a
