@@ -129,6 +129,18 @@ func (d *driver) recv(name string) model.Message {
 
 // serve lets REP rep read one request and answer "re:" + its text; it
 // returns the request's text.
+// drain reads everything a socket can read now, as text.
+func (d *driver) drain(name string) []string {
+	var got []string
+	for {
+		m, err := d.w.Recv(name)
+		if err != nil {
+			return got
+		}
+		got = append(got, m.Text())
+	}
+}
+
 func (d *driver) serve(rep string) string {
 	d.t.Helper()
 	body := d.recv(rep).Text()

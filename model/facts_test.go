@@ -523,14 +523,7 @@ func TestF8_RoundRobin(t *testing.T) {
 		for _, r := range []string{"r1", "r2", "r3", "r4"} {
 			d.send("c", r)
 		}
-		var got []string
-		for {
-			m, err := d.w.Recv("live")
-			if err != nil {
-				break
-			}
-			got = append(got, m.Text())
-		}
+		got := d.drain("live")
 		if want := []string{"|r2", "|r3", "|r4"}; !slices.Equal(got, want) {
 			t.Fatalf("live peer got %q, want %q", got, want)
 		}
@@ -762,14 +755,7 @@ func TestF12_ImmediateOffQueues(t *testing.T) {
 			for _, r := range tc.sends {
 				d.send("c", r)
 			}
-			var got []string
-			for {
-				m, err := d.w.Recv("live")
-				if err != nil {
-					break
-				}
-				got = append(got, m.Text())
-			}
+			got := d.drain("live")
 			if !slices.Equal(got, tc.wantLive) {
 				t.Fatalf("live peer got %q, want %q", got, tc.wantLive)
 			}
