@@ -2,7 +2,6 @@ package properties_test
 
 import (
 	"flag"
-	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -10,6 +9,7 @@ import (
 
 	"lockstep/properties"
 
+	"go.uber.org/goleak"
 	"pgregory.net/rapid"
 )
 
@@ -63,5 +63,9 @@ func TestMain(m *testing.M) {
 	if !explicitChecks {
 		_ = flag.Set("rapid.checks", "1000")
 	}
-	os.Exit(m.Run())
+	// The differential property and the teeth test open real zmq4
+	// sockets: none may outlive the tests. H5's reader (realnet's
+	// TestZMQ4Today_RepReaderLeaksAfterCloseWithFullQueue) is ignored by
+	// its exact name, as in realnet.
+	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("github.com/go-zeromq/zmq4.(*repReader).listen"))
 }
