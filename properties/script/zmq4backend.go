@@ -292,13 +292,21 @@ func (b *ZMQ4) stable(op string, err error) error {
 	return fmt.Errorf("%s: %s", op, text)
 }
 
+// realEndpoint is the loopback endpoint that stands for a script's one.
+func (b *ZMQ4) realEndpoint(ep string) (string, error) {
+	p, err := b.port(ep)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("tcp://127.0.0.1:%d", p), nil
+}
+
 // Bind listens on the endpoint's port on 127.0.0.1.
 func (b *ZMQ4) Bind(name, ep string) error {
-	p, err := b.port(ep)
+	real, err := b.realEndpoint(ep)
 	if err != nil {
 		return err
 	}
-	real := fmt.Sprintf("tcp://127.0.0.1:%d", p)
 	if err := b.do(name, "bind", zmq4CallBound, func(z zmq4.Socket) error { return z.Listen(real) }); err != nil {
 		return err
 	}
@@ -310,11 +318,10 @@ func (b *ZMQ4) Bind(name, ep string) error {
 
 // Connect dials the endpoint's port once (see ZMQ4).
 func (b *ZMQ4) Connect(name, ep string) error {
-	p, err := b.port(ep)
+	real, err := b.realEndpoint(ep)
 	if err != nil {
 		return err
 	}
-	real := fmt.Sprintf("tcp://127.0.0.1:%d", p)
 	// A dial has no handshake timeout (ZMQ4-FINDINGS H7): bound it.
 	var incompatible bool
 	err = b.do(name, "connect", zmq4CallBound, func(z zmq4.Socket) error {
