@@ -31,8 +31,6 @@ type Ledger struct {
 	// its outstanding request was lost; a strict REQ must never receive
 	// more (F19).
 	LostAt map[string]int
-	// Enqueued is each client's queue input, in order.
-	Enqueued map[string][]string
 	// Resurrected are requests read by a server after they were reported
 	// lost: libzmq never resends (F19, F22).
 	Resurrected []string
@@ -43,7 +41,7 @@ func newLedger() *Ledger {
 		Sent: map[string][]string{}, SentPeers: map[string][]string{}, SinceReceive: map[string]int{},
 		Received: map[string][]string{}, Delivered: map[string][]string{}, DeliveredCount: map[string]int{},
 		Dropped: map[string]string{}, Holding: map[string]string{}, LostHeld: map[string]bool{},
-		LostAt: map[string]int{}, Enqueued: map[string][]string{},
+		LostAt: map[string]int{},
 	}
 }
 
@@ -95,8 +93,6 @@ func (l *Ledger) Update(trace []model.TraceEvent) []model.TraceEvent {
 				// request once (F16, F17).
 				l.lost(req)
 			}
-		case model.EventEnqueue:
-			l.Enqueued[e.Actor] = append(l.Enqueued[e.Actor], e.Msg)
 		}
 	}
 	return fresh
