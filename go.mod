@@ -1,6 +1,6 @@
-module lockstep
+module github.com/zeromq-lockstep/lockstep
 
-go 1.26.8
+go 1.25
 
 require (
 	github.com/benbjohnson/clock v1.3.5

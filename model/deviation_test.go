@@ -4,7 +4,7 @@ import (
 	"reflect"
 	"testing"
 
-	"lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/model"
 )
 
 // TestDeviationsCoverProfile: every boolean field of Profile is described

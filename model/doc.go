@@ -15,7 +15,7 @@
 //	for _, e := range w.Ready() { ... schedule e ... }
 //
 // The default semantics are RFC 28 (REQREP) as libzmq 4.3 implements them; each
-// rule cites the fact F1..F24 of shared/reference/reqrep-facts.md that it
+// rule cites the fact F1..F24 of docs/reqrep-facts.md that it
 // implements. Where a real implementation deviates, the deviation is a named
 // field of a Profile (see ZMQ4), never a special case elsewhere.
 //

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"testing"
 
-	"lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/model"
 )
 
 // driver is a synchronous, test-only driver of a model.World. It collects the

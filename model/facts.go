@@ -1,7 +1,7 @@
 package model
 
 // Fact is one numbered fact of REQ/REP behaviour that the model
-// implements: shared/reference/reqrep-facts.md, F1..F24.
+// implements: docs/reqrep-facts.md, F1..F24.
 type Fact struct {
 	ID     string // "F1" .. "F24"
 	Title  string

@@ -1,6 +1,6 @@
 package model_test
 
-// One test per fact F1..F24 of shared/reference/reqrep-facts.md, on the model
+// One test per fact F1..F24 of docs/reqrep-facts.md, on the model
 // alone, driven by the synchronous test driver of driver_test.go.
 
 import (
@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/model"
 )
 
 const (

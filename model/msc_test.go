@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/model"
 )
 
 // TestMSCIsWellFormed checks the Mermaid output's shape: every arrow and

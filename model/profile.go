@@ -58,7 +58,7 @@ type Profile struct {
 var LibZMQ = Profile{Name: "libzmq"}
 
 // ZMQ4 is github.com/go-zeromq/zmq4 v0.17.0 over TCP, as probed (see
-// realnet/README-section.md for the command that shows each field).
+// the README's zmq4 section for the command that shows each field).
 var ZMQ4 = Profile{
 	Name:                    "zmq4",
 	ReqNotStrict:            true,

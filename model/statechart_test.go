@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/model"
 )
 
 // TestStateDiagramREQ checks the generated REQ diagram against F1 and F3:

@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"testing"
 
-	"lockstep/properties"
+	"github.com/zeromq-lockstep/lockstep/properties"
 
 	"pgregory.net/rapid"
 )

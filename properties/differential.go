@@ -6,9 +6,9 @@ import (
 	"strings"
 	"time"
 
-	"lockstep/model"
-	"lockstep/realnet"
-	"lockstep/sim"
+	"github.com/zeromq-lockstep/lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/realnet"
+	"github.com/zeromq-lockstep/lockstep/sim"
 
 	"pgregory.net/rapid"
 )
@@ -207,7 +207,7 @@ func (d *differential) apply(op DiffOp) (modelSaw, realSaw string) {
 // ModelAgreesWithZMQ4: the same operations on the model under its zmq4
 // profile and on real zmq4 v0.17.0 over 127.0.0.1 return the same thing,
 // call by call, so every remaining difference is a finding (F1, F2, F5,
-// F8, F11, F14, F19 as zmq4 departs from them; realnet/README-section.md).
+// F8, F11, F14, F19 as zmq4 departs from them; realnet/ZMQ4-FINDINGS.md).
 //
 //	rapid.Check(t, properties.ModelAgreesWithZMQ4)
 //

@@ -1,7 +1,7 @@
 package properties
 
 import (
-	"lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/model"
 )
 
 // Ledger is what the trace says happened, read incrementally: the

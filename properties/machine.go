@@ -5,7 +5,7 @@ import (
 	"reflect"
 	"sync"
 
-	"lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/model"
 
 	"pgregory.net/rapid"
 )

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/model"
 
 	"pgregory.net/rapid"
 )

@@ -7,7 +7,7 @@ import (
 	"sort"
 	"testing"
 
-	"lockstep/properties"
+	"github.com/zeromq-lockstep/lockstep/properties"
 
 	"go.uber.org/goleak"
 	"pgregory.net/rapid"

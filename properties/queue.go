@@ -3,7 +3,7 @@ package properties
 import (
 	"slices"
 
-	"lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/model"
 
 	"pgregory.net/rapid"
 )

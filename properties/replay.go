@@ -13,7 +13,7 @@ import (
 	"sync"
 	"testing"
 
-	"lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/model"
 
 	"pgregory.net/rapid"
 )

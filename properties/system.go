@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"lockstep/model"
-	"lockstep/sim"
+	"github.com/zeromq-lockstep/lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/sim"
 )
 
 // Config is what a run draws before its first operation.

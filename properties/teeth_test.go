@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"lockstep/model"
-	"lockstep/properties"
+	"github.com/zeromq-lockstep/lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/properties"
 
 	"pgregory.net/rapid"
 )

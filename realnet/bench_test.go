@@ -8,7 +8,7 @@ import (
 	"github.com/benbjohnson/clock"
 	"github.com/go-zeromq/zmq4"
 
-	"lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/model"
 )
 
 // bareRoundTrips does n REQ/REP round trips on plain zmq4 sockets.

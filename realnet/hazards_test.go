@@ -18,7 +18,7 @@ import (
 
 	"github.com/go-zeromq/zmq4"
 
-	"lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/model"
 )
 
 const short = 300 * time.Millisecond

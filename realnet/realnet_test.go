@@ -10,8 +10,8 @@ import (
 	"github.com/benbjohnson/clock"
 	"go.uber.org/goleak"
 
-	"lockstep/model"
-	"lockstep/sim"
+	"github.com/zeromq-lockstep/lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/sim"
 )
 
 func TestMain(m *testing.M) {

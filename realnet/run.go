@@ -8,7 +8,7 @@ import (
 
 	"github.com/benbjohnson/clock"
 
-	"lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/model"
 )
 
 // Crash kills Server at At (virtual time since the start) and, when Down is

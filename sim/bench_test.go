@@ -7,8 +7,8 @@ import (
 
 	"github.com/benbjohnson/clock"
 
-	"lockstep/model"
-	"lockstep/sim"
+	"github.com/zeromq-lockstep/lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/sim"
 )
 
 // The simulator's reason to exist beside clock.Mock (doc.go): Mock sleeps

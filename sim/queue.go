@@ -3,7 +3,7 @@ package sim
 import (
 	"time"
 
-	"lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/model"
 )
 
 // event is one scheduled action. seq breaks ties between events at the

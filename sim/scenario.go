@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/model"
 )
 
 // Config is one simulated run of a scenario.

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"lockstep/model"
-	"lockstep/sim"
+	"github.com/zeromq-lockstep/lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/sim"
 )
 
 // runScenario runs a built-in scenario and fails the test on error.

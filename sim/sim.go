@@ -6,7 +6,7 @@ import (
 	"slices"
 	"time"
 
-	"lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/model"
 )
 
 // Network is the simulated network's timing. Every message on a connection

@@ -7,9 +7,9 @@ import (
 
 	"github.com/benbjohnson/clock"
 
-	"lockstep/model"
-	"lockstep/realnet"
-	"lockstep/sim"
+	"github.com/zeromq-lockstep/lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/realnet"
+	"github.com/zeromq-lockstep/lockstep/sim"
 )
 
 // backendFlags choose what runs a scenario: the simulator over the model,

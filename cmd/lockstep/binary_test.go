@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/model"
 
 	"go.uber.org/goleak"
 )

@@ -7,8 +7,8 @@ import (
 
 	"github.com/benbjohnson/clock"
 
-	"lockstep/model"
-	"lockstep/sim"
+	"github.com/zeromq-lockstep/lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/sim"
 )
 
 // cmdCompare runs a scenario on the model under the zmq4 profile and on

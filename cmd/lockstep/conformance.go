@@ -8,8 +8,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"lockstep/model"
-	"lockstep/properties/script"
+	"github.com/zeromq-lockstep/lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/properties/script"
 )
 
 // cmdConformance runs every fact's scripts (properties/script/testdata,

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/model"
 )
 
 // call runs the CLI with args and fails the test if it panics.

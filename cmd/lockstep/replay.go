@@ -8,8 +8,8 @@ import (
 	"slices"
 	"strings"
 
-	"lockstep/model"
-	"lockstep/properties"
+	"github.com/zeromq-lockstep/lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/properties"
 )
 
 // cmdReplay re-runs a rapid fail file saved by `go test ./properties` and

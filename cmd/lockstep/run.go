@@ -8,8 +8,8 @@ import (
 	"slices"
 	"strings"
 
-	"lockstep/model"
-	"lockstep/sim"
+	"github.com/zeromq-lockstep/lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/sim"
 )
 
 func cmdScenarios(args []string, stdout io.Writer) error {

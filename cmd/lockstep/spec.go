@@ -10,10 +10,10 @@ import (
 	"strings"
 	"time"
 
-	"lockstep/model"
-	"lockstep/properties"
-	"lockstep/properties/script"
-	"lockstep/sim"
+	"github.com/zeromq-lockstep/lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/properties"
+	"github.com/zeromq-lockstep/lockstep/properties/script"
+	"github.com/zeromq-lockstep/lockstep/sim"
 )
 
 //go:generate go run . spec -o ../../SPEC.md -readme ../../README.md

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/model"
 )
 
 // Backend runs scripts on one implementation of REQ/REP: the model (the

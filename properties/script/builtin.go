@@ -6,7 +6,7 @@ import (
 	"path"
 	"slices"
 
-	"lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/model"
 )
 
 //go:embed testdata/*.txt

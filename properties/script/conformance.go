@@ -6,7 +6,7 @@ import (
 	"path"
 	"strings"
 
-	"lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/model"
 )
 
 // Status is how a backend fares on a script or a fact.

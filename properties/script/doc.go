@@ -1,6 +1,6 @@
 // Package script runs scenario scripts that show, command by command, how
 // ZeroMQ REQ/REP behaves: each fact F1..F24 of
-// shared/reference/reqrep-facts.md has scripts in testdata/, written in the
+// docs/reqrep-facts.md has scripts in testdata/, written in the
 // format of github.com/cockroachdb/datadriven (as etcd's raft uses it) so
 // that `go test ./properties/script -rewrite` regenerates their expected
 // output.

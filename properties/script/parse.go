@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/model"
 )
 
 // Error is a script error: a parse error, or a command that could not run.

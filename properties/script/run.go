@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/model"
 )
 
 // Runner executes the commands of one script on a backend. It is what

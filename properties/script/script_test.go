@@ -10,7 +10,7 @@ import (
 
 	"github.com/cockroachdb/datadriven"
 
-	"lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/model"
 )
 
 // scriptFiles lists the scripts in testdata (not the fuzz corpus).

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/model"
 )
 
 // Timing of the sim backend: every message takes Latency, a dial one round

@@ -16,8 +16,8 @@ import (
 
 	"github.com/go-zeromq/zmq4"
 
-	"lockstep/model"
-	"lockstep/realnet"
+	"github.com/zeromq-lockstep/lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/realnet"
 )
 
 // Timing of the zmq4 backend. Scripts are written for virtual time; on
