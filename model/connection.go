@@ -57,10 +57,10 @@ func (w *World) DialDone(a AttemptID, reachable bool) {
 	if refused != "" {
 		if c.sock.opts.ReconnectIvl < 0 {
 			// F23: RECONNECT_IVL=-1 gives up after the first attempt.
-			w.observe(EventDisconnect, c.sock.name, c.endpoint, "", refused+"; RECONNECT_IVL=-1, no retry")
+			w.observe(EventDisconnect, c.sock.name, c.endpoint, refused+"; RECONNECT_IVL=-1, no retry")
 			return
 		}
-		w.observe(EventRetry, c.sock.name, c.endpoint, "", refused)
+		w.observe(EventRetry, c.sock.name, c.endpoint, refused)
 		w.scheduleReconnect(c)
 		return
 	}
@@ -81,7 +81,7 @@ func (w *World) DialDone(a AttemptID, reachable bool) {
 	c.ivl = c.sock.opts.reconnectIvl()
 	w.conns[conn.id] = conn
 	w.live = append(w.live, conn)
-	w.observe(EventConnect, c.sock.name, b.name, "", "")
+	w.observe(EventConnect, c.sock.name, b.name, "")
 	if s := c.sock; w.mutation.ResendOnReconnect && s.typ == REQ && s.receivingReply && s.requestMsg != nil {
 		// Mutant: the outstanding request is sent again on the new
 		// connection; libzmq never does this (F19).
@@ -171,7 +171,7 @@ func (w *World) reset(conn *connection, reason string) {
 	}
 	for d := ToBinder; d <= ToConnecter; d++ {
 		for _, m := range conn.wire[d] {
-			w.observe(EventDrop, conn.src(d).owner.name, conn.dst(d).owner.name, bodyText(m), "in flight when connection ended: "+reason)
+			w.observeMsg(EventDrop, conn.src(d).owner.name, conn.dst(d).owner.name, bodyText(m), "in flight when connection ended: "+reason)
 		}
 		conn.wire[d] = nil
 	}
@@ -181,7 +181,7 @@ func (w *World) reset(conn *connection, reason string) {
 		p.conn = nil
 		s := p.owner
 		if w.sockets[s.name] == s {
-			w.observe(EventDisconnect, s.name, conn.dst(d).owner.name, "", reason)
+			w.observe(EventDisconnect, s.name, conn.dst(d).owner.name, reason)
 		}
 		c := p.connecter
 		if c != nil {
@@ -238,7 +238,7 @@ func (w *World) Arrive(id ConnID, d Dir) {
 	if dst.owner.typ == REQ && !wellFormedReply(m) && !w.profile.ReplyUnchecked {
 		// F6: REQ's session accepts only [id,] "", body...; anything else
 		// is a protocol error that ends the connection for good.
-		w.observe(EventDrop, dst.owner.name, conn.src(d).owner.name, m.Text(), "malformed reply")
+		w.observeMsg(EventDrop, dst.owner.name, conn.src(d).owner.name, m.Text(), "malformed reply")
 		w.reset(conn, reasonProtocolError)
 		return
 	}

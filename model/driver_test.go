@@ -199,7 +199,7 @@ func (d *driver) drops() []model.Observation {
 	d.collect()
 	var out []model.Observation
 	for _, o := range d.obs {
-		if o.Event == model.EventDrop {
+		if o.Kind == model.EventDrop {
 			out = append(out, o)
 		}
 	}

@@ -62,10 +62,11 @@ type StartTimer struct {
 // Observation is an event for the trace: Event is one of the Event*
 // constants, Actor the socket it happened to.
 type Observation struct {
-	Event  string
+	Kind   EventKind
 	Actor  string
 	Peer   string
 	Msg    string
+	HasMsg bool // the event is about a message (Msg may still be empty)
 	Reason string
 }
 
@@ -74,22 +75,63 @@ func (Dial) isEffect()        {}
 func (StartTimer) isEffect()  {}
 func (Observation) isEffect() {}
 
-// Trace event names shared by the model, the simulator and realnet.
+// EventKind is the kind of a trace event: what happened. The constants below
+// list every kind there is, whoever reports it (the model, a backend, an
+// application); traces, scripts and properties use no others.
+type EventKind string
+
+// The events.
 const (
-	EventEnqueue    = "enqueue"    // the application hands a message to its queue (F24)
-	EventSend       = "send"       // a socket puts a request on a pipe
-	EventDeliver    = "deliver"    // a server application receives a request
-	EventReply      = "reply"      // a server application sends a reply
-	EventReceive    = "receive"    // a client application receives a reply
-	EventDrop       = "drop"       // a message is lost; Reason says why
-	EventCrash      = "crash"      // a server process dies
-	EventRestart    = "restart"    // a server process comes back and binds again
-	EventConnect    = "connect"    // a connection is established
-	EventDisconnect = "disconnect" // a connection ends
-	EventRetry      = "retry"      // a dial failed; a reconnect is scheduled (F23)
-	EventError      = "error"      // a socket call failed; Reason is the error
-	EventCut        = "cut"        // a link is cut (fault injection)
-	EventHeal       = "heal"       // a cut link is healed
-	EventPanic      = "panic"      // a real implementation panicked (realnet)
-	EventHang       = "hang"       // a real call did not return within its bound (realnet)
+	EventEnqueue    EventKind = "enqueue"    // the application hands a message to its queue (F24)
+	EventSend       EventKind = "send"       // a socket puts a request on a pipe
+	EventResend     EventKind = "resend"     // a Lazy Pirate client sends its request again after a timeout
+	EventDeliver    EventKind = "deliver"    // a server application receives a request
+	EventReply      EventKind = "reply"      // a server application sends a reply
+	EventReceive    EventKind = "receive"    // a client application receives a reply
+	EventDrop       EventKind = "drop"       // a message is lost; Reason says why
+	EventCrash      EventKind = "crash"      // a server process dies
+	EventRestart    EventKind = "restart"    // a server process comes back and binds again
+	EventConnect    EventKind = "connect"    // a connection is established
+	EventDisconnect EventKind = "disconnect" // a connection ends
+	EventRetry      EventKind = "retry"      // a dial failed; a reconnect is scheduled (F23)
+	EventError      EventKind = "error"      // a socket call failed; Reason is the error
+	EventCut        EventKind = "cut"        // a link is cut (fault injection)
+	EventHeal       EventKind = "heal"       // a cut link is healed
+	EventPanic      EventKind = "panic"      // a real implementation panicked (realnet)
+	EventHang       EventKind = "hang"       // a real call did not return within its bound (realnet)
+	EventTimer      EventKind = "timer"      // a reconnect timer was started (F23); Reason says when it fires
+	EventChoice     EventKind = "choice"     // the model asked its chooser an open choice; Msg is "choice=answer"
 )
+
+// EventKinds lists every event kind, in the order of the constants above.
+var EventKinds = []EventKind{
+	EventEnqueue,
+	EventSend,
+	EventResend,
+	EventDeliver,
+	EventReply,
+	EventReceive,
+	EventDrop,
+	EventCrash,
+	EventRestart,
+	EventConnect,
+	EventDisconnect,
+	EventRetry,
+	EventError,
+	EventCut,
+	EventHeal,
+	EventPanic,
+	EventHang,
+	EventTimer,
+	EventChoice,
+}
+
+// Known reports whether k is one of EventKinds.
+func (k EventKind) Known() bool {
+	for _, e := range EventKinds {
+		if e == k {
+			return true
+		}
+	}
+	return false
+}

@@ -208,7 +208,7 @@ func (w *World) reqSend(s *socket, body Message) error {
 	if p == nil && w.profile.SendFailsWithoutPipe {
 		// Departs from F11: the send fails at once; drivers that ignore
 		// the error (an application queue) still see it in the trace.
-		w.observe(EventError, s.name, "", body.Text(), "send: "+ErrNoConnection.Error())
+		w.observeMsg(EventError, s.name, "", body.Text(), "send: "+ErrNoConnection.Error())
 		// zmq4 reports a lost peer's EOF to the first receive only; a send
 		// that found no connection has already learned of the loss, and a
 		// receive after it fails for want of a connection (found by
@@ -221,7 +221,7 @@ func (w *World) reqSend(s *socket, body Message) error {
 				continue
 			}
 			for _, m := range q.in {
-				w.observe(EventDrop, s.name, q.peer, bodyText(m), "unread on a connection zmq4 reaped")
+				w.observeMsg(EventDrop, s.name, q.peer, bodyText(m), "unread on a connection zmq4 reaped")
 			}
 			q.in = nil
 			w.detach(q)
@@ -250,7 +250,7 @@ func (w *World) reqSend(s *socket, body Message) error {
 	// them before the new request is fully sent.
 	for _, q := range append([]*pipe(nil), s.pipes...) {
 		for len(q.in) > 0 && !w.profile.StaleRepliesKept {
-			w.observe(EventDrop, s.name, q.peer, bodyText(w.take(q)), "stale reply discarded by new request")
+			w.observeMsg(EventDrop, s.name, q.peer, bodyText(w.take(q)), "stale reply discarded by new request")
 		}
 	}
 	s.receivingReply = true
@@ -261,7 +261,7 @@ func (w *World) reqSend(s *socket, body Message) error {
 	// expression keeps an append on it from reaching them.
 	s.request = m[len(m)-len(body) : len(m) : len(m)]
 	s.requestMsg = m
-	w.observe(EventSend, s.name, p.peer, body.Text(), "")
+	w.observeMsg(EventSend, s.name, p.peer, body.Text(), "")
 	w.put(p, m)
 	return nil
 }
@@ -283,18 +283,18 @@ func (w *World) reqRecv(s *socket) (Message, error) {
 		}
 		m := w.take(p)
 		if s.replyPipe != nil && p != s.replyPipe {
-			w.observe(EventDrop, s.name, p.peer, bodyText(m), "reply from another pipe")
+			w.observeMsg(EventDrop, s.name, p.peer, bodyText(m), "reply from another pipe")
 			continue
 		}
 		if s.opts.ReqCorrelate {
 			if len(m) < 1 || len(m[0]) != 4 || binary.LittleEndian.Uint32([]byte(m[0])) != s.requestID && !w.mutation.AcceptAnyID {
-				w.observe(EventDrop, s.name, p.peer, bodyText(m), "reply with another request id")
+				w.observeMsg(EventDrop, s.name, p.peer, bodyText(m), "reply with another request id")
 				continue
 			}
 			m = m[1:]
 		}
 		if len(m) < 1 || m[0] != Delimiter {
-			w.observe(EventDrop, s.name, p.peer, m.Text(), "reply without delimiter")
+			w.observeMsg(EventDrop, s.name, p.peer, m.Text(), "reply without delimiter")
 			continue
 		}
 		s.receivingReply = false
@@ -332,7 +332,7 @@ func (w *World) reqRecvLast(s *socket) (Message, error) {
 			m = m[1:] // the first frame goes, delimiter or not (F6)
 		}
 	} else if len(m) < 1 || m[0] != Delimiter {
-		w.observe(EventDrop, s.name, p.peer, m.Text(), "reply without delimiter")
+		w.observeMsg(EventDrop, s.name, p.peer, m.Text(), "reply without delimiter")
 		return nil, ErrAgain
 	} else {
 		m = m[1:]
@@ -373,12 +373,12 @@ func (w *World) repRecv(s *socket) (Message, error) {
 		}
 		if i < 0 && w.profile.InvalidRequestError {
 			// Departs from F5: the receive fails; the envelope stays.
-			w.observe(EventDrop, s.name, p.peer, m.Text(), "request without delimiter")
+			w.observeMsg(EventDrop, s.name, p.peer, m.Text(), "request without delimiter")
 			return nil, ErrInvalidMessage
 		}
 		if i < 0 {
 			// F5: a request without a delimiter is dropped silently.
-			w.observe(EventDrop, s.name, p.peer, m.Text(), "request without delimiter")
+			w.observeMsg(EventDrop, s.name, p.peer, m.Text(), "request without delimiter")
 			continue
 		}
 		s.sendingReply = true
@@ -395,7 +395,7 @@ func (w *World) repRecv(s *socket) (Message, error) {
 func (w *World) repSend(s *socket, body Message) error {
 	if !s.sendingReply && w.profile.RepNotStrict && s.envPipe == nil {
 		// Departs from F2: no request read yet, so the reply is dropped.
-		w.observe(EventDrop, s.name, "", body.Text(), "no request read yet")
+		w.observeMsg(EventDrop, s.name, "", body.Text(), "no request read yet")
 		return nil
 	}
 	if !s.sendingReply && !w.profile.RepNotStrict {
@@ -409,9 +409,9 @@ func (w *World) repSend(s *socket, body Message) error {
 	} // else departs from F2: a second send goes to the same requester
 	switch {
 	case p.terminated:
-		w.observe(EventDrop, s.name, p.peer, body.Text(), "client gone")
+		w.observeMsg(EventDrop, s.name, p.peer, body.Text(), "client gone")
 	case len(p.out) >= s.opts.sndHWM():
-		w.observe(EventDrop, s.name, p.peer, body.Text(), "pipe to client full")
+		w.observeMsg(EventDrop, s.name, p.peer, body.Text(), "pipe to client full")
 	default:
 		p.out = append(p.out, m)
 		if p.conn != nil {

@@ -84,8 +84,14 @@ func (w *World) Ready() []Effect {
 
 func (w *World) emit(e Effect) { w.effects = append(w.effects, e) }
 
-func (w *World) observe(event, actor, peer, msg, reason string) {
-	w.emit(Observation{Event: event, Actor: actor, Peer: peer, Msg: msg, Reason: reason})
+// observe reports an event that carries no message.
+func (w *World) observe(kind EventKind, actor, peer, reason string) {
+	w.emit(Observation{Kind: kind, Actor: actor, Peer: peer, Reason: reason})
+}
+
+// observeMsg reports an event about the message msg.
+func (w *World) observeMsg(kind EventKind, actor, peer, msg, reason string) {
+	w.emit(Observation{Kind: kind, Actor: actor, Peer: peer, Msg: msg, HasMsg: true, Reason: reason})
 }
 
 func (w *World) id() int { w.nextID++; return w.nextID }
@@ -277,7 +283,7 @@ func (w *World) close(name, how string) error {
 			req := append(append(s.envelope.clone(), Delimiter), s.held...)
 			back.out = append([]Message{req}, back.out...)
 		} else {
-			w.observe(EventDrop, s.name, "", s.held.Text(), "request held by server that "+how)
+			w.observeMsg(EventDrop, s.name, "", s.held.Text(), "request held by server that "+how)
 		}
 	}
 	for _, c := range s.connect {
@@ -293,10 +299,10 @@ func (w *World) close(name, how string) error {
 	}
 	for _, p := range s.pipes {
 		for _, m := range p.in {
-			w.observe(EventDrop, s.name, p.peer, bodyText(m), "unread when socket "+how)
+			w.observeMsg(EventDrop, s.name, p.peer, bodyText(m), "unread when socket "+how)
 		}
 		for _, m := range p.out {
-			w.observe(EventDrop, s.name, p.peer, bodyText(m), "unsent when socket "+how)
+			w.observeMsg(EventDrop, s.name, p.peer, bodyText(m), "unsent when socket "+how)
 		}
 		p.in, p.out, p.terminated = nil, nil, true
 	}
@@ -352,7 +358,7 @@ func (w *World) terminate(p *pipe, reason string) {
 	}
 	p.terminated = true
 	for _, m := range p.out {
-		w.observe(EventDrop, p.owner.name, p.peer, bodyText(m), "pipe destroyed: "+reason)
+		w.observeMsg(EventDrop, p.owner.name, p.peer, bodyText(m), "pipe destroyed: "+reason)
 	}
 	p.out = nil
 	if p.connecter != nil && p.connecter.pipe == p {

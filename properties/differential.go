@@ -9,6 +9,7 @@ import (
 	"github.com/zeromq-lockstep/lockstep/model"
 	"github.com/zeromq-lockstep/lockstep/realnet"
 	"github.com/zeromq-lockstep/lockstep/sim"
+	"github.com/zeromq-lockstep/lockstep/trace"
 
 	"pgregory.net/rapid"
 )
@@ -250,7 +251,7 @@ func modelAgreesWithZMQ4(t *rapid.T, mut model.Mutation) {
 				if len(d.incident) > 0 {
 					t.Logf("zmq4 incidents: %s", strings.Join(d.incident, "; "))
 				}
-				tr, _ := model.FormatTrace(d.model.Trace(), "text")
+				tr, _ := trace.Render(d.model.Trace(), "text")
 				t.Logf("model trace:\n%s", tr)
 				t.Fatalf("differential: op %d (%v): model says %q, zmq4 says %q", len(d.ops), op, ms, rs)
 			}

@@ -2,6 +2,7 @@ package properties
 
 import (
 	"github.com/zeromq-lockstep/lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/trace"
 )
 
 // Ledger is what the trace says happened, read incrementally: the
@@ -56,12 +57,12 @@ func (l *Ledger) LastSent(client string) string {
 
 // Update consumes the trace events recorded since the last call and
 // returns them.
-func (l *Ledger) Update(trace []model.TraceEvent) []model.TraceEvent {
+func (l *Ledger) Update(trace []trace.Event) []trace.Event {
 	fresh := trace[l.read:]
 	l.read = len(trace)
 	for _, e := range fresh {
-		switch e.Event {
-		case model.EventSend, "retry-send":
+		switch e.Kind {
+		case model.EventSend, model.EventResend:
 			l.Sent[e.Actor] = append(l.Sent[e.Actor], e.Msg)
 			l.SentPeers[e.Actor] = append(l.SentPeers[e.Actor], e.Peer)
 			l.SinceReceive[e.Actor]++

@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/zeromq-lockstep/lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/trace"
 
 	"pgregory.net/rapid"
 )
@@ -83,7 +84,7 @@ func run(t *rapid.T, cfg Config, kinds []string, check stepCheck) *machine {
 func (m *machine) fail(t *rapid.T, format string, args ...any) {
 	tr := m.sys.Trace()
 	from := max(0, len(tr)-40)
-	out, _ := model.FormatTrace(tr[from:], "text")
+	out, _ := trace.Render(tr[from:], "text")
 	t.Logf("last %d trace events:\n%s", len(tr)-from, out)
 	t.Fatalf(format, args...)
 }
@@ -99,7 +100,7 @@ type Run struct {
 	Ops    []string
 	// Trace is the model's trace; Notes say what else the run saw (the
 	// differential property's zmq4 side).
-	Trace []model.TraceEvent
+	Trace []trace.Event
 	Notes []string
 }
 

@@ -2,6 +2,7 @@ package properties
 
 import (
 	"github.com/zeromq-lockstep/lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/trace"
 
 	"pgregory.net/rapid"
 )
@@ -121,8 +122,8 @@ func determinism(t *rapid.T, mut model.Mutation) {
 	for _, op := range m.ops {
 		again.Apply(op)
 	}
-	a, _ := model.FormatTrace(m.sys.Trace(), "jsonl")
-	b, _ := model.FormatTrace(again.Trace(), "jsonl")
+	a, _ := trace.Render(m.sys.Trace(), "jsonl")
+	b, _ := trace.Render(again.Trace(), "jsonl")
 	if string(a) != string(b) {
 		m.fail(t, "determinism: two runs of the same %d operations differ:\n%s", len(m.ops), firstDiff(a, b))
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/zeromq-lockstep/lockstep/model"
 	"github.com/zeromq-lockstep/lockstep/sim"
+	"github.com/zeromq-lockstep/lockstep/trace"
 )
 
 // Config is what a run draws before its first operation.
@@ -153,8 +154,8 @@ func Answers(reply string) (string, bool) {
 	return r.Response, true
 }
 
-func (s *System) record(actor, event, msg string, queue int) {
-	e := model.TraceEvent{Actor: actor, Event: event, Msg: msg, HasMsg: msg != ""}
+func (s *System) record(actor string, event model.EventKind, msg string, queue int) {
+	e := trace.Event{Actor: actor, Kind: event, Msg: msg, HasMsg: msg != ""}
 	if queue >= 0 {
 		e.Queue, e.HasQueue = queue, true
 	}
@@ -226,7 +227,7 @@ func (s *System) SendDirect(c *Client) error {
 		s.Misuse = append(s.Misuse, MisuseResult{Op: c.Name + " send while awaiting a reply", Err: err, StateBefore: before, StateAfter: s.state(c.Name)})
 	}
 	if err != nil {
-		s.Sim.Record(model.TraceEvent{Actor: c.Name, Event: model.EventError, Reason: "send: " + err.Error()})
+		s.Sim.Record(trace.Event{Actor: c.Name, Kind: model.EventError, Reason: "send: " + err.Error()})
 	}
 	s.settle()
 	return err
@@ -243,7 +244,7 @@ func (s *System) RecvDirect(c *Client) error {
 	if err == nil {
 		s.record(c.Name, model.EventReceive, reply.Text(), c.Queue.Len())
 	} else {
-		s.Sim.Record(model.TraceEvent{Actor: c.Name, Event: model.EventError, Reason: "recv: " + err.Error()})
+		s.Sim.Record(trace.Event{Actor: c.Name, Kind: model.EventError, Reason: "recv: " + err.Error()})
 	}
 	s.settle()
 	return err
@@ -258,7 +259,7 @@ func (s *System) Retry(c *Client) {
 	}
 	if err := s.W.Send(c.Name, st.Request); err == nil {
 		c.lastSend = s.Sim.Now()
-		s.record(c.Name, "retry-send", st.Request.Text(), -1)
+		s.record(c.Name, model.EventResend, st.Request.Text(), -1)
 	}
 	s.settle()
 }
@@ -328,7 +329,7 @@ func (s *System) Crash(srv *Server, down time.Duration) {
 	if !srv.Up {
 		return
 	}
-	s.Sim.Record(model.TraceEvent{Actor: srv.Name, Event: model.EventCrash})
+	s.Sim.Record(trace.Event{Actor: srv.Name, Kind: model.EventCrash})
 	srv.Up, srv.Holding, srv.held = false, false, ""
 	srv.life++
 	s.must(s.W.Crash(srv.Name))
@@ -349,7 +350,7 @@ func (s *System) Restart(srv *Server) {
 		return
 	}
 	s.startServer(srv)
-	s.Sim.Record(model.TraceEvent{Actor: srv.Name, Event: model.EventRestart, Peer: srv.Endpoint})
+	s.Sim.Record(trace.Event{Actor: srv.Name, Kind: model.EventRestart, Peer: srv.Endpoint})
 	s.settle()
 }
 
@@ -401,4 +402,4 @@ func (s *System) Quiesce() {
 }
 
 // Trace is everything the system recorded.
-func (s *System) Trace() []model.TraceEvent { return s.Sim.Trace() }
+func (s *System) Trace() []trace.Event { return s.Sim.Trace() }

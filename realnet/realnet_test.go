@@ -12,6 +12,7 @@ import (
 
 	"github.com/zeromq-lockstep/lockstep/model"
 	"github.com/zeromq-lockstep/lockstep/sim"
+	"github.com/zeromq-lockstep/lockstep/trace"
 )
 
 func TestMain(m *testing.M) {
@@ -46,12 +47,12 @@ func compare(t *testing.T, name string, d time.Duration, crash *Crash) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lines := model.CompareOutcomes(model.OutcomeOf(want.Trace), model.OutcomeOf(got.Trace))
-	if !model.Agree(lines) {
-		b, _ := model.FormatTrace(got.Trace, "text")
-		t.Fatalf("model (zmq4 profile) and zmq4 differ:\n%s\nzmq4 trace:\n%s", model.FormatComparison(lines, "model/zmq4", "zmq4", true), b)
+	lines := trace.CompareOutcomes(trace.OutcomeOf(want.Trace), trace.OutcomeOf(got.Trace))
+	if !trace.Agree(lines) {
+		b, _ := trace.Render(got.Trace, "text")
+		t.Fatalf("model (zmq4 profile) and zmq4 differ:\n%s\nzmq4 trace:\n%s", trace.FormatComparison(lines, "model/zmq4", "zmq4", true), b)
 	}
-	o := model.OutcomeOf(got.Trace)
+	o := trace.OutcomeOf(got.Trace)
 	if len(o.Received) == 0 && name != "no-reply" {
 		t.Fatalf("no client received anything: %+v", o)
 	}
@@ -86,10 +87,10 @@ func TestZMQ4Today_TwoServersSendMayPanicAfterLastPeerDies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lines := model.CompareOutcomes(model.OutcomeOf(want.Trace), model.OutcomeOf(got.Trace))
+	lines := trace.CompareOutcomes(trace.OutcomeOf(want.Trace), trace.OutcomeOf(got.Trace))
 	for _, l := range lines {
 		if l.Differs && !(l.Section == "errors" && strings.HasPrefix(l.B, "panic: send: panic in zmq4: runtime error: index out of range")) {
-			t.Fatalf("a difference other than H1's panic:\n%s", model.FormatComparison(lines, "model/zmq4", "zmq4", true))
+			t.Fatalf("a difference other than H1's panic:\n%s", trace.FormatComparison(lines, "model/zmq4", "zmq4", true))
 		}
 	}
 }
@@ -104,20 +105,20 @@ func TestTraceHasTheSimulatorsEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	seen := map[string]bool{}
+	seen := map[model.EventKind]bool{}
 	for _, e := range res.Trace {
-		seen[e.Event] = true
-		back, err := model.ParseTraceEvent(e.JSON())
+		seen[e.Kind] = true
+		back, err := trace.Parse(e.JSON())
 		if err != nil || back != e {
 			t.Fatalf("jsonl round trip of %+v: %+v, %v", e, back, err)
 		}
 	}
-	for _, ev := range []string{model.EventConnect, model.EventEnqueue, model.EventSend, model.EventDeliver, model.EventReply, model.EventReceive} {
+	for _, ev := range []model.EventKind{model.EventConnect, model.EventEnqueue, model.EventSend, model.EventDeliver, model.EventReply, model.EventReceive} {
 		if !seen[ev] {
 			t.Errorf("no %s event", ev)
 		}
 	}
-	if _, err := model.FormatTrace(res.Trace, "node"); err != nil {
+	if _, err := trace.Render(res.Trace, "node"); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -172,13 +173,13 @@ func TestLiveClockAnswersBetweenTicks(t *testing.T) {
 	}
 	var order []string
 	for _, e := range res.Trace {
-		if e.Event == model.EventEnqueue || e.Event == model.EventReceive {
-			order = append(order, e.Event+" "+e.Msg)
+		if e.Kind == model.EventEnqueue || e.Kind == model.EventReceive {
+			order = append(order, string(e.Kind)+" "+e.Msg)
 		}
 	}
 	want := []string{`enqueue 0`, `receive {"response":"0"}`, `enqueue 1`, `receive {"response":"1"}`, `enqueue 2`}
 	if strings.Join(order, ", ") != strings.Join(want, ", ") {
-		b, _ := model.FormatTrace(res.Trace, "text")
+		b, _ := trace.Render(res.Trace, "text")
 		t.Fatalf("live run order\n  %v\nwant\n  %v\ntrace:\n%s", order, want, b)
 	}
 }

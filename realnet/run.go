@@ -9,6 +9,7 @@ import (
 	"github.com/benbjohnson/clock"
 
 	"github.com/zeromq-lockstep/lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/trace"
 )
 
 // Crash kills Server at At (virtual time since the start) and, when Down is
@@ -39,7 +40,7 @@ type Config struct {
 
 // Result is what a run produced.
 type Result struct {
-	Trace []model.TraceEvent
+	Trace []trace.Event
 	End   time.Duration
 	// Endpoints maps each scenario endpoint to the real one it ran on.
 	Endpoints map[string]string
@@ -90,7 +91,7 @@ type runner struct {
 	mock    *clock.Mock
 	start   time.Time
 	socks   *Sockets
-	trace   []model.TraceEvent
+	trace   []trace.Event
 	agenda  []item
 	seq     uint64
 	events  chan func()
@@ -194,7 +195,7 @@ func (r *runner) server(name string) *server {
 
 func (r *runner) now() time.Duration { return r.clk.Now().Sub(r.start) }
 
-func (r *runner) record(e model.TraceEvent) {
+func (r *runner) record(e trace.Event) {
 	e.At = r.now()
 	r.trace = append(r.trace, e)
 }
@@ -205,7 +206,7 @@ func (r *runner) recordErr(actor string, err error) {
 		r.record(ce.TraceEvent(actor))
 		return
 	}
-	r.record(model.TraceEvent{Actor: actor, Event: model.EventError, Reason: err.Error()})
+	r.record(trace.Event{Actor: actor, Kind: model.EventError, Reason: err.Error()})
 }
 
 // at schedules do at virtual time t; ties run in scheduling order, as in
@@ -364,7 +365,7 @@ func (r *runner) connect(c *client, eps map[string]string) {
 				peer = s.spec.Name
 			}
 		}
-		r.record(model.TraceEvent{Actor: name, Event: model.EventConnect, Peer: peer})
+		r.record(trace.Event{Actor: name, Kind: model.EventConnect, Peer: peer})
 	}
 }
 
@@ -389,7 +390,7 @@ func (r *runner) tick(c *client, due time.Duration) {
 	c.sent++
 	c.queue = append(c.queue, m)
 	r.flush(c, func() {
-		r.record(model.TraceEvent{Actor: c.spec.Name, Event: model.EventEnqueue, Msg: m.Text(), HasMsg: true, Queue: len(c.queue), HasQueue: true})
+		r.record(trace.Event{Actor: c.spec.Name, Kind: model.EventEnqueue, Msg: m.Text(), HasMsg: true, Queue: len(c.queue), HasQueue: true})
 	})
 	next := due + c.spec.Interval
 	r.at(next, func() { r.tick(c, next) })
@@ -430,7 +431,7 @@ func (r *runner) flush(c *client, before func()) {
 // sent records a request on its way and starts the wait for its reply.
 func (r *runner) sent(c *client, m model.Message) {
 	c.awaiting, c.request = true, m.Text()
-	r.record(model.TraceEvent{Actor: c.spec.Name, Event: model.EventSend, Msg: m.Text(), HasMsg: true, Queue: len(c.queue), HasQueue: true})
+	r.record(trace.Event{Actor: c.spec.Name, Kind: model.EventSend, Msg: m.Text(), HasMsg: true, Queue: len(c.queue), HasQueue: true})
 	gen, name := c.gen, c.spec.Name
 	go func() {
 		m, err := r.socks.recvUnbounded(name)
@@ -446,12 +447,12 @@ func (r *runner) onReply(c *client, gen int, m model.Message, err error) {
 	c.awaiting = false
 	if err != nil {
 		if errors.Is(err, model.ErrPeerGone) {
-			r.record(model.TraceEvent{Actor: name, Event: model.EventDisconnect, Reason: "EOF"})
+			r.record(trace.Event{Actor: name, Kind: model.EventDisconnect, Reason: "EOF"})
 		}
 		r.recordErr(name, err)
 		if !r.lost[c.request] {
 			r.lost[c.request] = true
-			r.record(model.TraceEvent{Actor: name, Event: model.EventDrop, Msg: c.request, HasMsg: true, Reason: "request lost with its connection"})
+			r.record(trace.Event{Actor: name, Kind: model.EventDrop, Msg: c.request, HasMsg: true, Reason: "request lost with its connection"})
 		}
 		c.request = ""
 		r.flush(c, nil)
@@ -459,7 +460,7 @@ func (r *runner) onReply(c *client, gen int, m model.Message, err error) {
 	}
 	r.repliesInTransit = max(r.repliesInTransit-1, 0)
 	c.request = ""
-	r.record(model.TraceEvent{Actor: name, Event: model.EventReceive, Msg: m.Text(), HasMsg: true, Queue: len(c.queue), HasQueue: true})
+	r.record(trace.Event{Actor: name, Kind: model.EventReceive, Msg: m.Text(), HasMsg: true, Queue: len(c.queue), HasQueue: true})
 	r.flush(c, nil)
 }
 
@@ -502,7 +503,7 @@ func (r *runner) onRequest(s *server, inc int, m model.Message, err error) {
 			s.heldFrom = c.spec.Name
 		}
 	}
-	r.record(model.TraceEvent{Actor: name, Event: model.EventDeliver, Msg: s.held, HasMsg: true, Peer: s.heldFrom})
+	r.record(trace.Event{Actor: name, Kind: model.EventDeliver, Msg: s.held, HasMsg: true, Peer: s.heldFrom})
 	delay, answer := s.spec.Policy(s.count)
 	if !answer {
 		return
@@ -515,7 +516,7 @@ func (r *runner) reply(s *server, inc int, req model.Message) {
 		return
 	}
 	rep := model.Reply(req)
-	r.record(model.TraceEvent{Actor: s.spec.Name, Event: model.EventReply, Msg: rep.Text(), HasMsg: true, Peer: s.heldFrom})
+	r.record(trace.Event{Actor: s.spec.Name, Kind: model.EventReply, Msg: rep.Text(), HasMsg: true, Peer: s.heldFrom})
 	if err := r.socks.Send(s.spec.Name, rep); err != nil {
 		r.recordErr(s.spec.Name, err)
 	} else {
@@ -529,10 +530,10 @@ func (r *runner) crash(s *server) {
 	if !s.up {
 		return
 	}
-	r.record(model.TraceEvent{Actor: s.spec.Name, Event: model.EventCrash})
+	r.record(trace.Event{Actor: s.spec.Name, Kind: model.EventCrash})
 	if s.holding {
 		r.lost[s.held] = true
-		r.record(model.TraceEvent{Actor: s.spec.Name, Event: model.EventDrop, Msg: s.held, HasMsg: true, Reason: "request held by server that crashed"})
+		r.record(trace.Event{Actor: s.spec.Name, Kind: model.EventDrop, Msg: s.held, HasMsg: true, Reason: "request held by server that crashed"})
 	}
 	s.up, s.holding = false, false
 	s.incarnation++
@@ -556,6 +557,6 @@ func (r *runner) restart(s *server) {
 		return
 	}
 	s.up, s.count, s.holding = true, 0, false
-	r.record(model.TraceEvent{Actor: name, Event: model.EventRestart, Peer: s.spec.Endpoint})
+	r.record(trace.Event{Actor: name, Kind: model.EventRestart, Peer: s.spec.Endpoint})
 	r.serve(s)
 }

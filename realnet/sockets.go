@@ -15,6 +15,7 @@ import (
 	"github.com/go-zeromq/zmq4"
 
 	"github.com/zeromq-lockstep/lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/trace"
 )
 
 // DefaultBound is how long a blocking zmq4 call may take before it counts
@@ -45,7 +46,7 @@ func (e *CallError) Error() string {
 	case e.Hang > 0:
 		return fmt.Sprintf("%s: no return within %v", e.Op, e.Hang)
 	case e.Model != nil:
-		// The bracket is detail that model.ErrorKind leaves out.
+		// The bracket is detail that trace.ErrorKind leaves out.
 		return fmt.Sprintf("%s: %v [zmq4: %v]", e.Op, e.Model, e.Err)
 	default:
 		return fmt.Sprintf("%s: %v", e.Op, e.Err)
@@ -66,7 +67,7 @@ func (e *CallError) Unwrap() []error {
 
 // Event is the trace event the failure is recorded as: panic, hang or
 // error.
-func (e *CallError) Event() string {
+func (e *CallError) Event() model.EventKind {
 	switch {
 	case e.Panic != nil:
 		return model.EventPanic
@@ -77,8 +78,8 @@ func (e *CallError) Event() string {
 }
 
 // TraceEvent renders the failure as a trace line for actor.
-func (e *CallError) TraceEvent(actor string) model.TraceEvent {
-	return model.TraceEvent{Actor: actor, Event: e.Event(), Reason: e.Error()}
+func (e *CallError) TraceEvent(actor string) trace.Event {
+	return trace.Event{Actor: actor, Kind: e.Event(), Reason: e.Error()}
 }
 
 // MapError maps a zmq4 error to the model error it stands for, or nil.

@@ -39,7 +39,7 @@ func runSeed(b *testing.B, d time.Duration, noTrace bool) (timers int) {
 		b.Fatalf("run ended at %v, want %v", res.End, d)
 	}
 	for _, e := range res.Trace {
-		if e.Event == model.EventEnqueue || e.Event == model.EventReply {
+		if e.Kind == model.EventEnqueue || e.Kind == model.EventReply {
 			timers++
 		}
 	}

@@ -6,7 +6,7 @@
 // configuration and seed give a byte-identical trace.
 //
 //	res, err := sim.Run(model.Scenarios()[0], sim.Config{Seed: 1, For: 10 * time.Second})
-//	out, _ := model.FormatTrace(res.Trace, "text")
+//	out, _ := trace.Render(res.Trace, "text")
 //
 // The simulator keeps its own virtual time rather than driving a
 // clock.Mock: that Mock sleeps a millisecond of real time for every timer it

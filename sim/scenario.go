@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/zeromq-lockstep/lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/trace"
 )
 
 // Config is one simulated run of a scenario.
@@ -25,7 +26,7 @@ type Config struct {
 	// Sink, when set, receives every trace event as it happens, and
 	// Result.Trace stays empty: a long run prints without holding its
 	// trace in memory.
-	Sink func(model.TraceEvent)
+	Sink func(trace.Event)
 }
 
 // DefaultFor is how long a run lasts when Config.For is zero.
@@ -33,7 +34,7 @@ const DefaultFor = 10 * time.Second
 
 // Result is what a run produced.
 type Result struct {
-	Trace []model.TraceEvent
+	Trace []trace.Event
 	// End is the virtual time the run stopped at.
 	End time.Duration
 	// Queues is each client's application queue length at the end.
@@ -165,8 +166,8 @@ func (r *Running) server(name string) *ServerApp {
 }
 
 // annotate adds the application queue's length to a client's send.
-func (r *Running) annotate(o model.Observation, e *model.TraceEvent) {
-	if o.Event != model.EventSend {
+func (r *Running) annotate(o model.Observation, e *trace.Event) {
+	if o.Kind != model.EventSend {
 		return
 	}
 	if c := r.client(o.Actor); c != nil {
@@ -182,7 +183,7 @@ func (r *Running) tick(c *ClientApp) {
 	c.sent++
 	c.Queue.Enqueue(m)
 	r.flush(c, func() {
-		s.Record(model.TraceEvent{Actor: c.Spec.Name, Event: model.EventEnqueue, Msg: m.Text(), HasMsg: true, Queue: c.Queue.Len(), HasQueue: true})
+		s.Record(trace.Event{Actor: c.Spec.Name, Kind: model.EventEnqueue, Msg: m.Text(), HasMsg: true, Queue: c.Queue.Len(), HasQueue: true})
 	})
 	s.After(c.Spec.Interval, func() { r.tick(c) })
 }
@@ -219,12 +220,12 @@ func (r *Running) react() bool {
 			s.Settle()
 			if err != nil {
 				if !errors.Is(err, model.ErrAgain) {
-					s.Record(model.TraceEvent{Actor: c.Spec.Name, Event: model.EventError, Reason: "recv: " + err.Error()})
+					s.Record(trace.Event{Actor: c.Spec.Name, Kind: model.EventError, Reason: "recv: " + err.Error()})
 				}
 				break
 			}
 			progress = true
-			s.Record(model.TraceEvent{Actor: c.Spec.Name, Event: model.EventReceive, Msg: reply.Text(), HasMsg: true, Queue: c.Queue.Len(), HasQueue: true})
+			s.Record(trace.Event{Actor: c.Spec.Name, Kind: model.EventReceive, Msg: reply.Text(), HasMsg: true, Queue: c.Queue.Len(), HasQueue: true})
 		}
 		if r.flush(c, nil) {
 			progress = true
@@ -238,7 +239,7 @@ func (r *Running) react() bool {
 		s.Settle()
 		if err != nil {
 			if !errors.Is(err, model.ErrAgain) {
-				s.Record(model.TraceEvent{Actor: srv.Spec.Name, Event: model.EventError, Reason: "recv: " + err.Error()})
+				s.Record(trace.Event{Actor: srv.Spec.Name, Kind: model.EventError, Reason: "recv: " + err.Error()})
 			}
 			continue
 		}
@@ -246,7 +247,7 @@ func (r *Running) react() bool {
 		srv.Count++
 		srv.holding = true
 		from := w.RequestFrom(srv.Spec.Name)
-		s.Record(model.TraceEvent{Actor: srv.Spec.Name, Event: model.EventDeliver, Msg: req.Text(), HasMsg: true, Peer: from})
+		s.Record(trace.Event{Actor: srv.Spec.Name, Kind: model.EventDeliver, Msg: req.Text(), HasMsg: true, Peer: from})
 		delay, answer := srv.Spec.Policy(srv.Count)
 		if !answer {
 			continue
@@ -265,9 +266,9 @@ func (r *Running) reply(srv *ServerApp, incarnation int, req model.Message, to s
 	}
 	s := r.Sim
 	rep := model.Reply(req)
-	s.Record(model.TraceEvent{Actor: srv.Spec.Name, Event: model.EventReply, Msg: rep.Text(), HasMsg: true, Peer: to})
+	s.Record(trace.Event{Actor: srv.Spec.Name, Kind: model.EventReply, Msg: rep.Text(), HasMsg: true, Peer: to})
 	if err := s.World().Send(srv.Spec.Name, rep); err != nil {
-		s.Record(model.TraceEvent{Actor: srv.Spec.Name, Event: model.EventError, Reason: "send: " + err.Error()})
+		s.Record(trace.Event{Actor: srv.Spec.Name, Kind: model.EventError, Reason: "send: " + err.Error()})
 	}
 	srv.holding = false
 }
@@ -295,7 +296,7 @@ func (r *Running) Crash(name string) error {
 		return nil
 	}
 	s := r.Sim
-	s.Record(model.TraceEvent{Actor: name, Event: model.EventCrash})
+	s.Record(trace.Event{Actor: name, Kind: model.EventCrash})
 	srv.Up, srv.holding = false, false
 	srv.incarnation++
 	if err := s.World().Crash(name); err != nil {
@@ -318,7 +319,7 @@ func (r *Running) Restart(name string) error {
 	if err := r.startServer(srv); err != nil {
 		return err
 	}
-	r.Sim.Record(model.TraceEvent{Actor: name, Event: model.EventRestart, Peer: srv.Spec.Endpoint})
+	r.Sim.Record(trace.Event{Actor: name, Kind: model.EventRestart, Peer: srv.Spec.Endpoint})
 	r.Sim.Settle()
 	return nil
 }

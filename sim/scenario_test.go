@@ -11,6 +11,7 @@ import (
 
 	"github.com/zeromq-lockstep/lockstep/model"
 	"github.com/zeromq-lockstep/lockstep/sim"
+	"github.com/zeromq-lockstep/lockstep/trace"
 )
 
 // runScenario runs a built-in scenario and fails the test on error.
@@ -28,10 +29,10 @@ func runScenario(t testing.TB, name string, cfg sim.Config) *sim.Result {
 }
 
 // filter returns the events of actor (any actor when empty) named event.
-func filter(trace []model.TraceEvent, actor, event string) []model.TraceEvent {
-	var out []model.TraceEvent
-	for _, e := range trace {
-		if (actor == "" || e.Actor == actor) && e.Event == event {
+func filter(tr []trace.Event, actor string, event model.EventKind) []trace.Event {
+	var out []trace.Event
+	for _, e := range tr {
+		if (actor == "" || e.Actor == actor) && e.Kind == event {
 			out = append(out, e)
 		}
 	}
@@ -56,7 +57,7 @@ func response(t testing.TB, payload string) int {
 // with nothing duplicated or missing, that each reply comes after its
 // request was sent, and that at most one request (the outstanding one) is
 // unanswered at the end. It returns the number of replies.
-func checkInOrder(t *testing.T, trace []model.TraceEvent, actor string) int {
+func checkInOrder(t *testing.T, trace []trace.Event, actor string) int {
 	t.Helper()
 	recvs := filter(trace, actor, model.EventReceive)
 	sends := filter(trace, actor, model.EventSend)
@@ -81,11 +82,11 @@ func checkInOrder(t *testing.T, trace []model.TraceEvent, actor string) int {
 }
 
 // noEvents asserts that the trace has no events of the given kinds.
-func noEvents(t *testing.T, trace []model.TraceEvent, events ...string) {
+func noEvents(t *testing.T, tr []trace.Event, events ...model.EventKind) {
 	t.Helper()
-	for _, e := range trace {
+	for _, e := range tr {
 		for _, ev := range events {
-			if e.Event == ev {
+			if e.Kind == ev {
 				t.Fatalf("unexpected %s event: %s", ev, e.Text())
 			}
 		}
@@ -158,7 +159,7 @@ func TestSeedBurstsOfThree(t *testing.T) {
 
 // queueAt is the application queue's length as of the last event at or
 // before at that reports one.
-func queueAt(trace []model.TraceEvent, actor string, at time.Duration) int {
+func queueAt(trace []trace.Event, actor string, at time.Duration) int {
 	q := 0
 	for _, e := range trace {
 		if e.At > at {
@@ -202,13 +203,13 @@ func TestSeedQueueGrows(t *testing.T) {
 
 // heldAt reports whether the server application held a request it had not
 // answered at time at, judged from the trace alone.
-func heldAt(trace []model.TraceEvent, server string, at time.Duration) (string, bool) {
+func heldAt(trace []trace.Event, server string, at time.Duration) (string, bool) {
 	held, holding := "", false
 	for _, e := range trace {
 		if e.At >= at || e.Actor != server {
 			continue
 		}
-		switch e.Event {
+		switch e.Kind {
 		case model.EventDeliver:
 			held, holding = e.Msg, true
 		case model.EventReply:
@@ -249,7 +250,7 @@ func TestSeedCrashWhileHolding(t *testing.T) {
 		// ...but waits forever for the lost reply (F19): nothing is
 		// received, sent or delivered after the crash.
 		for _, e := range res.Trace {
-			if e.At >= crash && (e.Event == model.EventReceive || e.Event == model.EventSend || e.Event == model.EventDeliver) {
+			if e.At >= crash && (e.Kind == model.EventReceive || e.Kind == model.EventSend || e.Kind == model.EventDeliver) {
 				t.Fatalf("event after the crash: %s", e.Text())
 			}
 		}
@@ -271,7 +272,7 @@ func TestSeedRestartWhileIdle(t *testing.T) {
 		if held, ok := heldAt(res.Trace, "server", crash); ok {
 			t.Fatalf("server holds %q at the crash; the test wants an idle server", held)
 		}
-		var before []model.TraceEvent
+		var before []trace.Event
 		for _, e := range res.Trace {
 			if e.At < crash {
 				before = append(before, e)
@@ -330,9 +331,9 @@ func TestNoReply(t *testing.T) {
 
 func TestTwoServersAlternate(t *testing.T) {
 	res := runScenario(t, "two-servers", sim.Config{Seed: 1, For: 30 * time.Second})
-	var delivers []model.TraceEvent
+	var delivers []trace.Event
 	for _, e := range res.Trace {
-		if e.Event == model.EventDeliver {
+		if e.Kind == model.EventDeliver {
 			delivers = append(delivers, e)
 		}
 	}
@@ -367,7 +368,7 @@ func TestTwoClientsOwnReplies(t *testing.T) {
 			if e.Actor != c {
 				continue
 			}
-			switch e.Event {
+			switch e.Kind {
 			case model.EventSend:
 				if outstanding {
 					t.Fatalf("%s: second send before a reply at %v", c, e.At)
@@ -411,12 +412,12 @@ func TestDeterministic(t *testing.T) {
 				cfg.Seed = seed
 				a := runScenario(t, name, cfg)
 				b := runScenario(t, name, cfg)
-				for _, f := range model.Formats {
-					x, err := model.FormatTrace(a.Trace, f)
+				for _, f := range trace.Formats {
+					x, err := trace.Render(a.Trace, f)
 					if err != nil {
 						t.Fatal(err)
 					}
-					y, _ := model.FormatTrace(b.Trace, f)
+					y, _ := trace.Render(b.Trace, f)
 					if !bytes.Equal(x, y) {
 						t.Errorf("%s/%s seed %d: two runs differ in format %s", name, cname, seed, f)
 					}
@@ -433,8 +434,8 @@ func TestSeedsDiffer(t *testing.T) {
 	for _, name := range model.ScenarioNames() {
 		a := runScenario(t, name, sim.Config{Seed: 1, For: 3 * time.Second})
 		b := runScenario(t, name, sim.Config{Seed: 2, For: 3 * time.Second})
-		x, _ := model.FormatTrace(a.Trace, "jsonl")
-		y, _ := model.FormatTrace(b.Trace, "jsonl")
+		x, _ := trace.Render(a.Trace, "jsonl")
+		y, _ := trace.Render(b.Trace, "jsonl")
 		if bytes.Equal(x, y) {
 			t.Errorf("%s: seeds 1 and 2 give the same trace", name)
 		}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/zeromq-lockstep/lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/trace"
 )
 
 // Network is the simulated network's timing. Every message on a connection
@@ -33,12 +34,12 @@ type Sim struct {
 	cut   map[link]bool          // links that drop every attempt
 	extra map[link]time.Duration // added latency per link
 
-	trace   []model.TraceEvent
+	trace   []trace.Event
 	noTrace bool
-	sink    func(model.TraceEvent) // when set, events go here and are not kept
+	sink    func(trace.Event) // when set, events go here and are not kept
 	// observe, when set, is called for each model observation before it is
 	// traced, so the scenario layer can add what only it knows (the queue).
-	observe func(o model.Observation, e *model.TraceEvent)
+	observe func(o model.Observation, e *trace.Event)
 	// chooser, when set, resolves the model's open choices instead of the
 	// PRNG, so a property test can draw (and shrink) them itself.
 	chooser model.Chooser
@@ -100,7 +101,7 @@ func (s *Sim) World() *model.World { return s.world }
 func (s *Sim) Rand() *rand.Rand { return s.rng }
 
 // Trace returns the events recorded so far.
-func (s *Sim) Trace() []model.TraceEvent { return s.trace }
+func (s *Sim) Trace() []trace.Event { return s.trace }
 
 // DisableTrace stops recording, for benchmarks that measure the simulation
 // alone.
@@ -108,10 +109,10 @@ func (s *Sim) DisableTrace() { s.noTrace = true }
 
 // StreamTrace hands every event to sink as it happens instead of keeping
 // it, so a run of any length prints in constant memory.
-func (s *Sim) StreamTrace(sink func(model.TraceEvent)) { s.sink = sink }
+func (s *Sim) StreamTrace(sink func(trace.Event)) { s.sink = sink }
 
 // Record appends an event stamped with the current virtual time.
-func (s *Sim) Record(e model.TraceEvent) {
+func (s *Sim) Record(e trace.Event) {
 	if s.noTrace {
 		return
 	}
@@ -218,7 +219,7 @@ func (s *Sim) apply(e model.Effect) {
 	case model.StartTimer:
 		s.schedule(event{at: s.now + e.After, kind: netTimer, id: int(e.Timer)})
 	case model.Observation:
-		ev := model.TraceEvent{Actor: e.Actor, Event: e.Event, Msg: e.Msg, HasMsg: e.Msg != "" || e.Event == model.EventSend || e.Event == model.EventDrop, Reason: e.Reason, Peer: e.Peer}
+		ev := trace.FromObservation(s.now, e)
 		if s.observe != nil {
 			s.observe(e, &ev)
 		}
@@ -249,7 +250,7 @@ func (s *Sim) OnSettle(react func() bool) { s.react = react }
 // dials fail until Heal.
 func (s *Sim) Cut(a, b string) {
 	s.cut[mkLink(a, b)] = true
-	s.Record(model.TraceEvent{Actor: a, Event: model.EventCut, Peer: b})
+	s.Record(trace.Event{Actor: a, Kind: model.EventCut, Peer: b})
 	s.world.Cut(a, b)
 	s.Settle()
 }
@@ -257,7 +258,7 @@ func (s *Sim) Cut(a, b string) {
 // Heal restores a cut link; the next reconnect attempt succeeds.
 func (s *Sim) Heal(a, b string) {
 	delete(s.cut, mkLink(a, b))
-	s.Record(model.TraceEvent{Actor: a, Event: model.EventHeal, Peer: b})
+	s.Record(trace.Event{Actor: a, Kind: model.EventHeal, Peer: b})
 }
 
 // AddLatency adds d to every message on the link between a and b.

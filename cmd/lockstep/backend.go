@@ -10,6 +10,7 @@ import (
 	"github.com/zeromq-lockstep/lockstep/model"
 	"github.com/zeromq-lockstep/lockstep/realnet"
 	"github.com/zeromq-lockstep/lockstep/sim"
+	"github.com/zeromq-lockstep/lockstep/trace"
 )
 
 // backendFlags choose what runs a scenario: the simulator over the model,
@@ -58,7 +59,7 @@ func (f *runFlags) realnetConfig(b backendFlags, sc model.Scenario, clk clock.Cl
 }
 
 // runTrace runs sc on the chosen backend and returns its trace.
-func runTrace(sc model.Scenario, f *runFlags, b backendFlags) ([]model.TraceEvent, error) {
+func runTrace(sc model.Scenario, f *runFlags, b backendFlags) ([]trace.Event, error) {
 	if b.backend == backendZMQ4 {
 		return runZMQ4(sc, f.realnetConfig(b, sc, clock.New()))
 	}
@@ -70,7 +71,7 @@ func runTrace(sc model.Scenario, f *runFlags, b backendFlags) ([]model.TraceEven
 }
 
 // runZMQ4 runs sc on zmq4; a server that cannot bind is bad input.
-func runZMQ4(sc model.Scenario, cfg realnet.Config) ([]model.TraceEvent, error) {
+func runZMQ4(sc model.Scenario, cfg realnet.Config) ([]trace.Event, error) {
 	res, err := realnet.Run(sc, cfg)
 	var ee *realnet.EndpointError
 	if errors.As(err, &ee) {

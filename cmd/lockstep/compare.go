@@ -9,6 +9,7 @@ import (
 
 	"github.com/zeromq-lockstep/lockstep/model"
 	"github.com/zeromq-lockstep/lockstep/sim"
+	"github.com/zeromq-lockstep/lockstep/trace"
 )
 
 // cmdCompare runs a scenario on the model under the zmq4 profile and on
@@ -43,10 +44,10 @@ func cmdCompare(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	lines := model.CompareOutcomes(model.OutcomeOf(res.Trace), model.OutcomeOf(real))
+	lines := trace.CompareOutcomes(trace.OutcomeOf(res.Trace), trace.OutcomeOf(real))
 	fmt.Fprintf(stdout, "%s for %v: model (profile zmq4, seed %d) vs zmq4 v0.17.0 (127.0.0.1, mock clock)\n", sc.Name, f.length.d, f.seed)
-	fmt.Fprint(stdout, model.FormatComparison(lines, "model/zmq4", "zmq4", !*all))
-	if model.Agree(lines) {
+	fmt.Fprint(stdout, trace.FormatComparison(lines, "model/zmq4", "zmq4", !*all))
+	if trace.Agree(lines) {
 		fmt.Fprintln(stdout, "agree")
 		return nil
 	}

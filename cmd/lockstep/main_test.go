@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/zeromq-lockstep/lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/trace"
 )
 
 // call runs the CLI with args and fails the test if it panics.
@@ -109,7 +109,7 @@ func TestRunSeedJSONL(t *testing.T) {
 			t.Fatalf("line %d lacks actor or event: %s", n, sc.Text())
 		}
 		events[event] = true
-		if _, err := model.ParseTraceEvent(sc.Bytes()); err != nil {
+		if _, err := trace.Parse(sc.Bytes()); err != nil {
 			t.Fatalf("line %d does not parse back: %v", n, err)
 		}
 	}
@@ -208,7 +208,7 @@ func TestBadInput(t *testing.T) {
 }
 
 func TestDeterministicOutput(t *testing.T) {
-	for _, f := range model.Formats {
+	for _, f := range trace.Formats {
 		args := []string{"run", "seed", "-for", "3s", "-restart-at", "1.1s", "-format", f, "-seed", "5"}
 		_, a, _ := call(t, args...)
 		_, b, _ := call(t, args...)

@@ -8,8 +8,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/zeromq-lockstep/lockstep/model"
 	"github.com/zeromq-lockstep/lockstep/properties"
+	"github.com/zeromq-lockstep/lockstep/trace"
 )
 
 // cmdReplay re-runs a rapid fail file saved by `go test ./properties` and
@@ -17,7 +17,7 @@ import (
 // reproduces, 1 when it no longer does, 2 for a bad file or flag.
 func cmdReplay(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
-	format := fs.String("format", "text", "trace format: "+strings.Join(model.Formats, ", "))
+	format := fs.String("format", "text", "trace format: "+strings.Join(trace.Formats, ", "))
 	pos, help, err := parseCommand(fs, args, stdout)
 	if help || err != nil {
 		return err
@@ -25,8 +25,8 @@ func cmdReplay(args []string, stdout, stderr io.Writer) error {
 	if len(pos) != 1 {
 		return usageErr("replay: want one fail file, got %d arguments", len(pos))
 	}
-	if !slices.Contains(model.Formats, *format) {
-		return usageErr("replay: -format: unknown format %q (one of: %s)", *format, strings.Join(model.Formats, ", "))
+	if !slices.Contains(trace.Formats, *format) {
+		return usageErr("replay: -format: unknown format %q (one of: %s)", *format, strings.Join(trace.Formats, ", "))
 	}
 	r, err := properties.Replay(pos[0])
 	if err != nil {
@@ -35,7 +35,7 @@ func cmdReplay(args []string, stdout, stderr io.Writer) error {
 		}
 		return err
 	}
-	out, err := model.FormatTrace(r.Trace, *format)
+	out, err := trace.Render(r.Trace, *format)
 	if err != nil {
 		return usageErr("replay: %v", err)
 	}

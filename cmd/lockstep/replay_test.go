@@ -11,6 +11,7 @@ import (
 
 	"github.com/zeromq-lockstep/lockstep/model"
 	"github.com/zeromq-lockstep/lockstep/properties"
+	"github.com/zeromq-lockstep/lockstep/trace"
 
 	"pgregory.net/rapid"
 )
@@ -50,11 +51,11 @@ func TestReplayPrintsTheFailingSequence(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	sends := 0
 	for _, l := range lines {
-		e, err := model.ParseTraceEvent([]byte(l))
+		e, err := trace.Parse([]byte(l))
 		if err != nil {
 			t.Fatalf("replay printed a line that is not jsonl: %q: %v", l, err)
 		}
-		if e.Event == model.EventSend {
+		if e.Kind == model.EventSend {
 			sends++
 		}
 	}

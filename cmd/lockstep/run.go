@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"flag"
 	"fmt"
 	"io"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/zeromq-lockstep/lockstep/model"
 	"github.com/zeromq-lockstep/lockstep/sim"
+	"github.com/zeromq-lockstep/lockstep/trace"
 )
 
 func cmdScenarios(args []string, stdout io.Writer) error {
@@ -40,7 +40,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	f.down.d = model.DefaultDown
 	fs.Var(&f.down, "down", "how long the crashed server stays down")
 	fs.StringVar(&f.server, "server", "", "which server -restart-at crashes (default: the first)")
-	fs.StringVar(&f.format, "format", "text", "trace format: "+strings.Join(model.Formats, ", "))
+	fs.StringVar(&f.format, "format", "text", "trace format: "+strings.Join(trace.Formats, ", "))
 }
 
 // scenario resolves the positional scenario name and checks the flags
@@ -56,8 +56,8 @@ func (f *runFlags) scenario(cmd string, pos []string) (model.Scenario, error) {
 	if err != nil {
 		return model.Scenario{}, usageErr("%s: %v", cmd, err)
 	}
-	if !slices.Contains(model.Formats, f.format) {
-		return model.Scenario{}, usageErr("%s: -format: unknown format %q (one of: %s)", cmd, f.format, strings.Join(model.Formats, ", "))
+	if !slices.Contains(trace.Formats, f.format) {
+		return model.Scenario{}, usageErr("%s: -format: unknown format %q (one of: %s)", cmd, f.format, strings.Join(trace.Formats, ", "))
 	}
 	if f.length.d == 0 {
 		return model.Scenario{}, usageErr("%s: -for: must be positive", cmd)
@@ -113,11 +113,11 @@ func cmdRun(args []string, stdout io.Writer) error {
 	if b.backend != backendZMQ4 && f.format != "msc" {
 		return streamRun(sc, &f, stdout)
 	}
-	trace, err := runTrace(sc, &f, b)
+	events, err := runTrace(sc, &f, b)
 	if err != nil {
 		return err
 	}
-	out, err := model.FormatTrace(trace, f.format)
+	out, err := trace.Render(events, f.format)
 	if err != nil {
 		return usageErr("run: %v", err)
 	}
@@ -129,25 +129,14 @@ func cmdRun(args []string, stdout io.Writer) error {
 // so that `-for 1000h` prints for a while rather than running out of
 // memory. Only msc needs the whole trace (its lanes come first).
 func streamRun(sc model.Scenario, f *runFlags, stdout io.Writer) error {
-	w := bufio.NewWriterSize(stdout, 64<<10)
-	var werr error
-	cfg := f.simConfig()
-	cfg.Sink = func(e model.TraceEvent) {
-		if werr != nil {
-			return
-		}
-		line, err := model.FormatTrace([]model.TraceEvent{e}, f.format)
-		if err != nil {
-			werr = usageErr("run: %v", err)
-			return
-		}
-		_, werr = w.Write(line)
+	tw, err := trace.NewWriter(stdout, f.format)
+	if err != nil {
+		return usageErr("run: %v", err)
 	}
+	cfg := f.simConfig()
+	cfg.Sink = func(e trace.Event) { tw.Write(e) } // the first error sticks; Close reports it
 	if _, err := sim.Run(sc, cfg); err != nil {
 		return usageErr("run: %v", err)
 	}
-	if werr != nil {
-		return werr
-	}
-	return w.Flush()
+	return tw.Close()
 }

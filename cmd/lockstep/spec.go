@@ -14,6 +14,7 @@ import (
 	"github.com/zeromq-lockstep/lockstep/properties"
 	"github.com/zeromq-lockstep/lockstep/properties/script"
 	"github.com/zeromq-lockstep/lockstep/sim"
+	"github.com/zeromq-lockstep/lockstep/trace"
 )
 
 //go:generate go run . spec -o ../../SPEC.md -readme ../../README.md
@@ -80,8 +81,8 @@ func diagrams() ([]diagram, error) {
 		return nil, err
 	}
 	return []diagram{
-		{"blog-msc", "The blog's experiment: the third request waits a second while the queue grows", "lockstep run seed -for 1.4s -format msc", model.MSC(blog.Trace)},
-		{"restart-msc", "A restart that loses a request: the server dies holding request 2, and the REQ waits forever", "lockstep run seed -for 0.8s -restart-at 0.35s -down 200ms -format msc", model.MSC(lost.Trace)},
+		{"blog-msc", "The blog's experiment: the third request waits a second while the queue grows", "lockstep run seed -for 1.4s -format msc", trace.MSC(blog.Trace)},
+		{"restart-msc", "A restart that loses a request: the server dies holding request 2, and the REQ waits forever", "lockstep run seed -for 0.8s -restart-at 0.35s -down 200ms -format msc", trace.MSC(lost.Trace)},
 		{"req-states", "REQ's states (libzmq)", "model.StateDiagram(model.REQ, model.LibZMQ, model.Options{})", model.StateDiagram(model.REQ, model.LibZMQ, model.Options{})},
 		{"rep-states", "REP's states (libzmq)", "model.StateDiagram(model.REP, model.LibZMQ, model.Options{})", model.StateDiagram(model.REP, model.LibZMQ, model.Options{})},
 	}, nil

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/zeromq-lockstep/lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/trace"
 )
 
 // Backend runs scripts on one implementation of REQ/REP: the model (the
@@ -46,7 +47,7 @@ type Backend interface {
 	// Events returns what the backend observed since the last call, as
 	// trace events (drops, connects, ...); a backend that observes
 	// nothing returns nil and implements Observer.
-	Events() []model.TraceEvent
+	Events() []trace.Event
 	// Shutdown releases everything the backend holds.
 	Shutdown() error
 }

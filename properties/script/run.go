@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/zeromq-lockstep/lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/trace"
 )
 
 // Runner executes the commands of one script on a backend. It is what
@@ -17,7 +18,7 @@ type Runner struct {
 	file    string
 	backend string
 	b       Backend
-	log     []model.TraceEvent // events since the last trace command
+	log     []trace.Event // events since the last trace command
 	kinds   map[string]model.SocketType
 	// unsupported is the ErrUnsupported of the last command, if any.
 	unsupported error
@@ -56,7 +57,7 @@ func (r *Runner) Exec(c *Command) (out string, err error) {
 	r.log = append(r.log, evs...)
 	if c.Name != "trace" {
 		for _, e := range evs {
-			if !echo[e.Event] {
+			if !echo[e.Kind] {
 				lines = append(lines, EventLine(e))
 			}
 		}
@@ -68,7 +69,7 @@ func (r *Runner) Exec(c *Command) (out string, err error) {
 }
 
 // echo lists the events that only repeat what a command's own output says.
-var echo = map[string]bool{
+var echo = map[model.EventKind]bool{
 	model.EventDeliver: true, model.EventReceive: true, model.EventReply: true,
 	model.EventError: true, model.EventCrash: true, model.EventRestart: true,
 	model.EventEnqueue: true, model.EventCut: true, model.EventHeal: true,
@@ -224,15 +225,15 @@ func Frames(m model.Message) string {
 //
 //	1ms c send "r1" peer=tcp://s:1
 //	3ms s drop "r1" peer=c (request held by server that crashed)
-func EventLine(e model.TraceEvent) string {
+func EventLine(e trace.Event) string {
 	var b strings.Builder
 	b.WriteString(e.At.String())
 	if e.Actor != "" {
 		b.WriteString(" " + e.Actor)
 	}
-	b.WriteString(" " + e.Event)
+	b.WriteString(" " + string(e.Kind))
 	if e.HasMsg {
-		if e.Event == EventChoice {
+		if e.Kind == model.EventChoice {
 			b.WriteString(" " + e.Msg)
 		} else {
 			b.WriteString(" " + strconv.Quote(e.Msg))

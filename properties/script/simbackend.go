@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/zeromq-lockstep/lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/trace"
 )
 
 // Timing of the sim backend: every message takes Latency, a dial one round
@@ -18,15 +19,6 @@ const (
 	maxEvents = 100_000
 )
 
-// Trace event names the sim backend adds to those of package model.
-const (
-	// EventTimer: a reconnect timer was started (F23); Reason says when it
-	// fires.
-	EventTimer = "timer"
-	// EventChoice: the model asked its chooser an open choice; Msg is
-	// "choice=answer", Reason the options.
-	EventChoice = "choice"
-)
 
 func init() {
 	Register("sim", func() (Backend, error) { return NewSim(), nil })
@@ -40,7 +32,7 @@ type Sim struct {
 	seq     uint64
 	agenda  agenda
 	cut     map[[2]string]bool
-	events  []model.TraceEvent
+	events  []trace.Event
 	specs   map[string]*sockSpec
 	queues  map[string]*model.AppQueue
 	qorder  []string
@@ -116,7 +108,7 @@ func (b *Sim) schedule(it item) {
 	heap.Push(&b.agenda, it)
 }
 
-func (b *Sim) record(e model.TraceEvent) {
+func (b *Sim) record(e trace.Event) {
 	e.At = b.now
 	b.events = append(b.events, e)
 }
@@ -143,12 +135,10 @@ func (b *Sim) collect() {
 				why += fmt.Sprintf(", jitter %dms", b.jitter)
 				b.jitter = -1
 			}
-			b.record(model.TraceEvent{Actor: e.Owner, Event: EventTimer, Reason: why})
+			b.record(trace.Event{Actor: e.Owner, Kind: model.EventTimer, Reason: why})
 		case model.Observation:
-			ev := model.TraceEvent{Actor: e.Actor, Event: e.Event, Msg: e.Msg,
-				HasMsg: e.Msg != "" || e.Event == model.EventSend || e.Event == model.EventDrop,
-				Reason: e.Reason, Peer: e.Peer}
-			if q := b.queues[e.Actor]; q != nil && e.Event == model.EventSend {
+			ev := trace.FromObservation(b.now, e)
+			if q := b.queues[e.Actor]; q != nil && e.Kind == model.EventSend {
 				ev.Queue, ev.HasQueue = q.Len(), true
 			}
 			b.record(ev)
@@ -201,7 +191,7 @@ func (b *Sim) choose(c model.Choice, n int) int {
 	if !scripted {
 		why += ", by default"
 	}
-	b.record(model.TraceEvent{Event: EventChoice, Msg: fmt.Sprintf("%s=%d", c, k), HasMsg: true, Reason: why})
+	b.record(trace.Event{Kind: model.EventChoice, Msg: fmt.Sprintf("%s=%d", c, k), HasMsg: true, Reason: why})
 	return k
 }
 
@@ -243,7 +233,7 @@ func (b *Sim) Advance(d time.Duration) error {
 func (b *Sim) Now() time.Duration { return b.now }
 
 // Events implements Backend.
-func (b *Sim) Events() []model.TraceEvent {
+func (b *Sim) Events() []trace.Event {
 	b.settle()
 	e := b.events
 	b.events = nil
@@ -324,11 +314,11 @@ func (b *Sim) Send(name string, m model.Message) error {
 	b.collect()
 	switch {
 	case err != nil:
-		b.record(model.TraceEvent{Actor: name, Event: model.EventError, Reason: "send: " + errName(err)})
+		b.record(trace.Event{Actor: name, Kind: model.EventError, Reason: "send: " + errName(err)})
 	case kind == model.REP:
-		b.record(model.TraceEvent{Actor: name, Event: model.EventReply, Msg: m.Text(), HasMsg: true, Peer: from})
+		b.record(trace.Event{Actor: name, Kind: model.EventReply, Msg: m.Text(), HasMsg: true, Peer: from})
 	case kind == model.DEALER:
-		b.record(model.TraceEvent{Actor: name, Event: model.EventSend, Msg: m.Text(), HasMsg: true})
+		b.record(trace.Event{Actor: name, Kind: model.EventSend, Msg: m.Text(), HasMsg: true})
 	}
 	return b.done(err)
 }
@@ -343,11 +333,11 @@ func (b *Sim) Recv(name string) (model.Message, error) {
 	b.collect()
 	switch {
 	case err != nil:
-		b.record(model.TraceEvent{Actor: name, Event: model.EventError, Reason: "recv: " + errName(err)})
+		b.record(trace.Event{Actor: name, Kind: model.EventError, Reason: "recv: " + errName(err)})
 	case kind == model.REP:
-		b.record(model.TraceEvent{Actor: name, Event: model.EventDeliver, Msg: m.Text(), HasMsg: true, Peer: b.w.RequestFrom(name)})
+		b.record(trace.Event{Actor: name, Kind: model.EventDeliver, Msg: m.Text(), HasMsg: true, Peer: b.w.RequestFrom(name)})
 	default:
-		b.record(model.TraceEvent{Actor: name, Event: model.EventReceive, Msg: m.Text(), HasMsg: true})
+		b.record(trace.Event{Actor: name, Kind: model.EventReceive, Msg: m.Text(), HasMsg: true})
 	}
 	return m, b.done(err)
 }
@@ -365,7 +355,7 @@ func (b *Sim) Crash(name string) error {
 	if _, err := b.kind(name); err != nil {
 		return err
 	}
-	b.record(model.TraceEvent{Actor: name, Event: model.EventCrash})
+	b.record(trace.Event{Actor: name, Kind: model.EventCrash})
 	return b.done(b.w.Crash(name))
 }
 
@@ -385,7 +375,7 @@ func (b *Sim) Restart(name string) error {
 	if err := b.Open(name, s.kind, s.opts); err != nil {
 		return err
 	}
-	b.record(model.TraceEvent{Actor: name, Event: model.EventRestart, Peer: strings.Join(append(append([]string(nil), binds...), connects...), " ")})
+	b.record(trace.Event{Actor: name, Kind: model.EventRestart, Peer: strings.Join(append(append([]string(nil), binds...), connects...), " ")})
 	for _, ep := range binds {
 		if err := b.Bind(name, ep); err != nil {
 			return err
@@ -402,7 +392,7 @@ func (b *Sim) Restart(name string) error {
 // Cut implements Backend.
 func (b *Sim) Cut(a, c string) error {
 	b.cut[link(a, c)] = true
-	b.record(model.TraceEvent{Actor: a, Event: model.EventCut, Peer: c})
+	b.record(trace.Event{Actor: a, Kind: model.EventCut, Peer: c})
 	b.w.Cut(a, c)
 	return b.done(nil)
 }
@@ -410,7 +400,7 @@ func (b *Sim) Cut(a, c string) error {
 // Heal implements Backend.
 func (b *Sim) Heal(a, c string) error {
 	delete(b.cut, link(a, c))
-	b.record(model.TraceEvent{Actor: a, Event: model.EventHeal, Peer: c})
+	b.record(trace.Event{Actor: a, Kind: model.EventHeal, Peer: c})
 	return nil
 }
 
@@ -429,7 +419,7 @@ func (b *Sim) Enqueue(name string, m model.Message) (int, error) {
 	_, sent := q.FlushOne(b.w, name)
 	// As the Node client prints it: the queue's length after the first
 	// hand-over, before the send's trace line.
-	b.record(model.TraceEvent{Actor: name, Event: model.EventEnqueue, Msg: m.Text(), HasMsg: true, Queue: q.Len(), HasQueue: true})
+	b.record(trace.Event{Actor: name, Kind: model.EventEnqueue, Msg: m.Text(), HasMsg: true, Queue: q.Len(), HasQueue: true})
 	if sent {
 		b.collect()
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/zeromq-lockstep/lockstep/model"
 	"github.com/zeromq-lockstep/lockstep/realnet"
+	"github.com/zeromq-lockstep/lockstep/trace"
 )
 
 // Timing of the zmq4 backend. Scripts are written for virtual time; on
@@ -139,7 +140,7 @@ func (b *ZMQ4) Observes() bool { return false }
 func (b *ZMQ4) Now() time.Duration { return time.Since(b.start) }
 
 // Events returns nil: nothing is observed.
-func (b *ZMQ4) Events() []model.TraceEvent { return nil }
+func (b *ZMQ4) Events() []trace.Event { return nil }
 
 func unsupported(what string) error {
 	return fmt.Errorf("%w: %s (zmq4 backend)", ErrUnsupported, what)

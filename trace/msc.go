@@ -1,9 +1,11 @@
-package model
+package trace
 
 import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/zeromq-lockstep/lockstep/model"
 )
 
 // MSC renders a trace as a Mermaid sequence diagram: for every process a
@@ -11,8 +13,8 @@ import (
 // (F24), and one for its socket. Requests and replies are arrows between
 // the lanes, lost messages end in a cross, and faults are notes.
 //
-//	out := model.MSC(res.Trace)  // paste into a ```mermaid block
-func MSC(events []TraceEvent) string {
+//	out := trace.MSC(res.Trace)  // paste into a ```mermaid block
+func MSC(events []Event) string {
 	d := &msc{lanes: map[string]bool{}}
 	for _, e := range events {
 		d.event(e)
@@ -40,7 +42,7 @@ func (d *msc) lane(name string) string {
 // laneOrder lays the lanes out left to right: each client's application,
 // queue and socket, then each server's socket and application, in the
 // order the trace first mentions the processes.
-func laneOrder(events []TraceEvent, used map[string]bool) []string {
+func laneOrder(events []Event, used map[string]bool) []string {
 	var actors []string
 	seen := map[string]bool{}
 	server := map[string]bool{}
@@ -49,8 +51,8 @@ func laneOrder(events []TraceEvent, used map[string]bool) []string {
 			seen[e.Actor] = true
 			actors = append(actors, e.Actor)
 		}
-		switch e.Event {
-		case EventDeliver, EventReply, EventCrash, EventRestart:
+		switch e.Kind {
+		case model.EventDeliver, model.EventReply, model.EventCrash, model.EventRestart:
 			server[e.Actor] = true
 		}
 	}
@@ -125,13 +127,13 @@ func (d *msc) line(format string, args ...any) {
 	fmt.Fprintf(&d.body, "    "+format+"\n", args...)
 }
 
-func (d *msc) event(e TraceEvent) {
+func (d *msc) event(e Event) {
 	at := fmt.Sprintf("%.3fs", e.At.Seconds())
 	app, sock, queue := e.Actor, e.Actor+" socket", e.Actor+" queue"
-	switch e.Event {
-	case EventEnqueue:
+	switch e.Kind {
+	case model.EventEnqueue:
 		d.line("%s->>%s: %s", d.lane(app), d.lane(queue), label(at, fmt.Sprintf("%s (queue %d)", e.Msg, e.Queue)))
-	case EventSend:
+	case model.EventSend:
 		from := d.lane(queue)
 		if !e.HasQueue {
 			from = d.lane(app)
@@ -140,21 +142,21 @@ func (d *msc) event(e TraceEvent) {
 		if srv := serverOf(e.Peer); srv != "" {
 			d.line("%s-)%s: %s", d.lane(sock), d.lane(srv+" socket"), label(at, "request "+e.Msg))
 		}
-	case EventDeliver:
+	case model.EventDeliver:
 		d.line("%s->>%s: %s", d.lane(sock), d.lane(app), label(at, e.Msg))
-	case EventReply:
+	case model.EventReply:
 		d.line("%s->>%s: %s", d.lane(app), d.lane(sock), label(at, e.Msg))
 		if e.Peer != "" {
 			d.line("%s-)%s: %s", d.lane(sock), d.lane(e.Peer+" socket"), label(at, "reply"))
 		}
-	case EventReceive:
+	case model.EventReceive:
 		d.line("%s->>%s: %s", d.lane(sock), d.lane(app), label(at, e.Msg))
-	case EventDrop:
+	case model.EventDrop:
 		d.line("%s-x%s: %s", d.lane(sock), d.lane(sock), label(at, "LOST "+e.Msg+": "+e.Reason))
-	case EventCrash, EventRestart, EventPanic, EventHang:
-		d.line("Note over %s: %s", d.lane(app), label(at, strings.TrimSpace(strings.ToUpper(e.Event)+" "+e.Reason)))
-	case EventConnect, EventDisconnect, EventCut, EventHeal, EventError:
-		text := strings.TrimSpace(e.Event + " " + e.Peer)
+	case model.EventCrash, model.EventRestart, model.EventPanic, model.EventHang:
+		d.line("Note over %s: %s", d.lane(app), label(at, strings.TrimSpace(strings.ToUpper(string(e.Kind))+" "+e.Reason)))
+	case model.EventConnect, model.EventDisconnect, model.EventCut, model.EventHeal, model.EventError:
+		text := strings.TrimSpace(string(e.Kind) + " " + e.Peer)
 		if e.Reason != "" {
 			text += ": " + e.Reason
 		}

@@ -1,21 +1,24 @@
-package model
+package trace
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/zeromq-lockstep/lockstep/model"
 )
 
-// TraceEvent is one line of a trace, the same for the simulator and for
+// Event is one line of a trace, the same for the simulator and for
 // realnet so that one set of formats serves both.
-type TraceEvent struct {
-	At     time.Duration // virtual time since the start of the run
-	Actor  string        // the process or socket the event happened to
-	Event  string        // one of the Event* names
-	Msg    string        // the payload, where there is one
+type Event struct {
+	At     time.Duration   // virtual time since the start of the run
+	Actor  string          // the process or socket the event happened to
+	Kind   model.EventKind // what happened
+	Msg    string          // the payload, where there is one
 	HasMsg bool
 	Queue  int // the application queue's length, where it applies (F24)
 	// HasQueue says whether Queue applies; a queue of 0 is meaningful.
@@ -37,8 +40,8 @@ type jsonEvent struct {
 
 // JSON renders the event as one jsonl object: t_us (integer virtual
 // microseconds), actor, event, and msg, queue, reason, peer where they apply.
-func (e TraceEvent) JSON() []byte {
-	j := jsonEvent{TUS: e.At.Microseconds(), Actor: e.Actor, Event: e.Event, Reason: e.Reason, Peer: e.Peer}
+func (e Event) JSON() []byte {
+	j := jsonEvent{TUS: e.At.Microseconds(), Actor: e.Actor, Event: string(e.Kind), Reason: e.Reason, Peer: e.Peer}
 	if e.HasMsg {
 		j.Msg = &e.Msg
 	}
@@ -52,15 +55,18 @@ func (e TraceEvent) JSON() []byte {
 	return b
 }
 
-// ParseTraceEvent reads one jsonl line back.
-func ParseTraceEvent(line []byte) (TraceEvent, error) {
+// Parse reads one jsonl line back.
+func Parse(line []byte) (Event, error) {
 	var j jsonEvent
 	dec := json.NewDecoder(strings.NewReader(string(line)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&j); err != nil {
-		return TraceEvent{}, fmt.Errorf("trace: %w", err)
+		return Event{}, fmt.Errorf("trace: %w", err)
 	}
-	e := TraceEvent{At: time.Duration(j.TUS) * time.Microsecond, Actor: j.Actor, Event: j.Event, Reason: j.Reason, Peer: j.Peer}
+	if !model.EventKind(j.Event).Known() {
+		return Event{}, fmt.Errorf("trace: unknown event %q", j.Event)
+	}
+	e := Event{At: time.Duration(j.TUS) * time.Microsecond, Actor: j.Actor, Kind: model.EventKind(j.Event), Reason: j.Reason, Peer: j.Peer}
 	if j.Msg != nil {
 		e.Msg, e.HasMsg = *j.Msg, true
 	}
@@ -73,9 +79,9 @@ func ParseTraceEvent(line []byte) (TraceEvent, error) {
 // Text renders the event as one aligned line for people:
 //
 //	1.300412s  client    receive     msg={"response":"2"} queue=9
-func (e TraceEvent) Text() string {
+func (e Event) Text() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%11.6fs  %-10s %-10s", e.At.Seconds(), e.Actor, e.Event)
+	fmt.Fprintf(&b, "%11.6fs  %-10s %-10s", e.At.Seconds(), e.Actor, e.Kind)
 	if e.HasMsg {
 		fmt.Fprintf(&b, " msg=%s", e.Msg)
 	}
@@ -94,11 +100,11 @@ func (e TraceEvent) Text() string {
 // Node renders the event as the blog's Node.js client prints it: "N message
 // queued" after each send through the queue, and the parsed reply as
 // console.log shows an object. Other events print nothing (ok is false).
-func (e TraceEvent) Node() (line string, ok bool) {
-	switch e.Event {
-	case EventEnqueue:
+func (e Event) Node() (line string, ok bool) {
+	switch e.Kind {
+	case model.EventEnqueue:
 		return fmt.Sprintf("%d message queued", e.Queue), true
-	case EventReceive:
+	case model.EventReceive:
 		return NodeInspect(e.Msg), true
 	}
 	return "", false
@@ -142,28 +148,25 @@ func NodeInspect(payload string) string {
 // Formats are the trace formats, in the order help lists them.
 var Formats = []string{"text", "node", "jsonl", "msc"}
 
-// FormatTrace renders events in the named format, one line per event.
-func FormatTrace(events []TraceEvent, format string) ([]byte, error) {
-	if format == "msc" {
-		return []byte(MSC(events)), nil
+// Render renders events in the named format, one line per event, as a
+// [Writer] would write them.
+func Render(events []Event, format string) ([]byte, error) {
+	var b bytes.Buffer
+	w, err := NewWriter(&b, format)
+	if err != nil {
+		return nil, err
 	}
-	var b []byte
 	for _, e := range events {
-		switch format {
-		case "text":
-			b = append(b, e.Text()...)
-		case "jsonl":
-			b = append(b, e.JSON()...)
-		case "node":
-			line, ok := e.Node()
-			if !ok {
-				continue
-			}
-			b = append(b, line...)
-		default:
-			return nil, fmt.Errorf("unknown format %q (known: %s)", format, strings.Join(Formats, ", "))
-		}
-		b = append(b, '\n')
+		w.Write(e) // a bytes.Buffer does not fail
 	}
-	return b, nil
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// FromObservation is the trace event of a model observation at time at.
+// It is the one place where the model's reports become trace lines.
+func FromObservation(at time.Duration, o model.Observation) Event {
+	return Event{At: at, Actor: o.Actor, Kind: o.Kind, Msg: o.Msg, HasMsg: o.HasMsg, Reason: o.Reason, Peer: o.Peer}
 }

@@ -1,4 +1,4 @@
-package model_test
+package trace_test
 
 import (
 	"regexp"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/zeromq-lockstep/lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/trace"
 )
 
 // TestMSCIsWellFormed checks the Mermaid output's shape: every arrow and
@@ -14,16 +15,16 @@ import (
 // lanes run client, queue, socket, then server socket, server.
 func TestMSCIsWellFormed(t *testing.T) {
 	ms := time.Millisecond
-	events := []model.TraceEvent{
-		{At: 0, Actor: "client", Event: model.EventConnect, Peer: "server"},
-		{At: 100 * ms, Actor: "client", Event: model.EventEnqueue, Msg: "0", HasMsg: true, Queue: 0, HasQueue: true},
-		{At: 100 * ms, Actor: "client", Event: model.EventSend, Msg: "0", HasMsg: true, Queue: 0, HasQueue: true, Peer: "tcp://server:5454"},
-		{At: 101 * ms, Actor: "server", Event: model.EventDeliver, Msg: "0", HasMsg: true, Peer: "client"},
-		{At: 150 * ms, Actor: "server", Event: model.EventCrash},
-		{At: 150 * ms, Actor: "server", Event: model.EventDrop, Msg: "0", HasMsg: true, Reason: "request held by server that crashed"},
-		{At: 250 * ms, Actor: "server", Event: model.EventRestart},
+	events := []trace.Event{
+		{At: 0, Actor: "client", Kind: model.EventConnect, Peer: "server"},
+		{At: 100 * ms, Actor: "client", Kind: model.EventEnqueue, Msg: "0", HasMsg: true, Queue: 0, HasQueue: true},
+		{At: 100 * ms, Actor: "client", Kind: model.EventSend, Msg: "0", HasMsg: true, Queue: 0, HasQueue: true, Peer: "tcp://server:5454"},
+		{At: 101 * ms, Actor: "server", Kind: model.EventDeliver, Msg: "0", HasMsg: true, Peer: "client"},
+		{At: 150 * ms, Actor: "server", Kind: model.EventCrash},
+		{At: 150 * ms, Actor: "server", Kind: model.EventDrop, Msg: "0", HasMsg: true, Reason: "request held by server that crashed"},
+		{At: 250 * ms, Actor: "server", Kind: model.EventRestart},
 	}
-	out := model.MSC(events)
+	out := trace.MSC(events)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if lines[0] != "sequenceDiagram" {
 		t.Fatalf("first line %q", lines[0])
@@ -66,7 +67,7 @@ func TestMSCIsWellFormed(t *testing.T) {
 	if got := strings.Join(order, ","); got != want {
 		t.Errorf("lanes %s, want %s", got, want)
 	}
-	if model.MSC(events) != out {
+	if trace.MSC(events) != out {
 		t.Error("two renderings of the same trace differ")
 	}
 }

@@ -1,10 +1,12 @@
-package model
+package trace
 
 import (
 	"fmt"
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/zeromq-lockstep/lockstep/model"
 )
 
 // Outcome is what the applications of a run could observe, whichever
@@ -30,33 +32,33 @@ type Outcome struct {
 // ErrorKind reduces an error or panic or hang event's reason to what the
 // comparison keys on: "recv: EOF: ...", without a bracketed detail a real
 // backend adds ("[zmq4: EOF]") and without the message.
-func ErrorKind(e TraceEvent) string {
+func ErrorKind(e Event) string {
 	r := e.Reason
 	if i := strings.Index(r, " ["); i >= 0 {
 		r = r[:i]
 	}
-	if e.Event != EventError {
-		r = e.Event + ": " + r
+	if e.Kind != model.EventError {
+		r = string(e.Kind) + ": " + r
 	}
 	return r
 }
 
 // OutcomeOf derives the outcome of a run from its trace.
-func OutcomeOf(trace []TraceEvent) Outcome {
+func OutcomeOf(trace []Event) Outcome {
 	o := Outcome{Delivered: map[string][]string{}, Received: map[string][]string{}, Errors: map[string][]string{}}
 	lost := map[string]bool{}
 	for _, e := range trace {
-		switch e.Event {
-		case EventDeliver:
+		switch e.Kind {
+		case model.EventDeliver:
 			o.Delivered[e.Actor] = append(o.Delivered[e.Actor], e.Msg)
-		case EventReceive:
+		case model.EventReceive:
 			o.Received[e.Actor] = append(o.Received[e.Actor], e.Msg)
-		case EventError, EventPanic, EventHang:
+		case model.EventError, model.EventPanic, model.EventHang:
 			k := ErrorKind(e)
 			if l := o.Errors[e.Actor]; len(l) == 0 || l[len(l)-1] != k {
 				o.Errors[e.Actor] = append(l, k)
 			}
-		case EventDrop:
+		case model.EventDrop:
 			lost[e.Msg] = true
 		}
 	}
