@@ -43,6 +43,9 @@ type Sim struct {
 	// chooser, when set, resolves the model's open choices instead of the
 	// PRNG, so a property test can draw (and shrink) them itself.
 	chooser model.Chooser
+	// timerNote, when set, makes every reconnect timer a trace line
+	// (EventTimer) and adds what it returns to the line's reason.
+	timerNote func() string
 	// react, when set, lets applications respond to the world after each
 	// event; it reports whether it did anything, and runs until it did not.
 	react func() bool
@@ -160,6 +163,14 @@ func (s *Sim) run(e event) {
 // After schedules do after d.
 func (s *Sim) After(d time.Duration, do func()) { s.At(s.now+d, do) }
 
+// Next is the time of the next scheduled event, if there is one.
+func (s *Sim) Next() (time.Duration, bool) {
+	if len(s.agenda) == 0 {
+		return 0, false
+	}
+	return s.agenda.peek().at, true
+}
+
 // Pending is the number of scheduled events.
 func (s *Sim) Pending() int { return len(s.agenda) }
 
@@ -218,6 +229,9 @@ func (s *Sim) apply(e model.Effect) {
 		})
 	case model.StartTimer:
 		s.schedule(event{at: s.now + e.After, kind: netTimer, id: int(e.Timer)})
+		if s.timerNote != nil {
+			s.Record(trace.Event{Actor: e.Owner, Kind: model.EventTimer, Reason: "reconnect in " + e.After.String() + s.timerNote()})
+		}
 	case model.Observation:
 		ev := trace.FromObservation(s.now, e)
 		if s.observe != nil {

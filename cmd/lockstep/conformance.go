@@ -8,6 +8,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/zeromq-lockstep/lockstep/backend"
 	"github.com/zeromq-lockstep/lockstep/model"
 	"github.com/zeromq-lockstep/lockstep/properties/script"
 )
@@ -19,7 +20,7 @@ import (
 // when some differ, 2 for bad input.
 func cmdConformance(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("conformance", flag.ContinueOnError)
-	backend := fs.String("backend", "sim", "sim (the model) or zmq4 (real go-zeromq/zmq4 sockets on 127.0.0.1)")
+	impl := fs.String("backend", "sim", "sim (the model) or zmq4 (real go-zeromq/zmq4 sockets on 127.0.0.1)")
 	fact := fs.String("fact", "", "run only this fact's scripts, e.g. F5")
 	verbose := fs.Bool("v", false, "print each script's result and every differing command, expected vs actual")
 	pos, help, err := parseCommand(fs, args, stdout)
@@ -29,8 +30,8 @@ func cmdConformance(args []string, stdout io.Writer) error {
 	if len(pos) > 0 {
 		return usageErr("conformance: unexpected argument %q (flags only: -backend sim|zmq4 -fact F5 -v)", pos[0])
 	}
-	if !slices.Contains(script.Backends(), *backend) {
-		return usageErr("conformance: unknown backend %q (backends: %s)", *backend, strings.Join(script.Backends(), ", "))
+	if !slices.Contains(backend.Backends(), *impl) {
+		return usageErr("conformance: unknown backend %q (backends: %s)", *impl, strings.Join(backend.Backends(), ", "))
 	}
 	if *fact != "" {
 		f := strings.ToUpper(*fact)
@@ -39,7 +40,7 @@ func cmdConformance(args []string, stdout io.Writer) error {
 		}
 		*fact = f
 	}
-	results, err := script.Conformance(*backend, *fact)
+	results, err := script.Conformance(*impl, *fact)
 	if err != nil {
 		return err
 	}
@@ -54,16 +55,16 @@ func cmdConformance(args []string, stdout io.Writer) error {
 		count[fr.Status]++
 		repro := ""
 		if fr.Status == script.Differs {
-			repro = fmt.Sprintf("lockstep conformance -backend %s -fact %s -v", *backend, fr.Fact.ID)
+			repro = fmt.Sprintf("lockstep conformance -backend %s -fact %s -v", *impl, fr.Fact.ID)
 		}
 		status := string(fr.Status)
 		if fr.Status == script.NotApplicable {
-			status += " on " + *backend
+			status += " on " + *impl
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", fr.Fact.ID, status, fr.Fact.Title, repro)
 	}
 	tw.Flush()
-	fmt.Fprintf(stdout, "%s: %d conform, %d differ, %d not applicable\n", *backend,
+	fmt.Fprintf(stdout, "%s: %d conform, %d differ, %d not applicable\n", *impl,
 		count[script.Conforms], count[script.Differs], count[script.NotApplicable])
 	if count[script.Differs] > 0 {
 		return &exitError{code: 1}

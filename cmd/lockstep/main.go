@@ -14,6 +14,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	_ "github.com/zeromq-lockstep/lockstep/backend/all" // every backend, for -backend
 )
 
 // exitError carries an exit status and the one line to print.

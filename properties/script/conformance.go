@@ -6,6 +6,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/zeromq-lockstep/lockstep/backend"
 	"github.com/zeromq-lockstep/lockstep/model"
 )
 
@@ -50,8 +51,8 @@ type FactResult struct {
 // none differs and one conforms, and is not applicable otherwise. With
 // fact set (e.g. "F5") only that fact is run. Scripts that do not declare
 // the backend are skipped (not applicable).
-func Conformance(backend, fact string) ([]FactResult, error) {
-	if _, err := openBackendCheck(backend); err != nil {
+func Conformance(impl, fact string) ([]FactResult, error) {
+	if _, err := openBackendCheck(impl); err != nil {
 		return nil, err
 	}
 	if fact != "" {
@@ -70,7 +71,7 @@ func Conformance(backend, fact string) ([]FactResult, error) {
 		}
 		fr := FactResult{Fact: f.Fact, Status: NotApplicable}
 		for _, s := range f.Scripts {
-			res, err := Run(s, backend)
+			res, err := Run(s, impl)
 			if err != nil {
 				return nil, err
 			}
@@ -88,13 +89,13 @@ func Conformance(backend, fact string) ([]FactResult, error) {
 }
 
 // openBackendCheck reports whether backend is registered.
-func openBackendCheck(backend string) (bool, error) {
-	for _, b := range Backends() {
-		if b == backend {
+func openBackendCheck(impl string) (bool, error) {
+	for _, b := range backend.Backends() {
+		if b == impl {
 			return true, nil
 		}
 	}
-	return false, fmt.Errorf("script: unknown backend %q (known: %s)", backend, strings.Join(Backends(), ", "))
+	return false, fmt.Errorf("script: unknown backend %q (known: %s)", impl, strings.Join(backend.Backends(), ", "))
 }
 
 // WriteDetails writes, for each fact, each script's status and, for a

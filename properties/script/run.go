@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zeromq-lockstep/lockstep/backend"
 	"github.com/zeromq-lockstep/lockstep/model"
 	"github.com/zeromq-lockstep/lockstep/trace"
 )
@@ -16,26 +17,26 @@ import (
 // both the tests (through datadriven) and RunFile use.
 type Runner struct {
 	file    string
-	backend string
-	b       Backend
+	impl    string // the backend's registered name
+	b       backend.Backend
 	log     []trace.Event // events since the last trace command
 	kinds   map[string]model.SocketType
-	// unsupported is the ErrUnsupported of the last command, if any.
+	// unsupported is the backend.ErrUnsupported of the last command, if any.
 	unsupported error
 }
 
 // NewRunner opens a fresh backend of the named kind for one script; file
 // names the script in errors.
-func NewRunner(file, backend string) (*Runner, error) {
-	b, err := openBackend(backend)
+func NewRunner(file, impl string) (*Runner, error) {
+	b, err := backend.Open(impl)
 	if err != nil {
 		return nil, err
 	}
-	return &Runner{file: file, backend: backend, b: b, kinds: map[string]model.SocketType{}}, nil
+	return &Runner{file: file, impl: impl, b: b, kinds: map[string]model.SocketType{}}, nil
 }
 
 // Backend returns the backend the runner drives.
-func (r *Runner) Backend() Backend { return r.b }
+func (r *Runner) Backend() backend.Backend { return r.b }
 
 // Close shuts the backend down.
 func (r *Runner) Close() error { return r.b.Shutdown() }
@@ -46,7 +47,7 @@ func (r *Runner) Close() error { return r.b.Shutdown() }
 func (r *Runner) Exec(c *Command) (out string, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			out, err = "", &Error{r.file, c.Line, fmt.Sprintf("%s panicked: %v", r.backend, p)}
+			out, err = "", &Error{r.file, c.Line, fmt.Sprintf("%s panicked: %v", r.impl, p)}
 		}
 	}()
 	lines, err := r.exec(c)
@@ -80,17 +81,17 @@ func result(err error) ([]string, error) {
 	switch {
 	case err == nil:
 		return nil, nil
-	case errors.Is(err, ErrBackend):
+	case errors.Is(err, backend.ErrBackend):
 		return nil, err
 	default:
-		return []string{"error: " + errName(err)}, nil
+		return []string{"error: " + backend.Errno(err)}, nil
 	}
 }
 
-// result is the package's result, remembering an ErrUnsupported so
+// result is the package's result, remembering an backend.ErrUnsupported so
 // that Run can report the script as not applicable on the backend.
 func (r *Runner) result(err error) ([]string, error) {
-	if errors.Is(err, ErrUnsupported) {
+	if errors.Is(err, backend.ErrUnsupported) {
 		r.unsupported = err
 	}
 	return result(err)
@@ -139,9 +140,9 @@ func (r *Runner) exec(c *Command) ([]string, error) {
 	case "heal":
 		return r.result(b.Heal(c.sock, c.sock2))
 	case "state":
-		st, ok := b.(Stater)
+		st, ok := b.(backend.Stater)
 		if !ok {
-			return r.result(fmt.Errorf("%w: the state command (no Stater)", ErrUnsupported))
+			return r.result(fmt.Errorf("%w: the state command (no backend.Stater)", backend.ErrUnsupported))
 		}
 		s, err := st.State(c.sock)
 		if err != nil {
@@ -149,9 +150,9 @@ func (r *Runner) exec(c *Command) ([]string, error) {
 		}
 		return stateLines(s), nil
 	case "choose":
-		cs, ok := b.(ChoiceScripter)
+		cs, ok := b.(backend.ChoiceScripter)
 		if !ok {
-			return r.result(fmt.Errorf("%w: the choose command (no ChoiceScripter)", ErrUnsupported))
+			return r.result(fmt.Errorf("%w: the choose command (no backend.ChoiceScripter)", backend.ErrUnsupported))
 		}
 		for _, a := range c.answers {
 			k := a.k
@@ -162,9 +163,9 @@ func (r *Runner) exec(c *Command) ([]string, error) {
 		}
 		return nil, nil
 	case "enqueue":
-		q, ok := b.(Queuer)
+		q, ok := b.(backend.Queuer)
 		if !ok {
-			return r.result(fmt.Errorf("%w: the enqueue command (no Queuer)", ErrUnsupported))
+			return r.result(fmt.Errorf("%w: the enqueue command (no backend.Queuer)", backend.ErrUnsupported))
 		}
 		n, err := q.Enqueue(c.sock, c.frames)
 		if err != nil {
@@ -172,9 +173,9 @@ func (r *Runner) exec(c *Command) ([]string, error) {
 		}
 		return []string{fmt.Sprintf("queued=%d", n)}, nil
 	case "queue":
-		q, ok := b.(Queuer)
+		q, ok := b.(backend.Queuer)
 		if !ok {
-			return r.result(fmt.Errorf("%w: the queue command (no Queuer)", ErrUnsupported))
+			return r.result(fmt.Errorf("%w: the queue command (no backend.Queuer)", backend.ErrUnsupported))
 		}
 		items, err := q.Queue(c.sock)
 		if err != nil {
@@ -200,7 +201,7 @@ func (r *Runner) exec(c *Command) ([]string, error) {
 		if err := r.b.Shutdown(); err != nil {
 			return nil, err
 		}
-		nb, err := openBackend(r.backend)
+		nb, err := backend.Open(r.impl)
 		if err != nil {
 			return nil, err
 		}
@@ -299,7 +300,7 @@ type Result struct {
 	// support ("line 12: poll client: unsupported by this backend: ...");
 	// the script stopped there and Commands ends before it.
 	NotApplicable string
-	// Observes is false when only result lines were compared (Observer).
+	// Observes is false when only result lines were compared (backend.Observer).
 	Observes bool
 	Commands []CommandResult
 }
@@ -328,37 +329,37 @@ func (r Result) Failures() []CommandResult {
 }
 
 // RunFile parses the script at path and runs it on the named backend.
-func RunFile(path, backend string) (Result, error) {
+func RunFile(path, impl string) (Result, error) {
 	src, err := os.ReadFile(path)
 	if err != nil {
-		return Result{Path: path, Backend: backend}, err
+		return Result{Path: path, Backend: impl}, err
 	}
 	s, err := Parse(path, src)
 	if err != nil {
-		return Result{Path: path, Backend: backend}, err
+		return Result{Path: path, Backend: impl}, err
 	}
-	return Run(s, backend)
+	return Run(s, impl)
 }
 
 // Run runs a parsed script on the named backend and compares each
 // command's output with the expected output. A script that does not
 // declare the backend is skipped. On a backend that does not observe
-// events (see Observer) only result lines are compared. The script stops
-// at the first command the backend does not support (ErrUnsupported), and
+// events (see backend.Observer) only result lines are compared. The script stops
+// at the first command the backend does not support (backend.ErrUnsupported), and
 // Result.NotApplicable names it.
-func Run(s *Script, backend string) (Result, error) {
-	res := Result{Path: s.Path, Backend: backend, Header: s.Header}
-	if !s.Header.Supports(backend) {
+func Run(s *Script, impl string) (Result, error) {
+	res := Result{Path: s.Path, Backend: impl, Header: s.Header}
+	if !s.Header.Supports(impl) {
 		res.Skipped = true
 		return res, nil
 	}
-	r, err := NewRunner(s.Path, backend)
+	r, err := NewRunner(s.Path, impl)
 	if err != nil {
 		return res, err
 	}
 	defer r.Close()
 	res.Observes = true
-	if o, ok := r.b.(Observer); ok {
+	if o, ok := r.b.(backend.Observer); ok {
 		res.Observes = o.Observes()
 	}
 	for _, c := range s.Commands {
@@ -371,7 +372,7 @@ func Run(s *Script, backend string) (Result, error) {
 			break
 		}
 		observes := true
-		if o, ok := r.b.(Observer); ok {
+		if o, ok := r.b.(backend.Observer); ok {
 			observes = o.Observes()
 		}
 		res.Commands = append(res.Commands, CommandResult{

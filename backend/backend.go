@@ -1,4 +1,18 @@
-package script
+// Package backend is the one interface through which lockstep drives an
+// implementation of REQ/REP: the model on virtual time ([sim]), or a real
+// library. Scripts, properties, applications and the command line all go
+// through it, so an implementation is added by one package that
+// implements [Backend] and calls [Register] from its init:
+//
+//	func init() {
+//		backend.Register("mine", func() (backend.Backend, error) { return New(), nil })
+//	}
+//
+// Socket calls never block: a call that would block returns
+// [model.ErrAgain], and the other errors of package model name what a
+// socket refused ([model.ErrFSM], ...), so every backend's results compare
+// with the model's.
+package backend
 
 import (
 	"errors"
@@ -11,12 +25,10 @@ import (
 	"github.com/zeromq-lockstep/lockstep/trace"
 )
 
-// Backend runs scripts on one implementation of REQ/REP: the model (the
-// "sim" backend of this package) or, later, real sockets. Socket calls
-// never block: a call that would block returns model.ErrAgain, and the
-// other errors of package model name what a socket refused (EFSM, ...).
-// An error that wraps ErrBackend is a failure of the backend itself and
-// stops the script.
+// Backend is one implementation of REQ/REP: sockets that a name opens, on a
+// network whose time the caller advances. An error that wraps ErrBackend
+// is a failure of the backend itself, not of a socket call, and stops the
+// run.
 type Backend interface {
 	// Open opens a socket of the given type and options.
 	Open(name string, kind model.SocketType, o model.Options) error
@@ -98,14 +110,13 @@ var (
 	registry = map[string]func() (Backend, error){}
 )
 
-// Register makes a backend available to RunFile under name. Packages
-// that provide a backend call it from init, as this package does for
-// "sim" and "zmq4".
+// Register makes a backend available under name. Packages that provide a
+// backend call it from init.
 func Register(name string, open func() (Backend, error)) {
 	regMu.Lock()
 	defer regMu.Unlock()
 	if _, dup := registry[name]; dup {
-		panic("script: backend registered twice: " + name)
+		panic("backend: registered twice: " + name)
 	}
 	registry[name] = open
 }
@@ -122,18 +133,20 @@ func Backends() []string {
 	return out
 }
 
-func openBackend(name string) (Backend, error) {
+// Open opens a new instance of the backend registered as name.
+func Open(name string) (Backend, error) {
 	regMu.Lock()
 	open := registry[name]
 	regMu.Unlock()
 	if open == nil {
-		return nil, fmt.Errorf("script: unknown backend %q (known: %v)", name, Backends())
+		return nil, fmt.Errorf("backend: unknown backend %q (known: %v)", name, Backends())
 	}
 	return open()
 }
 
-// errName renders a socket call's error as the errno a libzmq user knows.
-func errName(err error) string {
+// Errno renders a socket call's error as the errno a libzmq user knows:
+// EFSM, EAGAIN, ...; an error it does not know prints as it is.
+func Errno(err error) string {
 	for _, e := range []struct {
 		err  error
 		name string

@@ -1,4 +1,4 @@
-package script
+package realnet
 
 import (
 	"context"
@@ -16,8 +16,8 @@ import (
 
 	"github.com/go-zeromq/zmq4"
 
+	"github.com/zeromq-lockstep/lockstep/backend"
 	"github.com/zeromq-lockstep/lockstep/model"
-	"github.com/zeromq-lockstep/lockstep/realnet"
 	"github.com/zeromq-lockstep/lockstep/trace"
 )
 
@@ -38,14 +38,14 @@ const (
 	ZMQ4RecvWait  = 150 * time.Millisecond
 	// zmq4CallBound bounds every other zmq4 call (bind, connect, send,
 	// close); a call that overruns it is a hang.
-	zmq4CallBound = realnet.DefaultBound
+	zmq4CallBound = DefaultBound
 )
 
 func init() {
-	Register("zmq4", func() (Backend, error) { return NewZMQ4(), nil })
+	backend.Register("zmq4", func() (backend.Backend, error) { return NewBackend(), nil })
 }
 
-// ZMQ4 is the "zmq4" backend: real github.com/go-zeromq/zmq4 REQ and REP
+// Backend is the "zmq4" backend: real github.com/go-zeromq/zmq4 REQ and REP
 // sockets over 127.0.0.1, in real time.
 //
 // Endpoints: a script's endpoint (tcp://server:5454) is only a name. The
@@ -57,7 +57,7 @@ func init() {
 // scripts' DEALER stands for a ROUTER, which ZMTP requires and zmq4
 // enforces: such a connect is unsupported.
 //
-// What zmq4 lacks is ErrUnsupported, which makes Run report the script as
+// What zmq4 lacks is backend.ErrUnsupported, which makes Run report the script as
 // not applicable: the options correlate, relaxed,
 // immediate, sndhwm, rcvhwm, reconnect-ivl, reconnect-ivl-max (zmq4 has
 // none of them, ZMQ4-FINDINGS "Options zmq4 does not have"), poll (no poller,
@@ -92,8 +92,8 @@ func init() {
 // and printed as an error line; a call that does not return within its
 // bound closes the socket, prints "hang" and the name is free again.
 // Shutdown closes every socket and waits for every goroutine it started.
-// Like the Runner that drives it, a ZMQ4 is used by one goroutine.
-type ZMQ4 struct {
+// Like the Runner that drives it, a Backend is used by one goroutine.
+type Backend struct {
 	start time.Time
 	mu    sync.Mutex
 	socks map[string]*zsock
@@ -122,9 +122,9 @@ type zresult struct {
 	p   any
 }
 
-// NewZMQ4 returns an empty zmq4 backend.
-func NewZMQ4() *ZMQ4 {
-	return &ZMQ4{
+// NewBackend returns an empty zmq4 backend.
+func NewBackend() *Backend {
+	return &Backend{
 		start: time.Now(),
 		socks: map[string]*zsock{},
 		specs: map[string]*zspec{},
@@ -134,22 +134,22 @@ func NewZMQ4() *ZMQ4 {
 }
 
 // Observes reports false: the zmq4 backend sees only the results of calls.
-func (b *ZMQ4) Observes() bool { return false }
+func (b *Backend) Observes() bool { return false }
 
 // Now is the real time since the backend started.
-func (b *ZMQ4) Now() time.Duration { return time.Since(b.start) }
+func (b *Backend) Now() time.Duration { return time.Since(b.start) }
 
 // Events returns nil: nothing is observed.
-func (b *ZMQ4) Events() []trace.Event { return nil }
+func (b *Backend) Events() []trace.Event { return nil }
 
 func unsupported(what string) error {
-	return fmt.Errorf("%w: %s (zmq4 backend)", ErrUnsupported, what)
+	return fmt.Errorf("%w: %s (zmq4 backend)", backend.ErrUnsupported, what)
 }
 
 var zquiet = log.New(io.Discard, "", 0)
 
 // Open opens a zmq4 REQ or REP socket.
-func (b *ZMQ4) Open(name string, kind model.SocketType, o model.Options) error {
+func (b *Backend) Open(name string, kind model.SocketType, o model.Options) error {
 	for _, opt := range []struct {
 		set  bool
 		name string
@@ -188,7 +188,7 @@ func (b *ZMQ4) Open(name string, kind model.SocketType, o model.Options) error {
 	return nil
 }
 
-func (b *ZMQ4) sock(name string) (*zsock, error) {
+func (b *Backend) sock(name string) (*zsock, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	s := b.socks[name]
@@ -200,7 +200,7 @@ func (b *ZMQ4) sock(name string) (*zsock, error) {
 
 // port returns the port of a script endpoint, choosing a free one on
 // first use.
-func (b *ZMQ4) port(ep string) (int, error) {
+func (b *Backend) port(ep string) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if p, ok := b.ports[ep]; ok {
@@ -208,7 +208,7 @@ func (b *ZMQ4) port(ep string) (int, error) {
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return 0, fmt.Errorf("%w: no free port: %v", ErrBackend, err)
+		return 0, fmt.Errorf("%w: no free port: %v", backend.ErrBackend, err)
 	}
 	p := l.Addr().(*net.TCPAddr).Port
 	l.Close()
@@ -219,7 +219,7 @@ func (b *ZMQ4) port(ep string) (int, error) {
 
 // call runs f on a goroutine of its own, bounded; on a hang the goroutine
 // is left to the socket's close, which ends it.
-func (b *ZMQ4) call(bound time.Duration, f func() error) (err error, p any, hung bool) {
+func (b *Backend) call(bound time.Duration, f func() error) (err error, p any, hung bool) {
 	ch := make(chan zresult, 1)
 	b.wg.Add(1)
 	go func() {
@@ -243,7 +243,7 @@ func (b *ZMQ4) call(bound time.Duration, f func() error) (err error, p any, hung
 
 // do runs one bounded call on socket name and turns its failure into an
 // error a script can print the same way every time.
-func (b *ZMQ4) do(name, op string, bound time.Duration, f func(z zmq4.Socket) error) error {
+func (b *Backend) do(name, op string, bound time.Duration, f func(z zmq4.Socket) error) error {
 	s, err := b.sock(name)
 	if err != nil {
 		return err
@@ -264,11 +264,11 @@ var hostPort = regexp.MustCompile(`127\.0\.0\.1:[0-9]+`)
 // stable maps a zmq4 error to a model error when one fits (realnet's
 // MapError) and otherwise to text without ports or times, so that a
 // script's output is the same on every run.
-func (b *ZMQ4) stable(op string, err error) error {
+func (b *Backend) stable(op string, err error) error {
 	if err == nil {
 		return nil
 	}
-	if m := realnet.MapError(err); m != nil {
+	if m := MapError(err); m != nil {
 		return m
 	}
 	switch {
@@ -294,7 +294,7 @@ func (b *ZMQ4) stable(op string, err error) error {
 }
 
 // realEndpoint is the loopback endpoint that stands for a script's one.
-func (b *ZMQ4) realEndpoint(ep string) (string, error) {
+func (b *Backend) realEndpoint(ep string) (string, error) {
 	p, err := b.port(ep)
 	if err != nil {
 		return "", err
@@ -303,7 +303,7 @@ func (b *ZMQ4) realEndpoint(ep string) (string, error) {
 }
 
 // Bind listens on the endpoint's port on 127.0.0.1.
-func (b *ZMQ4) Bind(name, ep string) error {
+func (b *Backend) Bind(name, ep string) error {
 	real, err := b.realEndpoint(ep)
 	if err != nil {
 		return err
@@ -317,8 +317,8 @@ func (b *ZMQ4) Bind(name, ep string) error {
 	return nil
 }
 
-// Connect dials the endpoint's port once (see ZMQ4).
-func (b *ZMQ4) Connect(name, ep string) error {
+// Connect dials the endpoint's port once (see Backend).
+func (b *Backend) Connect(name, ep string) error {
 	real, err := b.realEndpoint(ep)
 	if err != nil {
 		return err
@@ -345,12 +345,12 @@ func (b *ZMQ4) Connect(name, ep string) error {
 }
 
 // Disconnect is unsupported: zmq4 has no disconnect call.
-func (b *ZMQ4) Disconnect(name, ep string) error {
+func (b *Backend) Disconnect(name, ep string) error {
 	return unsupported("disconnect: zmq4 has no such call")
 }
 
 // Send sends the body; REQ adds the delimiter, REP the stored envelope.
-func (b *ZMQ4) Send(name string, m model.Message) error {
+func (b *Backend) Send(name string, m model.Message) error {
 	frames := make([][]byte, len(m))
 	for i, f := range m {
 		frames[i] = []byte(f)
@@ -363,8 +363,8 @@ func (b *ZMQ4) Send(name string, m model.Message) error {
 }
 
 // Recv waits up to ZMQ4RecvWait for the socket's outstanding zmq4 Recv
-// call, starting one if there is none (see ZMQ4).
-func (b *ZMQ4) Recv(name string) (model.Message, error) {
+// call, starting one if there is none (see Backend).
+func (b *Backend) Recv(name string) (model.Message, error) {
 	s, err := b.sock(name)
 	if err != nil {
 		return nil, err
@@ -407,19 +407,19 @@ func (b *ZMQ4) Recv(name string) (model.Message, error) {
 }
 
 // Poll is unsupported: zmq4 has no poller (ZMQ4-FINDINGS F3).
-func (b *ZMQ4) Poll(name string) (bool, bool, error) {
+func (b *Backend) Poll(name string) (bool, bool, error) {
 	return false, false, unsupported("poll: zmq4 has no poller or readiness")
 }
 
 // Advance sleeps for d clamped to ZMQ4SettleMin..ZMQ4SettleMax.
-func (b *ZMQ4) Advance(d time.Duration) error {
+func (b *Backend) Advance(d time.Duration) error {
 	time.Sleep(min(max(d, ZMQ4SettleMin), ZMQ4SettleMax))
 	return nil
 }
 
 // drop forgets socket name and closes it, bounded; an outstanding Recv
 // call ends with the close.
-func (b *ZMQ4) drop(name string, s *zsock) error {
+func (b *Backend) drop(name string, s *zsock) error {
 	b.mu.Lock()
 	if b.socks[name] == s {
 		delete(b.socks, name)
@@ -443,7 +443,7 @@ func (b *ZMQ4) drop(name string, s *zsock) error {
 }
 
 // Close closes the socket; Crash is the same on zmq4.
-func (b *ZMQ4) Close(name string) error {
+func (b *Backend) Close(name string) error {
 	s, err := b.sock(name)
 	if err != nil {
 		return err
@@ -452,10 +452,10 @@ func (b *ZMQ4) Close(name string) error {
 }
 
 // Crash closes the socket: zmq4 cannot die differently (ZMQ4-FINDINGS F19).
-func (b *ZMQ4) Crash(name string) error { return b.Close(name) }
+func (b *Backend) Crash(name string) error { return b.Close(name) }
 
 // Restart opens a closed socket again and binds and dials what it had.
-func (b *ZMQ4) Restart(name string) error {
+func (b *Backend) Restart(name string) error {
 	b.mu.Lock()
 	sp, open := b.specs[name], b.socks[name] != nil
 	b.mu.Unlock()
@@ -482,14 +482,14 @@ func (b *ZMQ4) Restart(name string) error {
 }
 
 // Cut is unsupported: the backend cannot break a loopback connection.
-func (b *ZMQ4) Cut(a, c string) error { return unsupported("cut") }
+func (b *Backend) Cut(a, c string) error { return unsupported("cut") }
 
 // Heal is unsupported, as Cut.
-func (b *ZMQ4) Heal(a, c string) error { return unsupported("heal") }
+func (b *Backend) Heal(a, c string) error { return unsupported("heal") }
 
 // Shutdown closes every socket and waits, bounded, for every goroutine
 // the backend started.
-func (b *ZMQ4) Shutdown() error {
+func (b *Backend) Shutdown() error {
 	b.mu.Lock()
 	socks := make(map[string]*zsock, len(b.socks))
 	for n, s := range b.socks {
@@ -509,7 +509,7 @@ func (b *ZMQ4) Shutdown() error {
 	select {
 	case <-done:
 	case <-t.C:
-		errs = append(errs, fmt.Errorf("%w: zmq4 calls still running %v after shutdown", ErrBackend, zmq4CallBound))
+		errs = append(errs, fmt.Errorf("%w: zmq4 calls still running %v after shutdown", backend.ErrBackend, zmq4CallBound))
 	}
 	return errors.Join(errs...)
 }

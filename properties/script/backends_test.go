@@ -1,0 +1,3 @@
+package script_test
+
+import _ "github.com/zeromq-lockstep/lockstep/backend/all" // the scripts run on every backend

@@ -1,0 +1,391 @@
+package sim
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/zeromq-lockstep/lockstep/backend"
+	"github.com/zeromq-lockstep/lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/trace"
+)
+
+// ScriptNetwork is the network of [NewBackend]: every message takes 1 ms
+// and a dial one round trip, with no jitter, so a script's output never
+// changes.
+var ScriptNetwork = Network{Latency: time.Millisecond}
+
+// maxEvents bounds the events one Backend may run, so that no script (or
+// fuzz input) can run for long.
+const maxEvents = 100_000
+
+func init() {
+	backend.Register("sim", func() (backend.Backend, error) { return NewBackend(), nil })
+}
+
+// Backend is the simulator behind the [backend.Backend] interface: the
+// model under its default (libzmq) profile on virtual time, registered
+// as "sim". Open choices take option 0 unless answered ([Backend.Answer]),
+// and each is traced, so a script shows and decides every one.
+//
+//	b := sim.NewBackend()
+//	b.Open("client", model.REQ, model.Options{})
+//	b.Connect("client", "tcp://server:5555")
+//	b.Advance(10 * time.Millisecond)
+type Backend struct {
+	sim     *Sim
+	specs   map[string]*socketSpec
+	queues  map[string]*model.AppQueue
+	qorder  []string // queues in the order they were made: flushed in that order
+	answers map[model.Choice][]int
+	jitter  int // the last reconnect jitter drawn, -1 when none
+	steps   int
+	events  []trace.Event // since the last Events call
+}
+
+// socketSpec is what Restart needs to open a socket again.
+type socketSpec struct {
+	kind     model.SocketType
+	opts     model.Options
+	binds    []string
+	connects []string
+}
+
+// NewBackend returns an empty sim backend at virtual time zero.
+func NewBackend() *Backend {
+	b := &Backend{
+		sim:     New(0, model.LibZMQ, ScriptNetwork),
+		specs:   map[string]*socketSpec{},
+		queues:  map[string]*model.AppQueue{},
+		answers: map[model.Choice][]int{},
+		jitter:  -1,
+	}
+	b.sim.SetChooser(model.ChooserFunc(b.choose))
+	b.sim.StreamTrace(func(e trace.Event) { b.events = append(b.events, e) })
+	b.sim.observe = b.annotate
+	b.sim.timerNote = b.jitterNote
+	b.sim.OnSettle(b.flush)
+	return b
+}
+
+// World is the model the backend drives.
+func (b *Backend) World() *model.World { return b.sim.World() }
+
+// annotate adds the application queue's length to a send through it (F24).
+func (b *Backend) annotate(o model.Observation, e *trace.Event) {
+	if q := b.queues[o.Actor]; q != nil && o.Kind == model.EventSend {
+		e.Queue, e.HasQueue = q.Len(), true
+	}
+}
+
+// jitterNote shows, on a reconnect timer's line, the jitter drawn for it.
+func (b *Backend) jitterNote() string {
+	if b.jitter < 0 {
+		return ""
+	}
+	n := fmt.Sprintf(", jitter %dms", b.jitter)
+	b.jitter = -1
+	return n
+}
+
+// choose answers the model's open choices from the script, 0 by default.
+func (b *Backend) choose(c model.Choice, n int) int {
+	b.sim.Settle() // keep the trace in order
+	k, scripted := 0, false
+	if q := b.answers[c]; len(q) > 0 {
+		k, scripted = q[0], true
+		b.answers[c] = q[1:]
+		if k < 0 {
+			k = n - 1
+		}
+		k %= n
+	}
+	var why string
+	switch c {
+	case model.ChoiceReconnectJitter:
+		b.jitter = k // shown with the timer it sets
+		return k
+	case model.ChoiceFairQueue:
+		why = fmt.Sprintf("of %d ready pipes in rotation order", n)
+	case model.ChoiceForgetReplyPipe:
+		why = "forget the reply pipe"
+		if k == 1 {
+			why = "keep waiting on the dead pipe"
+		}
+	case model.ChoiceRequestID:
+		why = fmt.Sprintf("first request id %d", uint32(k)+1)
+	}
+	if !scripted {
+		why += ", by default"
+	}
+	b.sim.Record(trace.Event{Kind: model.EventChoice, Msg: fmt.Sprintf("%s=%d", c, k), HasMsg: true, Reason: why})
+	return k
+}
+
+// Answer implements [backend.ChoiceScripter]: answers are used once each,
+// in order; -1 stands for the last option.
+func (b *Backend) Answer(c model.Choice, answers ...int) {
+	b.answers[c] = append(b.answers[c], answers...)
+}
+
+// flush lets application queues hand their heads to their sockets (F24),
+// as the Node binding does after every event, tracing each send with the
+// queue's length after it.
+func (b *Backend) flush() bool {
+	progress := false
+	for _, name := range b.qorder {
+		for {
+			if _, ok := b.queues[name].FlushOne(b.sim.World(), name); !ok {
+				break
+			}
+			progress = true
+			b.sim.Settle()
+		}
+	}
+	return progress
+}
+
+// settle schedules the model's effects and flushes the queues.
+func (b *Backend) settle() {
+	b.sim.Settle()
+	for b.flush() {
+		b.sim.Settle()
+	}
+}
+
+func (b *Backend) done(err error) error { b.settle(); return err }
+
+// Advance implements [backend.Backend]: it runs every event due within d.
+func (b *Backend) Advance(d time.Duration) error {
+	end := b.sim.Now() + d
+	for {
+		at, ok := b.sim.Next()
+		if !ok || at > end {
+			break
+		}
+		b.steps++
+		if b.steps > maxEvents {
+			return fmt.Errorf("%w: sim: more than %d events in one run", backend.ErrBackend, maxEvents)
+		}
+		b.sim.Step()
+	}
+	b.sim.RunUntil(end)
+	return nil
+}
+
+// Now implements [backend.Backend].
+func (b *Backend) Now() time.Duration { return b.sim.Now() }
+
+// Events implements [backend.Backend].
+func (b *Backend) Events() []trace.Event {
+	b.settle()
+	e := b.events
+	b.events = nil
+	return e
+}
+
+// Observes implements [backend.Observer]: the model sees everything.
+func (b *Backend) Observes() bool { return true }
+
+// Shutdown implements [backend.Backend]; the simulator holds nothing.
+func (b *Backend) Shutdown() error { return nil }
+
+// Open implements [backend.Backend].
+func (b *Backend) Open(name string, kind model.SocketType, o model.Options) error {
+	w := b.sim.World()
+	var err error
+	switch kind {
+	case model.REQ:
+		err = w.NewREQ(name, o)
+	case model.REP:
+		err = w.NewREP(name, o)
+	default:
+		err = w.NewDEALER(name, o)
+	}
+	if err == nil {
+		b.specs[name] = &socketSpec{kind: kind, opts: o}
+	}
+	return b.done(err)
+}
+
+// Bind implements [backend.Backend].
+func (b *Backend) Bind(name, ep string) error {
+	err := b.sim.World().Bind(name, ep)
+	if err == nil {
+		b.specs[name].binds = append(b.specs[name].binds, ep)
+	}
+	return b.done(err)
+}
+
+// Connect implements [backend.Backend].
+func (b *Backend) Connect(name, ep string) error {
+	err := b.sim.World().Connect(name, ep)
+	if err == nil {
+		b.specs[name].connects = append(b.specs[name].connects, ep)
+	}
+	return b.done(err)
+}
+
+// Disconnect implements [backend.Backend].
+func (b *Backend) Disconnect(name, ep string) error {
+	err := b.sim.World().Disconnect(name, ep)
+	if err == nil {
+		s := b.specs[name]
+		for i, c := range s.connects {
+			if c == ep {
+				s.connects = append(s.connects[:i:i], s.connects[i+1:]...)
+				break
+			}
+		}
+	}
+	return b.done(err)
+}
+
+func (b *Backend) kind(name string) (model.SocketType, error) {
+	st, err := b.sim.World().State(name)
+	return st.Type, err
+}
+
+// Send implements [backend.Backend]; REP replies and raw sends are traced
+// here, since only the caller knows they are the application's.
+func (b *Backend) Send(name string, m model.Message) error {
+	kind, err := b.kind(name)
+	if err != nil {
+		return b.done(err)
+	}
+	w := b.sim.World()
+	from := w.RequestFrom(name)
+	err = w.Send(name, m)
+	b.sim.Settle()
+	switch {
+	case err != nil:
+		b.sim.Record(trace.Event{Actor: name, Kind: model.EventError, Reason: "send: " + backend.Errno(err)})
+	case kind == model.REP:
+		b.sim.Record(trace.Event{Actor: name, Kind: model.EventReply, Msg: m.Text(), HasMsg: true, Peer: from})
+	case kind == model.DEALER:
+		b.sim.Record(trace.Event{Actor: name, Kind: model.EventSend, Msg: m.Text(), HasMsg: true})
+	}
+	return b.done(err)
+}
+
+// Recv implements [backend.Backend].
+func (b *Backend) Recv(name string) (model.Message, error) {
+	kind, err := b.kind(name)
+	if err != nil {
+		return nil, b.done(err)
+	}
+	w := b.sim.World()
+	m, err := w.Recv(name)
+	b.sim.Settle()
+	switch {
+	case err != nil:
+		b.sim.Record(trace.Event{Actor: name, Kind: model.EventError, Reason: "recv: " + backend.Errno(err)})
+	case kind == model.REP:
+		b.sim.Record(trace.Event{Actor: name, Kind: model.EventDeliver, Msg: m.Text(), HasMsg: true, Peer: w.RequestFrom(name)})
+	default:
+		b.sim.Record(trace.Event{Actor: name, Kind: model.EventReceive, Msg: m.Text(), HasMsg: true})
+	}
+	return m, b.done(err)
+}
+
+// Poll implements [backend.Backend] (F3).
+func (b *Backend) Poll(name string) (bool, bool, error) {
+	if _, err := b.kind(name); err != nil {
+		return false, false, err
+	}
+	w := b.sim.World()
+	return w.Readable(name), w.Writable(name), nil
+}
+
+// Crash implements [backend.Backend] (F19).
+func (b *Backend) Crash(name string) error {
+	if _, err := b.kind(name); err != nil {
+		return err
+	}
+	b.sim.Record(trace.Event{Actor: name, Kind: model.EventCrash})
+	return b.done(b.sim.World().Crash(name))
+}
+
+// Close implements [backend.Backend].
+func (b *Backend) Close(name string) error { return b.done(b.sim.World().Close(name)) }
+
+// Restart implements [backend.Backend]: the socket is opened again with
+// its type and options and binds and connects what it had.
+func (b *Backend) Restart(name string) error {
+	s := b.specs[name]
+	if s == nil {
+		return fmt.Errorf("%w: %q", model.ErrNoSocket, name)
+	}
+	if _, err := b.kind(name); err == nil {
+		return fmt.Errorf("%w: %q is still open", model.ErrExists, name)
+	}
+	binds, connects := s.binds, s.connects
+	if err := b.Open(name, s.kind, s.opts); err != nil {
+		return err
+	}
+	b.sim.Record(trace.Event{Actor: name, Kind: model.EventRestart, Peer: strings.Join(append(append([]string(nil), binds...), connects...), " ")})
+	for _, ep := range binds {
+		if err := b.Bind(name, ep); err != nil {
+			return err
+		}
+	}
+	for _, ep := range connects {
+		if err := b.Connect(name, ep); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Cut implements [backend.Backend].
+func (b *Backend) Cut(a, c string) error {
+	b.sim.Cut(a, c)
+	return b.done(nil)
+}
+
+// Heal implements [backend.Backend].
+func (b *Backend) Heal(a, c string) error {
+	b.sim.Heal(a, c)
+	return nil
+}
+
+// State implements [backend.Stater].
+func (b *Backend) State(name string) (model.SocketState, error) {
+	return b.sim.World().State(name)
+}
+
+// Enqueue implements [backend.Queuer] with [model.AppQueue].
+func (b *Backend) Enqueue(name string, m model.Message) (int, error) {
+	q := b.queues[name]
+	if q == nil {
+		q = &model.AppQueue{}
+		b.queues[name] = q
+		b.qorder = append(b.qorder, name)
+	}
+	q.Enqueue(m)
+	_, sent := q.FlushOne(b.sim.World(), name)
+	// As the Node client prints it: the queue's length after the first
+	// hand-over, before the send's trace line.
+	b.sim.Record(trace.Event{Actor: name, Kind: model.EventEnqueue, Msg: m.Text(), HasMsg: true, Queue: q.Len(), HasQueue: true})
+	if sent {
+		b.sim.Settle()
+	}
+	b.settle()
+	return q.Len(), nil
+}
+
+// Queue implements [backend.Queuer].
+func (b *Backend) Queue(name string) ([]model.Message, error) {
+	if q := b.queues[name]; q != nil {
+		return q.Items(), nil
+	}
+	return nil, nil
+}
+
+var (
+	_ backend.Backend        = (*Backend)(nil)
+	_ backend.Stater         = (*Backend)(nil)
+	_ backend.ChoiceScripter = (*Backend)(nil)
+	_ backend.Queuer         = (*Backend)(nil)
+	_ backend.Observer       = (*Backend)(nil)
+)
