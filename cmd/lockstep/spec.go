@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zeromq-lockstep/lockstep/diagram"
 	"github.com/zeromq-lockstep/lockstep/model"
 	"github.com/zeromq-lockstep/lockstep/properties"
 	"github.com/zeromq-lockstep/lockstep/properties/script"
@@ -59,14 +60,14 @@ func cmdSpec(args []string, stdout io.Writer) error {
 	return os.WriteFile(*out, []byte(spec), 0o644)
 }
 
-// diagram is one generated Mermaid diagram that SPEC.md and the README
+// generated is one generated Mermaid diagram that SPEC.md and the README
 // embed, with the command that shows it.
-type diagram struct {
+type generated struct {
 	Name, Title, Command, Text string
 }
 
 // diagrams renders the runs and state machines the documents show.
-func diagrams() ([]diagram, error) {
+func diagrams() ([]generated, error) {
 	seed, err := model.LookupScenario("seed")
 	if err != nil {
 		return nil, err
@@ -80,15 +81,15 @@ func diagrams() ([]diagram, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []diagram{
+	return []generated{
 		{"blog-msc", "The blog's experiment: the third request waits a second while the queue grows", "lockstep run seed -for 1.4s -format msc", trace.MSC(blog.Trace)},
 		{"restart-msc", "A restart that loses a request: the server dies holding request 2, and the REQ waits forever", "lockstep run seed -for 0.8s -restart-at 0.35s -down 200ms -format msc", trace.MSC(lost.Trace)},
-		{"req-states", "REQ's states (libzmq)", "model.StateDiagram(model.REQ, model.LibZMQ, model.Options{})", model.StateDiagram(model.REQ, model.LibZMQ, model.Options{})},
-		{"rep-states", "REP's states (libzmq)", "model.StateDiagram(model.REP, model.LibZMQ, model.Options{})", model.StateDiagram(model.REP, model.LibZMQ, model.Options{})},
+		{"req-states", "REQ's states (libzmq)", "diagram.States(model.REQ, model.LibZMQ, model.Options{})", diagram.States(model.REQ, model.LibZMQ, model.Options{})},
+		{"rep-states", "REP's states (libzmq)", "diagram.States(model.REP, model.LibZMQ, model.Options{})", diagram.States(model.REP, model.LibZMQ, model.Options{})},
 	}, nil
 }
 
-func (d diagram) block() string {
+func (d generated) block() string {
 	return "```mermaid\n" + strings.TrimRight(d.Text, "\n") + "\n```\n"
 }
 
@@ -202,7 +203,7 @@ func refreshGenerated(doc string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	byName := map[string]diagram{}
+	byName := map[string]generated{}
 	for _, d := range ds {
 		byName[d.Name] = d
 	}

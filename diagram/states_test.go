@@ -1,9 +1,10 @@
-package model_test
+package diagram_test
 
 import (
 	"strings"
 	"testing"
 
+	"github.com/zeromq-lockstep/lockstep/diagram"
 	"github.com/zeromq-lockstep/lockstep/model"
 )
 
@@ -11,7 +12,7 @@ import (
 // a send from idle awaits the reply, a second send and a recv from idle get
 // EFSM and stay put, and the reply's arrival makes the socket readable.
 func TestStateDiagramREQ(t *testing.T) {
-	d := model.StateDiagram(model.REQ, model.LibZMQ, model.Options{})
+	d := diagram.States(model.REQ, model.LibZMQ, model.Options{})
 	for _, want := range []string{
 		"[*] --> Idle_Writable",
 		"Idle_Writable --> AwaitingReply: send",
@@ -29,7 +30,7 @@ func TestStateDiagramREQ(t *testing.T) {
 // TestStateDiagramREP checks F2 and F3 for REP: neither readable nor
 // writable when idle, writable only once a whole request has been read.
 func TestStateDiagramREP(t *testing.T) {
-	d := model.StateDiagram(model.REP, model.LibZMQ, model.Options{})
+	d := diagram.States(model.REP, model.LibZMQ, model.Options{})
 	for _, want := range []string{
 		"[*] --> Idle",
 		"Idle --> Idle: send / EFSM",
