@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zeromq-lockstep/lockstep/app"
 	"github.com/zeromq-lockstep/lockstep/model"
 	"github.com/zeromq-lockstep/lockstep/realnet"
 	"github.com/zeromq-lockstep/lockstep/sim"
@@ -66,7 +67,7 @@ type differential struct {
 }
 
 func modelEndpoint(server int) string {
-	return fmt.Sprintf("tcp://s%d:%d", server+1, model.ServerPort)
+	return fmt.Sprintf("tcp://s%d:%d", server+1, app.ServerPort)
 }
 
 func newDifferential(servers, clients int, mut model.Mutation) (*differential, error) {

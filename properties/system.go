@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zeromq-lockstep/lockstep/app"
 	"github.com/zeromq-lockstep/lockstep/model"
 	"github.com/zeromq-lockstep/lockstep/sim"
 	"github.com/zeromq-lockstep/lockstep/trace"
@@ -97,7 +98,7 @@ func (s *System) must(err error) {
 // AddServer starts a new REP server; existing clients do not connect to it.
 func (s *System) AddServer() *Server {
 	n := len(s.Servers) + 1
-	srv := &Server{Name: fmt.Sprintf("s%d", n), Endpoint: fmt.Sprintf("tcp://s%d:%d", n, model.ServerPort)}
+	srv := &Server{Name: fmt.Sprintf("s%d", n), Endpoint: fmt.Sprintf("tcp://s%d:%d", n, app.ServerPort)}
 	s.Servers = append(s.Servers, srv)
 	s.startServer(srv)
 	return srv
@@ -289,7 +290,7 @@ func (s *System) Reply(srv *Server) {
 		return
 	}
 	before := s.state(srv.Name)
-	rep := model.Reply(model.Message{srv.held})
+	rep := app.Reply(model.Message{srv.held})
 	if !srv.Holding {
 		rep = model.Message{"unsolicited"}
 	}

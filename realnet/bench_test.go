@@ -8,6 +8,7 @@ import (
 	"github.com/benbjohnson/clock"
 	"github.com/go-zeromq/zmq4"
 
+	"github.com/zeromq-lockstep/lockstep/app"
 	"github.com/zeromq-lockstep/lockstep/model"
 )
 
@@ -122,7 +123,7 @@ func BenchmarkRoundTrip(b *testing.B) {
 //
 //	go test -run '^$' -bench SeedMock -benchtime 5x ./realnet/
 func BenchmarkSeedMock(b *testing.B) {
-	sc, _ := model.LookupScenario("seed")
+	sc, _ := app.LookupScenario("seed")
 	const d = 10 * time.Second
 	start := time.Now()
 	for i := 0; i < b.N; i++ {

@@ -10,6 +10,7 @@ import (
 	"github.com/benbjohnson/clock"
 	"go.uber.org/goleak"
 
+	"github.com/zeromq-lockstep/lockstep/app"
 	"github.com/zeromq-lockstep/lockstep/model"
 	"github.com/zeromq-lockstep/lockstep/sim"
 	"github.com/zeromq-lockstep/lockstep/trace"
@@ -29,7 +30,7 @@ func TestMain(m *testing.M) {
 // mock clock, and fails on any difference of outcome.
 func compare(t *testing.T, name string, d time.Duration, crash *Crash) {
 	t.Helper()
-	sc, err := model.LookupScenario(name)
+	sc, err := app.LookupScenario(name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +78,7 @@ func TestTwoServersAgreesWithModel(t *testing.T) {
 // queued and goes to server-a; apart from panics the outcome is the
 // model's.
 func TestZMQ4Today_TwoServersSendMayPanicAfterLastPeerDies(t *testing.T) {
-	sc, _ := model.LookupScenario("two-servers")
+	sc, _ := app.LookupScenario("two-servers")
 	crash := Crash{Server: "server-b", At: 1500 * time.Millisecond, Down: 200 * time.Millisecond}
 	want, err := sim.Run(sc, sim.Config{Seed: 1, For: 2 * time.Second, Profile: model.ZMQ4, Faults: []sim.Fault{sim.Crash(crash)}})
 	if err != nil {
@@ -100,7 +101,7 @@ func TestTwoClientsAgreesWithModel(t *testing.T) {
 }
 
 func TestTraceHasTheSimulatorsEvents(t *testing.T) {
-	sc, _ := model.LookupScenario("seed")
+	sc, _ := app.LookupScenario("seed")
 	res, err := Run(sc, Config{Clock: clock.NewMock(), For: 1500 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -138,7 +139,7 @@ func TestBusyPortIsAnEndpointError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sc, _ := model.LookupScenario("seed")
+	sc, _ := app.LookupScenario("seed")
 	_, err = Run(sc, Config{Clock: clock.NewMock(), For: time.Second, Ports: map[string]int{"server": port}})
 	if _, ok := err.(*EndpointError); !ok {
 		t.Fatalf("Run on a busy port: %v (%T), want *EndpointError", err, err)
@@ -163,7 +164,7 @@ func TestOnlyLoopbackEndpoints(t *testing.T) {
 // does not make it flaky; a driver that sleeps until its next planned timer
 // fails it every time.
 func TestLiveClockAnswersBetweenTicks(t *testing.T) {
-	sc, err := model.LookupScenario("seed")
+	sc, err := app.LookupScenario("seed")
 	if err != nil {
 		t.Fatal(err)
 	}

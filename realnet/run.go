@@ -8,6 +8,7 @@ import (
 
 	"github.com/benbjohnson/clock"
 
+	"github.com/zeromq-lockstep/lockstep/app"
 	"github.com/zeromq-lockstep/lockstep/model"
 	"github.com/zeromq-lockstep/lockstep/trace"
 )
@@ -65,7 +66,7 @@ type item struct {
 }
 
 type client struct {
-	spec      model.Client
+	spec      app.Client
 	queue     []model.Message // model.AppQueue semantics (F24)
 	sent      int
 	awaiting  bool
@@ -75,7 +76,7 @@ type client struct {
 }
 
 type server struct {
-	spec        model.Server
+	spec        app.Server
 	real        string // the real endpoint
 	up          bool
 	count       int
@@ -107,7 +108,7 @@ type runner struct {
 
 // Run executes scenario sc on real zmq4 REQ and REP sockets over loopback
 // TCP and returns its trace, in the simulator's events.
-func Run(sc model.Scenario, cfg Config) (*Result, error) {
+func Run(sc app.Scenario, cfg Config) (*Result, error) {
 	if cfg.For < 0 {
 		return nil, fmt.Errorf("realnet: negative duration %v", cfg.For)
 	}
@@ -386,7 +387,7 @@ func (r *runner) replace(c *client) {
 // from now, so that a live run keeps the 100ms rhythm of setInterval
 // instead of drifting by each tick's lateness.
 func (r *runner) tick(c *client, due time.Duration) {
-	m := model.Request(c.sent)
+	m := app.Request(c.sent)
 	c.sent++
 	c.queue = append(c.queue, m)
 	r.flush(c, func() {
@@ -515,7 +516,7 @@ func (r *runner) reply(s *server, inc int, req model.Message) {
 	if inc != s.incarnation || !s.up || !s.holding {
 		return
 	}
-	rep := model.Reply(req)
+	rep := app.Reply(req)
 	r.record(trace.Event{Actor: s.spec.Name, Kind: model.EventReply, Msg: rep.Text(), HasMsg: true, Peer: s.heldFrom})
 	if err := r.socks.Send(s.spec.Name, rep); err != nil {
 		r.recordErr(s.spec.Name, err)

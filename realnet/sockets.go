@@ -120,7 +120,7 @@ func MapError(err error) error {
 //	s.Connect("client", ep)
 //	s.Send("client", model.Message{"hello"})
 //	req, err := s.Recv("server", time.Second)
-//	s.Send("server", model.Reply(req))
+//	s.Send("server", app.Reply(req))
 //	rep, err := s.Recv("client", time.Second) // {"response":"hello"}
 //	s.Crash("server")
 //	_, err = s.Recv("client", time.Second) // errors.Is(err, model.ErrPeerGone)

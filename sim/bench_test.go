@@ -7,6 +7,7 @@ import (
 
 	"github.com/benbjohnson/clock"
 
+	"github.com/zeromq-lockstep/lockstep/app"
 	"github.com/zeromq-lockstep/lockstep/model"
 	"github.com/zeromq-lockstep/lockstep/sim"
 )
@@ -27,7 +28,7 @@ const mockVirtual = 10 * time.Second
 // firings it contains: one per client tick (enqueue) and one per server
 // reply delay (reply), the schedule the Mock baseline reproduces.
 func runSeed(b *testing.B, d time.Duration, noTrace bool) (timers int) {
-	sc, err := model.LookupScenario("seed")
+	sc, err := app.LookupScenario("seed")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -128,7 +129,7 @@ func (m *mockBlog) serve() {
 	m.queue--
 	m.busy = true
 	m.count++
-	delay, _ := model.BlogPolicy(m.count)
+	delay, _ := app.BlogPolicy(m.count)
 	m.replyAt = m.clk.Now().Add(delay)
 	m.clk.AfterFunc(delay, m.reply)
 }
@@ -223,7 +224,7 @@ func TestMockScheduleMatchesSim(t *testing.T) {
 	if testing.Short() {
 		t.Skip("sleeps about 260ms of real time")
 	}
-	sc, _ := model.LookupScenario("seed")
+	sc, _ := app.LookupScenario("seed")
 	res, err := sim.Run(sc, sim.Config{Seed: 1, For: mockVirtual})
 	if err != nil {
 		t.Fatal(err)

@@ -5,7 +5,7 @@
 // choices), fault injection, and a trace of every event. The same scenario,
 // configuration and seed give a byte-identical trace.
 //
-//	res, err := sim.Run(model.Scenarios()[0], sim.Config{Seed: 1, For: 10 * time.Second})
+//	res, err := sim.Run(app.Scenarios()[0], sim.Config{Seed: 1, For: 10 * time.Second})
 //	out, _ := trace.Render(res.Trace, "text")
 //
 // The simulator keeps its own virtual time rather than driving a

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/zeromq-lockstep/lockstep/app"
 	"github.com/zeromq-lockstep/lockstep/model"
 	"github.com/zeromq-lockstep/lockstep/trace"
 )
@@ -42,7 +43,7 @@ type Result struct {
 }
 
 // Run runs scenario sc under cfg and returns its trace.
-func Run(sc model.Scenario, cfg Config) (*Result, error) {
+func Run(sc app.Scenario, cfg Config) (*Result, error) {
 	r, err := Start(sc, cfg)
 	if err != nil {
 		return nil, err
@@ -62,7 +63,7 @@ type Running struct {
 // ClientApp is the blog's client process: a REQ socket with an application
 // queue in front (F24), sending an incrementing counter every Interval.
 type ClientApp struct {
-	Spec  model.Client
+	Spec  app.Client
 	Queue model.AppQueue
 	sent  int
 }
@@ -70,7 +71,7 @@ type ClientApp struct {
 // ServerApp is the blog's server process: a REP socket whose application
 // answers each request after the delay its policy gives.
 type ServerApp struct {
-	Spec model.Server
+	Spec app.Server
 	Up   bool
 	// Count is the number of requests this incarnation has read; the
 	// policy's "every third" counts from here, and a restart resets it.
@@ -80,7 +81,7 @@ type ServerApp struct {
 }
 
 // Start sets a scenario up at virtual time zero without running it.
-func Start(sc model.Scenario, cfg Config) (*Running, error) {
+func Start(sc app.Scenario, cfg Config) (*Running, error) {
 	if cfg.For < 0 {
 		return nil, fmt.Errorf("sim: negative duration %v", cfg.For)
 	}
@@ -179,7 +180,7 @@ func (r *Running) annotate(o model.Observation, e *trace.Event) {
 // queue and print its length, as the blog's client does.
 func (r *Running) tick(c *ClientApp) {
 	s := r.Sim
-	m := model.Request(c.sent)
+	m := app.Request(c.sent)
 	c.sent++
 	c.Queue.Enqueue(m)
 	r.flush(c, func() {
@@ -265,7 +266,7 @@ func (r *Running) reply(srv *ServerApp, incarnation int, req model.Message, to s
 		return
 	}
 	s := r.Sim
-	rep := model.Reply(req)
+	rep := app.Reply(req)
 	s.Record(trace.Event{Actor: srv.Spec.Name, Kind: model.EventReply, Msg: rep.Text(), HasMsg: true, Peer: to})
 	if err := s.World().Send(srv.Spec.Name, rep); err != nil {
 		s.Record(trace.Event{Actor: srv.Spec.Name, Kind: model.EventError, Reason: "send: " + err.Error()})

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zeromq-lockstep/lockstep/app"
 	"github.com/zeromq-lockstep/lockstep/model"
 	"github.com/zeromq-lockstep/lockstep/sim"
 	"github.com/zeromq-lockstep/lockstep/trace"
@@ -17,7 +18,7 @@ import (
 // runScenario runs a built-in scenario and fails the test on error.
 func runScenario(t testing.TB, name string, cfg sim.Config) *sim.Result {
 	t.Helper()
-	sc, err := model.LookupScenario(name)
+	sc, err := app.LookupScenario(name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -403,7 +404,7 @@ func configs() map[string]sim.Config {
 }
 
 func TestDeterministic(t *testing.T) {
-	for _, name := range model.ScenarioNames() {
+	for _, name := range app.ScenarioNames() {
 		for cname, cfg := range configs() {
 			if cname != "plain" && cname != "longer" && name != "seed" && name != "no-reply" {
 				continue // the faults name "server" and "client"
@@ -431,7 +432,7 @@ func TestDeterministic(t *testing.T) {
 }
 
 func TestSeedsDiffer(t *testing.T) {
-	for _, name := range model.ScenarioNames() {
+	for _, name := range app.ScenarioNames() {
 		a := runScenario(t, name, sim.Config{Seed: 1, For: 3 * time.Second})
 		b := runScenario(t, name, sim.Config{Seed: 2, For: 3 * time.Second})
 		x, _ := trace.Render(a.Trace, "jsonl")
@@ -537,7 +538,7 @@ func TestSlowLink(t *testing.T) {
 }
 
 func TestFaultErrors(t *testing.T) {
-	sc, _ := model.LookupScenario("seed")
+	sc, _ := app.LookupScenario("seed")
 	for name, f := range map[string]sim.Fault{
 		"unknown server": sim.Crash{Server: "nope", At: time.Second},
 		"negative crash": sim.Crash{Server: "server", At: -time.Second},
@@ -552,7 +553,7 @@ func TestFaultErrors(t *testing.T) {
 	if _, err := sim.Run(sc, sim.Config{For: -time.Second}); err == nil {
 		t.Error("negative For: no error")
 	}
-	if _, err := sim.Run(model.Scenario{Name: "empty"}, sim.Config{}); err == nil {
+	if _, err := sim.Run(app.Scenario{Name: "empty"}, sim.Config{}); err == nil {
 		t.Error("empty scenario: no error")
 	}
 	if res, err := sim.Run(sc, sim.Config{}); err != nil || res.End != sim.DefaultFor {

@@ -7,7 +7,7 @@ import (
 
 	"github.com/benbjohnson/clock"
 
-	"github.com/zeromq-lockstep/lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/app"
 	"github.com/zeromq-lockstep/lockstep/realnet"
 	"github.com/zeromq-lockstep/lockstep/sim"
 	"github.com/zeromq-lockstep/lockstep/trace"
@@ -44,7 +44,7 @@ func (b *backendFlags) check(cmd string) error {
 }
 
 // realnetConfig is the zmq4 run of the same flags as the simulator's.
-func (f *runFlags) realnetConfig(b backendFlags, sc model.Scenario, clk clock.Clock) realnet.Config {
+func (f *runFlags) realnetConfig(b backendFlags, sc app.Scenario, clk clock.Clock) realnet.Config {
 	cfg := realnet.Config{Clock: clk, For: f.length.d}
 	if f.restartAt.set {
 		cfg.Crashes = append(cfg.Crashes, realnet.Crash{Server: f.server, At: f.restartAt.d, Down: f.down.d})
@@ -59,7 +59,7 @@ func (f *runFlags) realnetConfig(b backendFlags, sc model.Scenario, clk clock.Cl
 }
 
 // runTrace runs sc on the chosen backend and returns its trace.
-func runTrace(sc model.Scenario, f *runFlags, b backendFlags) ([]trace.Event, error) {
+func runTrace(sc app.Scenario, f *runFlags, b backendFlags) ([]trace.Event, error) {
 	if b.backend == backendZMQ4 {
 		return runZMQ4(sc, f.realnetConfig(b, sc, clock.New()))
 	}
@@ -71,7 +71,7 @@ func runTrace(sc model.Scenario, f *runFlags, b backendFlags) ([]trace.Event, er
 }
 
 // runZMQ4 runs sc on zmq4; a server that cannot bind is bad input.
-func runZMQ4(sc model.Scenario, cfg realnet.Config) ([]trace.Event, error) {
+func runZMQ4(sc app.Scenario, cfg realnet.Config) ([]trace.Event, error) {
 	res, err := realnet.Run(sc, cfg)
 	var ee *realnet.EndpointError
 	if errors.As(err, &ee) {

@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/zeromq-lockstep/lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/app"
 	"github.com/zeromq-lockstep/lockstep/sim"
 	"github.com/zeromq-lockstep/lockstep/trace"
 )
@@ -16,7 +16,7 @@ func cmdScenarios(args []string, stdout io.Writer) error {
 	if len(args) > 0 {
 		return usageErr("scenarios: takes no arguments, got %q", args[0])
 	}
-	for _, sc := range model.Scenarios() {
+	for _, sc := range app.Scenarios() {
 		fmt.Fprintf(stdout, "%-12s %s\n", sc.Name, sc.Summary)
 	}
 	return nil
@@ -37,7 +37,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	f.length.d = sim.DefaultFor
 	fs.Var(&f.length, "for", "virtual time to run")
 	fs.Var(&f.restartAt, "restart-at", "crash the server at this virtual time")
-	f.down.d = model.DefaultDown
+	f.down.d = app.DefaultDown
 	fs.Var(&f.down, "down", "how long the crashed server stays down")
 	fs.StringVar(&f.server, "server", "", "which server -restart-at crashes (default: the first)")
 	fs.StringVar(&f.format, "format", "text", "trace format: "+strings.Join(trace.Formats, ", "))
@@ -45,41 +45,41 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 
 // scenario resolves the positional scenario name and checks the flags
 // against it.
-func (f *runFlags) scenario(cmd string, pos []string) (model.Scenario, error) {
+func (f *runFlags) scenario(cmd string, pos []string) (app.Scenario, error) {
 	if len(pos) == 0 {
-		return model.Scenario{}, usageErr("%s: no scenario (one of: %s)", cmd, strings.Join(model.ScenarioNames(), ", "))
+		return app.Scenario{}, usageErr("%s: no scenario (one of: %s)", cmd, strings.Join(app.ScenarioNames(), ", "))
 	}
 	if len(pos) > 1 {
-		return model.Scenario{}, usageErr("%s: one scenario only, got %q", cmd, pos)
+		return app.Scenario{}, usageErr("%s: one scenario only, got %q", cmd, pos)
 	}
-	sc, err := model.LookupScenario(pos[0])
+	sc, err := app.LookupScenario(pos[0])
 	if err != nil {
-		return model.Scenario{}, usageErr("%s: %v", cmd, err)
+		return app.Scenario{}, usageErr("%s: %v", cmd, err)
 	}
 	if !slices.Contains(trace.Formats, f.format) {
-		return model.Scenario{}, usageErr("%s: -format: unknown format %q (one of: %s)", cmd, f.format, strings.Join(trace.Formats, ", "))
+		return app.Scenario{}, usageErr("%s: -format: unknown format %q (one of: %s)", cmd, f.format, strings.Join(trace.Formats, ", "))
 	}
 	if f.length.d == 0 {
-		return model.Scenario{}, usageErr("%s: -for: must be positive", cmd)
+		return app.Scenario{}, usageErr("%s: -for: must be positive", cmd)
 	}
 	if f.down.set && !f.restartAt.set {
-		return model.Scenario{}, usageErr("%s: -down needs -restart-at", cmd)
+		return app.Scenario{}, usageErr("%s: -down needs -restart-at", cmd)
 	}
 	if f.down.d == 0 {
-		return model.Scenario{}, usageErr("%s: -down: must be positive", cmd)
+		return app.Scenario{}, usageErr("%s: -down: must be positive", cmd)
 	}
 	if f.server != "" && !f.restartAt.set {
-		return model.Scenario{}, usageErr("%s: -server needs -restart-at", cmd)
+		return app.Scenario{}, usageErr("%s: -server needs -restart-at", cmd)
 	}
 	if f.restartAt.set {
 		if len(sc.Servers) == 0 {
-			return model.Scenario{}, usageErr("%s: -restart-at: scenario %s has no server", cmd, sc.Name)
+			return app.Scenario{}, usageErr("%s: -restart-at: scenario %s has no server", cmd, sc.Name)
 		}
 		if f.server == "" {
 			f.server = sc.Servers[0].Name
 		}
-		if !slices.ContainsFunc(sc.Servers, func(s model.Server) bool { return s.Name == f.server }) {
-			return model.Scenario{}, usageErr("%s: -server: scenario %s has no server %q", cmd, sc.Name, f.server)
+		if !slices.ContainsFunc(sc.Servers, func(s app.Server) bool { return s.Name == f.server }) {
+			return app.Scenario{}, usageErr("%s: -server: scenario %s has no server %q", cmd, sc.Name, f.server)
 		}
 	}
 	return sc, nil
@@ -128,7 +128,7 @@ func cmdRun(args []string, stdout io.Writer) error {
 // streamRun runs sc on the simulator and prints each event as it happens,
 // so that `-for 1000h` prints for a while rather than running out of
 // memory. Only msc needs the whole trace (its lanes come first).
-func streamRun(sc model.Scenario, f *runFlags, stdout io.Writer) error {
+func streamRun(sc app.Scenario, f *runFlags, stdout io.Writer) error {
 	tw, err := trace.NewWriter(stdout, f.format)
 	if err != nil {
 		return usageErr("run: %v", err)

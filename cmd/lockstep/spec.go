@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zeromq-lockstep/lockstep/app"
 	"github.com/zeromq-lockstep/lockstep/diagram"
 	"github.com/zeromq-lockstep/lockstep/model"
 	"github.com/zeromq-lockstep/lockstep/properties"
@@ -68,7 +69,7 @@ type generated struct {
 
 // diagrams renders the runs and state machines the documents show.
 func diagrams() ([]generated, error) {
-	seed, err := model.LookupScenario("seed")
+	seed, err := app.LookupScenario("seed")
 	if err != nil {
 		return nil, err
 	}

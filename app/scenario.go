@@ -1,4 +1,8 @@
-package model
+// Package app holds lockstep's applications: the blog's REQ client with
+// its application queue (F24), the blog's REP server and its reply
+// policy, and the built-in scenarios that combine them ([Scenarios]).
+// They are described once here and run by every backend's driver.
+package app
 
 import (
 	"encoding/json"
@@ -6,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/zeromq-lockstep/lockstep/model"
 )
 
 // Scenario is a small ZeroMQ application: REP servers with a reply policy
@@ -22,7 +28,7 @@ type Scenario struct {
 type Server struct {
 	Name     string
 	Endpoint string
-	Options  Options
+	Options  model.Options
 	// Policy says how the application answers its n-th request (n from 1,
 	// reset when the process restarts).
 	Policy ReplyPolicy
@@ -37,7 +43,7 @@ type Client struct {
 	Name string
 	// Connect lists the endpoints the REQ connects to, in order (F8).
 	Connect  []string
-	Options  Options
+	Options  model.Options
 	Interval time.Duration // how often the application sends
 	// Start is the first send; zero means one Interval after the start.
 	Start time.Duration
@@ -53,15 +59,15 @@ func (c Client) FirstSend() time.Duration {
 
 // Request is the payload of a client's k-th request (k from 0): the
 // counter, as the blog's client sends msgcount++.
-func Request(k int) Message { return Message{strconv.Itoa(k)} }
+func Request(k int) model.Message { return model.Message{strconv.Itoa(k)} }
 
 // Reply is the payload a server answers req with: JSON.stringify({response:
 // d.toString()}) in the blog's server.
-func Reply(req Message) Message {
+func Reply(req model.Message) model.Message {
 	// The same bytes as json.Marshal of {"response": ...}, without the
 	// map: this runs for every reply of an hour-long simulation.
 	b, _ := json.Marshal(req.Text())
-	return Message{`{"response":` + string(b) + `}`}
+	return model.Message{`{"response":` + string(b) + `}`}
 }
 
 // BlogPolicy is the blog's server: every third request by its own count is
