@@ -44,8 +44,8 @@ func (w *World) choose(c Choice, n int) int {
 	if n <= 1 {
 		return 0
 	}
-	if w.mutation.SharedChoices {
-		return int(sharedChoices.Add(1) % int64(n))
+	if teeth && w.mut().SharedChoices {
+		return sharedChoice(n)
 	}
 	k := w.chooser.Choose(c, n)
 	if k < 0 || k >= n {

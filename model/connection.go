@@ -82,7 +82,7 @@ func (w *World) DialDone(a AttemptID, reachable bool) {
 	w.conns[conn.id] = conn
 	w.live = append(w.live, conn)
 	w.observe(EventConnect, c.sock.name, b.name, "")
-	if s := c.sock; w.mutation.ResendOnReconnect && s.typ == REQ && s.receivingReply && s.requestMsg != nil {
+	if s := c.sock; teeth && w.mut().ResendOnReconnect && s.typ == REQ && s.receivingReply && s.requestMsg != nil {
 		// Mutant: the outstanding request is sent again on the new
 		// connection; libzmq never does this (F19).
 		c.pipe.out = append(c.pipe.out, s.requestMsg)

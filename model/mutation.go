@@ -1,11 +1,17 @@
 package model
 
-import "sync/atomic"
+import "errors"
 
 // Mutation is a set of deliberate defects. It exists so that lockstep's
 // property tests can show they have teeth: each property must fail on the
 // mutants it claims to catch. No World has a mutation unless a test sets
 // one; the zero value is no defect.
+//
+// Mutations exist only in a build with the tag teeth
+// (`go test -tags teeth ./properties -run TestTeeth`); in the default
+// build every check of one is a constant false that the compiler removes,
+// and [World.Mutate] refuses any but the zero Mutation with
+// [ErrNoMutations].
 type Mutation struct {
 	// SecondSend: a strict REQ accepts a second send while it awaits a
 	// reply (breaks F1).
@@ -30,11 +36,13 @@ type Mutation struct {
 	QueueDropsAbove int
 }
 
-// sharedChoices is the state SharedChoices leaks between worlds.
-var sharedChoices atomic.Int64
+// ErrNoMutations is what Mutate returns for a defect in a build without
+// the tag teeth.
+var ErrNoMutations = errors.New("model: mutations need a build with -tags teeth")
 
-// Mutate installs deliberate defects; see Mutation.
-func (w *World) Mutate(m Mutation) { w.mutation = m }
+// IsZero reports whether m installs no defect.
+func (m Mutation) IsZero() bool { return m == Mutation{} }
 
-// Mutation returns the installed defects.
-func (w *World) Mutation() Mutation { return w.mutation }
+// Mutations reports whether this build can install mutations (the tag
+// teeth).
+func Mutations() bool { return teeth }

@@ -62,7 +62,7 @@ func (w *World) Writable(name string) bool {
 			// and a send without a pipe fails rather than blocks (F11).
 			return !s.receivingReply && (w.nextWritable(s) != nil || w.profile.SendFailsWithoutPipe)
 		}
-		if s.receivingReply && !w.relaxed(s) && !w.mutation.SecondSend {
+		if s.receivingReply && !w.relaxed(s) && !(teeth && w.mut().SecondSend) {
 			return false
 		}
 		return w.nextWritable(s) != nil
@@ -201,7 +201,7 @@ func (w *World) takeNewest(p *pipe) Message {
 
 // reqSend is req_t::xsend.
 func (w *World) reqSend(s *socket, body Message) error {
-	if s.receivingReply && !w.relaxed(s) && !w.mutation.SecondSend {
+	if s.receivingReply && !w.relaxed(s) && !(teeth && w.mut().SecondSend) {
 		return ErrFSM // F1: strict lockstep
 	}
 	p := w.nextWritable(s)
@@ -287,7 +287,7 @@ func (w *World) reqRecv(s *socket) (Message, error) {
 			continue
 		}
 		if s.opts.ReqCorrelate {
-			if len(m) < 1 || len(m[0]) != 4 || binary.LittleEndian.Uint32([]byte(m[0])) != s.requestID && !w.mutation.AcceptAnyID {
+			if len(m) < 1 || len(m[0]) != 4 || binary.LittleEndian.Uint32([]byte(m[0])) != s.requestID && !(teeth && w.mut().AcceptAnyID) {
 				w.observeMsg(EventDrop, s.name, p.peer, bodyText(m), "reply with another request id")
 				continue
 			}
@@ -354,7 +354,7 @@ func (w *World) repRecv(s *socket) (Message, error) {
 			return nil, ErrAgain
 		}
 		var m Message
-		if w.mutation.ReorderRequests {
+		if teeth && w.mut().ReorderRequests {
 			m = w.takeNewest(p)
 		} else {
 			m = w.take(p)

@@ -51,7 +51,7 @@ type World struct {
 	nextID  int
 	effects []Effect
 
-	mutation Mutation // deliberate defects, for property tests only
+	mutable // deliberate defects, in a build with -tags teeth only
 }
 
 // NewWorld returns an empty world that follows profile and resolves open
@@ -277,7 +277,7 @@ func (w *World) close(name, how string) error {
 	// reports only what its peers see.
 	delete(w.sockets, name)
 	if s.typ == REP && s.sendingReply {
-		if w.mutation.KeepHeldOnCrash && s.envPipe.conn != nil {
+		if teeth && w.mut().KeepHeldOnCrash && s.envPipe.conn != nil {
 			// Mutant: the held request goes back to the client's pipe.
 			back := s.envPipe.conn.pipes[ToBinder]
 			req := append(append(s.envelope.clone(), Delimiter), s.held...)

@@ -81,7 +81,9 @@ func newDifferential(servers, clients int, mut model.Mutation) (*differential, e
 		d.incident = append(d.incident, sock+": "+e.Error())
 	}
 	w := d.model.World()
-	w.Mutate(mut)
+	if err := w.Mutate(mut); err != nil {
+		return d, err
+	}
 	for s := 0; s < servers; s++ {
 		name := fmt.Sprintf("s%d", s+1)
 		if err := w.NewREP(name, model.Options{}); err != nil {

@@ -57,6 +57,9 @@ func Replay(path string) (*Replayed, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !mut.IsZero() && !model.Mutations() {
+		return nil, fmt.Errorf("%w: %s records a deliberate defect (%s); replay it with a lockstep built with -tags teeth: go run -tags teeth ./cmd/lockstep replay FILE", ErrBadFailFile, path, model.ErrNoMutations)
+	}
 	p, ok := Lookup(test)
 	if !ok {
 		return nil, fmt.Errorf("%w: %s is a fail file of %s, which is not a lockstep property (known: %s)", ErrBadFailFile, path, test, testNames())

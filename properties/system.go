@@ -78,7 +78,9 @@ func NewSystem(cfg Config) *System {
 	}
 	s := &System{Cfg: cfg, Sim: sim.New(cfg.Seed, cfg.Profile, sim.DefaultNetwork)}
 	s.W = s.Sim.World()
-	s.W.Mutate(cfg.Mutation)
+	if err := s.W.Mutate(cfg.Mutation); err != nil {
+		panic(err) // a caller's mistake: only teeth builds set a Mutation
+	}
 	s.Sim.OnSettle(s.react)
 	for i := 0; i < cfg.Servers; i++ {
 		s.AddServer()

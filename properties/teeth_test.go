@@ -1,7 +1,8 @@
+//go:build teeth
+
 package properties_test
 
 import (
-	"flag"
 	"strings"
 	"testing"
 
@@ -25,26 +26,6 @@ func breaks(t *testing.T, p properties.Property, mut model.Mutation) (bool, stri
 		}
 	}
 	return tb.Failed(), msg
-}
-
-var noMutation model.Mutation
-
-// setBenchFlag sets a rapid flag for the rest of the benchmark.
-func setBenchFlag(b *testing.B, name, value string) {
-	old := flag.Lookup(name).Value.String()
-	if err := flag.Set(name, value); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = flag.Set(name, old) })
-}
-
-// setFlag sets a rapid flag for the rest of the test.
-func setFlag(t *testing.T, name, value string) {
-	old := flag.Lookup(name).Value.String()
-	if err := flag.Set(name, value); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = flag.Set(name, old) })
 }
 
 // TestTeeth runs each property against deliberately broken models and

@@ -1,0 +1,34 @@
+//go:build !teeth
+
+package properties_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/zeromq-lockstep/lockstep/properties"
+)
+
+// TestReplayRefusesMutantsWithoutTeeth: a fail file that records a
+// deliberate defect cannot be replayed by a build that has none; replay
+// says so and how to rebuild, rather than reporting the failure gone.
+func TestReplayRefusesMutantsWithoutTeeth(t *testing.T) {
+	src := filepath.Join("testdata", "rapid", "TestModelAgreesWithZMQ4", "TestModelAgreesWithZMQ4-eof-once.fail")
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitN(string(data), "\n", 2)
+	withMutant := lines[0] + "\n# 2026/11/26 00:33:20.053671 [TestModelAgreesWithZMQ4] lockstep mutation {\"SecondSend\":true}\n" + lines[1]
+	file := filepath.Join(t.TempDir(), "mutant.fail")
+	if err := os.WriteFile(file, []byte(withMutant), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = properties.Replay(file)
+	if !errors.Is(err, properties.ErrBadFailFile) || !strings.Contains(err.Error(), "-tags teeth") {
+		t.Fatalf("replay of a mutant's fail file without teeth: got %v, want ErrBadFailFile naming -tags teeth", err)
+	}
+}
