@@ -2,7 +2,6 @@ package sim_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -38,20 +37,6 @@ func filter(tr []trace.Event, actor string, event model.EventKind) []trace.Event
 		}
 	}
 	return out
-}
-
-// response decodes a reply payload {"response":"k"} and returns k.
-func response(t testing.TB, payload string) int {
-	t.Helper()
-	var obj map[string]string
-	if err := json.Unmarshal([]byte(payload), &obj); err != nil || len(obj) != 1 {
-		t.Fatalf("reply %q is not {\"response\":...}", payload)
-	}
-	k, err := strconv.Atoi(obj["response"])
-	if err != nil {
-		t.Fatalf("reply %q: response is not a counter", payload)
-	}
-	return k
 }
 
 // checkInOrder asserts that actor's receives carry responses 0, 1, 2, ...
