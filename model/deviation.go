@@ -6,25 +6,25 @@ import "reflect"
 // set does, and which facts that departs from.
 type Deviation struct {
 	Field   string   // the Profile field
-	Facts   []string // the facts it departs from
+	Facts   []FactID // the facts it departs from
 	Summary string   // what the implementation does, in one sentence
 }
 
 // Deviations lists every deviation a Profile can name, in field order.
 // TestDeviationsCoverProfile keeps it in step with the struct.
 var Deviations = []Deviation{
-	{"ReqNotStrict", []string{"F1"}, "a second REQ send before the reply succeeds and is transmitted"},
-	{"StaleRepliesKept", []string{"F9", "F10"}, "REQ reads only the last send's connection but never discards: old replies answer later requests"},
-	{"RepNotStrict", []string{"F2"}, "REP receives while a reply is owed, a second send goes to the same requester again, and a send before any request is dropped"},
-	{"NoPoller", []string{"F3"}, "there is no poller and no readiness; the application keeps lockstep itself"},
-	{"EnvelopeAtLastDelimiter", []string{"F5"}, "REP splits a request at its last empty frame, not its first"},
-	{"InvalidRequestError", []string{"F5"}, "a request without a delimiter makes REP's receive fail instead of being dropped"},
-	{"ReplyUnchecked", []string{"F6"}, "REQ takes any reply shape, with no protocol error"},
-	{"NoPipeWithoutConnection", []string{"F12", "F21"}, "nothing is queued before a connection or across a reconnect"},
-	{"SendFailsWithoutPipe", []string{"F11", "F13"}, "a send with no connection fails at once instead of blocking"},
-	{"RecvEOFOnPeerLoss", []string{"F19"}, "a REQ waiting for a reply gets EOF when its REP dies, instead of waiting forever"},
-	{"NoReconnect", []string{"F23"}, "a connection that ends is never re-established"},
-	{"RepArrivalOrder", []string{"F14"}, "REP serves requests first come, first served across clients"},
+	{"ReqNotStrict", []FactID{"F1"}, "a second REQ send before the reply succeeds and is transmitted"},
+	{"StaleRepliesKept", []FactID{"F9", "F10"}, "REQ reads only the last send's connection but never discards: old replies answer later requests"},
+	{"RepNotStrict", []FactID{"F2"}, "REP receives while a reply is owed, a second send goes to the same requester again, and a send before any request is dropped"},
+	{"NoPoller", []FactID{"F3"}, "there is no poller and no readiness; the application keeps lockstep itself"},
+	{"EnvelopeAtLastDelimiter", []FactID{"F5"}, "REP splits a request at its last empty frame, not its first"},
+	{"InvalidRequestError", []FactID{"F5"}, "a request without a delimiter makes REP's receive fail instead of being dropped"},
+	{"ReplyUnchecked", []FactID{"F6"}, "REQ takes any reply shape, with no protocol error"},
+	{"NoPipeWithoutConnection", []FactID{"F12", "F21"}, "nothing is queued before a connection or across a reconnect"},
+	{"SendFailsWithoutPipe", []FactID{"F11", "F13"}, "a send with no connection fails at once instead of blocking"},
+	{"RecvEOFOnPeerLoss", []FactID{"F19"}, "a REQ waiting for a reply gets EOF when its REP dies, instead of waiting forever"},
+	{"NoReconnect", []FactID{"F23"}, "a connection that ends is never re-established"},
+	{"RepArrivalOrder", []FactID{"F14"}, "REP serves requests first come, first served across clients"},
 }
 
 // Departures returns the deviations p has set, in field order.
@@ -40,7 +40,7 @@ func (p Profile) Departures() []Deviation {
 }
 
 // DepartsFrom returns the deviations of p that depart from fact.
-func (p Profile) DepartsFrom(fact string) []Deviation {
+func (p Profile) DepartsFrom(fact FactID) []Deviation {
 	var out []Deviation
 	for _, d := range p.Departures() {
 		for _, f := range d.Facts {

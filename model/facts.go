@@ -1,9 +1,13 @@
 package model
 
+// FactID names a fact: "F1" .. "F24". Code, tests, scripts and docs cite
+// facts by it.
+type FactID string
+
 // Fact is one numbered fact of REQ/REP behaviour that the model
 // implements: docs/reqrep-facts.md, F1..F24.
 type Fact struct {
-	ID     string // "F1" .. "F24"
+	ID     FactID
 	Title  string
 	Rule   string // the rule in one sentence
 	Source string // where it comes from: RFC 28, a libzmq file or test, an observation
@@ -39,7 +43,7 @@ var Facts = []Fact{
 }
 
 // LookupFact returns the fact with the given ID.
-func LookupFact(id string) (Fact, bool) {
+func LookupFact(id FactID) (Fact, bool) {
 	for _, f := range Facts {
 		if f.ID == id {
 			return f, true

@@ -11,8 +11,8 @@ import (
 // Property is one named property: its test name, the facts it rests on,
 // and its check, which can run against a deliberately broken model.
 type Property struct {
-	Test  string // the go test name, which is also rapid's fail-file folder
-	Facts string
+	Test  string         // the go test name, which is also rapid's fail-file folder
+	Facts []model.FactID // the facts it checks
 	// Real: the property runs real zmq4 sockets, so it is slow; its
 	// teeth are tested with few checks.
 	Real bool
@@ -44,12 +44,12 @@ func check(test string, t *rapid.T) {
 
 // All is every property on the model, in the order the README lists them.
 var All = []Property{
-	{Test: "TestLockstepOrdering", Facts: "F1 F2 F7 F8 F9 F14 F15", run: lockstepOrdering},
-	{Test: "TestIndefiniteQueue", Facts: "F1 F3 F24", run: indefiniteQueue},
-	{Test: "TestLossOnRestart", Facts: "F19 F21 F22", run: lossOnRestart},
-	{Test: "TestLazyPirate", Facts: "F7 F20", run: lazyPirate},
-	{Test: "TestDeterminism", Facts: "", run: determinism},
-	{Test: "TestModelAgreesWithZMQ4", Facts: "F1 F2 F5 F8 F11 F14 F19", run: modelAgreesWithZMQ4, Real: true},
+	{Test: "TestLockstepOrdering", Facts: []model.FactID{"F1", "F2", "F7", "F8", "F9", "F14", "F15"}, run: lockstepOrdering},
+	{Test: "TestIndefiniteQueue", Facts: []model.FactID{"F1", "F3", "F24"}, run: indefiniteQueue},
+	{Test: "TestLossOnRestart", Facts: []model.FactID{"F19", "F21", "F22"}, run: lossOnRestart},
+	{Test: "TestLazyPirate", Facts: []model.FactID{"F7", "F20"}, run: lazyPirate},
+	{Test: "TestDeterminism", Facts: []model.FactID{}, run: determinism},
+	{Test: "TestModelAgreesWithZMQ4", Facts: []model.FactID{"F1", "F2", "F5", "F8", "F11", "F14", "F19"}, run: modelAgreesWithZMQ4, Real: true},
 }
 
 // Lookup finds a property by its test name.

@@ -34,13 +34,13 @@ func cmdConformance(args []string, stdout io.Writer) error {
 		return usageErr("conformance: unknown backend %q (backends: %s)", *impl, strings.Join(backend.Backends(), ", "))
 	}
 	if *fact != "" {
-		f := strings.ToUpper(*fact)
+		f := model.FactID(strings.ToUpper(*fact))
 		if _, ok := model.LookupFact(f); !ok {
 			return usageErr("conformance: unknown fact %q (facts are F1..F24)", *fact)
 		}
-		*fact = f
+		*fact = string(f)
 	}
-	results, err := script.Conformance(*impl, *fact)
+	results, err := script.Conformance(*impl, model.FactID(*fact))
 	if err != nil {
 		return err
 	}

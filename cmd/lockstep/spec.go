@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -132,7 +133,7 @@ that record), and the field of ` + "`model.ZMQ4`" + ` that models each differenc
 		}
 		var props []string
 		for _, p := range properties.All {
-			if strings.Contains(" "+p.Facts+" ", " "+f.Fact.ID+" ") {
+			if slices.Contains(p.Facts, f.Fact.ID) {
 				props = append(props, "`"+p.Test+"`")
 			}
 		}
@@ -156,7 +157,7 @@ that record), and the field of ` + "`model.ZMQ4`" + ` that models each differenc
 // the profile's deviations. A recorded difference that no deviation
 // explains, or a deviation that a conforming script contradicts, is said
 // outright: both are findings.
-func zmq4Status(fact string, recorded script.Status) string {
+func zmq4Status(fact model.FactID, recorded script.Status) string {
 	var devs []string
 	for _, d := range model.ZMQ4.DepartsFrom(fact) {
 		devs = append(devs, fmt.Sprintf("`%s`: %s", d.Field, d.Summary))

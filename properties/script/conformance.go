@@ -51,7 +51,7 @@ type FactResult struct {
 // none differs and one conforms, and is not applicable otherwise. With
 // fact set (e.g. "F5") only that fact is run. Scripts that do not declare
 // the backend are skipped (not applicable).
-func Conformance(impl, fact string) ([]FactResult, error) {
+func Conformance(impl string, fact model.FactID) ([]FactResult, error) {
 	if _, err := openBackendCheck(impl); err != nil {
 		return nil, err
 	}

@@ -32,7 +32,7 @@ type Script struct {
 // Header is what the comment lines at the top of a script say about it.
 type Header struct {
 	// Facts are the facts the script shows, "F1".."F24" (the "# fact:" line).
-	Facts []string
+	Facts []model.FactID
 	// Source is where the fact comes from (the "# source:" line).
 	Source string
 	// Backends lists the backends the script makes sense on (the
@@ -182,7 +182,8 @@ func (p *parser) headerLine(h *Header, stmt *[]string, sawBackends *bool, lineNo
 	key, val, ok := strings.Cut(body, ":")
 	switch {
 	case ok && key == "fact":
-		for _, f := range strings.Fields(val) {
+		for _, word := range strings.Fields(val) {
+			f := model.FactID(word)
 			if _, known := model.LookupFact(f); !known {
 				return p.errf(lineNo, "unknown fact %q (facts are F1..F24)", f)
 			}

@@ -3,6 +3,8 @@ package script
 import (
 	_ "embed"
 	"strings"
+
+	"github.com/zeromq-lockstep/lockstep/model"
 )
 
 //go:embed testdata/zmq4/conformance.txt
@@ -13,8 +15,8 @@ var recordedZMQ4 string
 // the Status by fact ID. That test fails when zmq4 stops matching the
 // record, so documents generated from it stay true without touching the
 // network themselves.
-func RecordedZMQ4() map[string]Status {
-	out := map[string]Status{}
+func RecordedZMQ4() map[model.FactID]Status {
+	out := map[model.FactID]Status{}
 	for _, line := range strings.Split(recordedZMQ4, "\n") {
 		if !strings.HasPrefix(line, "F") {
 			continue
@@ -25,7 +27,7 @@ func RecordedZMQ4() map[string]Status {
 		}
 		status, _, ok := strings.Cut(rest, ":")
 		if ok {
-			out[id] = Status(status)
+			out[model.FactID(id)] = Status(status)
 		}
 	}
 	return out

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -114,7 +115,7 @@ func TestHeaders(t *testing.T) {
 			t.Errorf("%s: no # fact: line", s.Path)
 		}
 		base := filepath.Base(s.Path)
-		want := "f" + strings.TrimPrefix(s.Header.Facts[0], "F")
+		want := "f" + strings.TrimPrefix(string(s.Header.Facts[0]), "F")
 		if len(want) == 2 {
 			want = "f0" + want[1:]
 		}
@@ -172,7 +173,7 @@ func TestHeaderParse(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := s.Header
-	if strings.Join(h.Facts, ",") != "F1,F2" || h.Source != "RFC 28" || !h.Supports("zmq4") ||
+	if !slices.Equal(h.Facts, []model.FactID{"F1", "F2"}) || h.Source != "RFC 28" || !h.Supports("zmq4") ||
 		h.Statement != "First paragraph.\n\nSecond." {
 		t.Fatalf("header %+v", h)
 	}
