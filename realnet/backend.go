@@ -219,7 +219,7 @@ func (b *Backend) port(ep string) (int, error) {
 
 // call runs f on a goroutine of its own, bounded; on a hang the goroutine
 // is left to the socket's close, which ends it.
-func (b *Backend) call(bound time.Duration, f func() error) (err error, p any, hung bool) {
+func (b *Backend) call(bound time.Duration, f func() error) (p any, hung bool, err error) {
 	ch := make(chan zresult, 1)
 	b.wg.Add(1)
 	go func() {
@@ -235,9 +235,9 @@ func (b *Backend) call(bound time.Duration, f func() error) (err error, p any, h
 	defer t.Stop()
 	select {
 	case r := <-ch:
-		return r.err, r.p, false
+		return r.p, false, r.err
 	case <-t.C:
-		return nil, nil, true
+		return nil, true, nil
 	}
 }
 
@@ -248,7 +248,7 @@ func (b *Backend) do(name, op string, bound time.Duration, f func(z zmq4.Socket)
 	if err != nil {
 		return err
 	}
-	err, p, hung := b.call(bound, func() error { return f(s.z) })
+	p, hung, err := b.call(bound, func() error { return f(s.z) })
 	switch {
 	case p != nil:
 		return fmt.Errorf("%s: panic in zmq4: %v", op, p)
@@ -425,7 +425,7 @@ func (b *Backend) drop(name string, s *zsock) error {
 		delete(b.socks, name)
 	}
 	b.mu.Unlock()
-	err, p, hung := b.call(zmq4CallBound, func() error {
+	p, hung, err := b.call(zmq4CallBound, func() error {
 		err := s.z.Close()
 		s.cancel()
 		return err

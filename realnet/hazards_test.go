@@ -146,7 +146,7 @@ func TestZMQ4Today_PanicsOnSendAfterClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = req.Close()
-	_, err, p, hung := call(time.Second, func() (struct{}, error) { return struct{}{}, req.Send(zmq4.NewMsgString("y")) })
+	_, p, hung, err := call(time.Second, func() (struct{}, error) { return struct{}{}, req.Send(zmq4.NewMsgString("y")) })
 	if p == nil || hung {
 		t.Fatalf("send after close: err %v, hung %v; want a panic (H1)", err, hung)
 	}
@@ -166,7 +166,7 @@ func TestZMQ4Today_AbandonedRecvStealsTheNextReply(t *testing.T) {
 	must(t, req.Dial("tcp://"+rep.Addr().String()))
 	must(t, req.Send(zmq4.NewMsgString("q1")))
 	stolen := make(chan string, 1)
-	_, _, _, hung := call(short, func() (struct{}, error) {
+	_, _, hung, _ := call(short, func() (struct{}, error) {
 		m, err := req.Recv()
 		if err == nil {
 			stolen <- string(m.Bytes())
@@ -188,7 +188,7 @@ func TestZMQ4Today_AbandonedRecvStealsTheNextReply(t *testing.T) {
 	case <-time.After(time.Second):
 		t.Fatal("the abandoned recv did not take the reply: H6 is gone")
 	}
-	_, _, _, hung = call(short, func() (zmq4.Msg, error) { return req.Recv() })
+	_, _, hung, _ = call(short, func() (zmq4.Msg, error) { return req.Recv() })
 	if !hung {
 		t.Fatal("a new recv got a reply: H6 is gone")
 	}

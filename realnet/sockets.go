@@ -265,7 +265,7 @@ func (s *Sockets) Has(name string) bool {
 }
 
 // call runs f on its own goroutine, bounded, with panics recovered.
-func call[T any](bound time.Duration, f func() (T, error)) (v T, err error, panicked any, hung bool) {
+func call[T any](bound time.Duration, f func() (T, error)) (v T, panicked any, hung bool, err error) {
 	type result struct {
 		v   T
 		err error
@@ -285,9 +285,9 @@ func call[T any](bound time.Duration, f func() (T, error)) (v T, err error, pani
 	defer t.Stop()
 	select {
 	case r := <-ch:
-		return r.v, r.err, r.p, false
+		return r.v, r.p, false, r.err
 	case <-t.C:
-		return v, nil, nil, true
+		return v, nil, true, nil
 	}
 }
 
@@ -429,7 +429,7 @@ func (s *Sockets) Close(name string) error {
 	s.mu.Lock()
 	delete(s.socks, name)
 	s.mu.Unlock()
-	_, err, p, hung := call(s.bound(), func() (struct{}, error) {
+	_, p, hung, err := call(s.bound(), func() (struct{}, error) {
 		err := r.z.Close()
 		r.cancel()
 		return struct{}{}, err
