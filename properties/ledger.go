@@ -62,7 +62,7 @@ func (l *Ledger) Update(trace []trace.Event) []trace.Event {
 	l.read = len(trace)
 	for _, e := range fresh {
 		switch e.Kind {
-		case model.EventSend, model.EventResend:
+		case model.EventSend: // a resend is also a send; its resend line only annotates it
 			l.Sent[e.Actor] = append(l.Sent[e.Actor], e.Msg)
 			l.SentPeers[e.Actor] = append(l.SentPeers[e.Actor], e.Peer)
 			l.SinceReceive[e.Actor]++

@@ -80,7 +80,10 @@ func lazyPirate(t *rapid.T, mut model.Mutation) {
 			}
 		}
 	}
-	m := run(t, cfg, kinds, func(t *rapid.T, m *machine, op Op, before snapshot) { check(t, m) })
+	m := run(t, cfg, kinds, func(t *rapid.T, m *machine, op Op, before snapshot) {
+		m.checkLockstep(t) // the rules of lockstep as they stand for a Lazy Pirate
+		check(t, m)
+	})
 	m.sys.Quiesce()
 	m.led.Update(m.sys.Trace())
 	check(t, m)
