@@ -38,6 +38,18 @@ func TestIndefiniteQueue(t *testing.T)  { check(t, properties.IndefiniteQueue) }
 func TestLossOnRestart(t *testing.T)    { check(t, properties.LossOnRestart) }
 func TestLazyPirate(t *testing.T)       { check(t, properties.LazyPirate) }
 func TestDeterminism(t *testing.T)      { check(t, properties.Determinism) }
+func TestSimulatorAgenda(t *testing.T)  { check(t, properties.SimulatorAgenda) }
+
+// TestSimulatorScenarios checks 5000 runs by default, each of a few
+// milliseconds: a crashed incarnation's reply timer is reachable only by
+// rare schedules (two clients, a crash during a slow reply, a quick
+// restart). An explicit -rapid.checks wins.
+func TestSimulatorScenarios(t *testing.T) {
+	if !explicitChecks {
+		setFlag(t, "rapid.checks", "5000")
+	}
+	check(t, properties.SimulatorScenarios)
+}
 
 // TestModelAgreesWithZMQ4 runs on real sockets, so by default it checks
 // 25 sequences rather than 1000; an explicit -rapid.checks wins.

@@ -49,6 +49,8 @@ var All = []Property{
 	{Test: "TestLossOnRestart", Facts: []model.FactID{"F19", "F21", "F22"}, run: lossOnRestart},
 	{Test: "TestLazyPirate", Facts: []model.FactID{"F7", "F20"}, run: lazyPirate},
 	{Test: "TestDeterminism", Facts: []model.FactID{}, run: determinism},
+	{Test: "TestSimulatorScenarios", Facts: []model.FactID{"F1", "F9", "F15", "F19", "F24"}, run: simulatorScenarios},
+	{Test: "TestSimulatorAgenda", Facts: []model.FactID{}, run: simulatorAgenda},
 	{Test: "TestModelAgreesWithZMQ4", Facts: []model.FactID{"F1", "F2", "F5", "F8", "F11", "F14", "F19"}, run: modelAgreesWithZMQ4, Real: true},
 }
 
