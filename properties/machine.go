@@ -73,6 +73,7 @@ func run(t *rapid.T, cfg Config, kinds []string, check stepCheck) *machine {
 			t.Logf("op %d: %v", len(m.ops), op)
 			m.sys.Apply(op)
 			m.led.Update(m.sys.Trace())
+			m.checkPipes(t)
 			check(t, m, op, before)
 		}
 	}
@@ -90,8 +91,9 @@ func (m *machine) fail(t *rapid.T, format string, args ...any) {
 }
 
 func (c Config) String() string {
-	return fmt.Sprintf("seed=%d servers=%d clients=%d relaxed=%v correlate=%v immediate=%v sndhwm=%d pirate=%v profile=%s",
-		c.Seed, c.Servers, c.Clients, c.Client.ReqRelaxed, c.Client.ReqCorrelate, c.Client.Immediate, c.Client.SndHWM, c.Pirate, c.Profile.Name)
+	return fmt.Sprintf("seed=%d servers=%d clients=%d relaxed=%v correlate=%v immediate=%v sndhwm=%d rcvhwm=%d server-sndhwm=%d server-rcvhwm=%d pirate=%v profile=%s",
+		c.Seed, c.Servers, c.Clients, c.Client.ReqRelaxed, c.Client.ReqCorrelate, c.Client.Immediate, c.Client.SndHWM, c.Client.RcvHWM,
+		c.Server.SndHWM, c.Server.RcvHWM, c.Pirate, c.Profile.Name)
 }
 
 // A Run is what one run of a property did: for replay, the failing one.
@@ -149,5 +151,38 @@ func (m *machine) checkMisuse(t *rapid.T) {
 		if !reflect.DeepEqual(u.StateBefore, u.StateAfter) {
 			m.fail(t, "lockstep: %s changed the socket: %+v -> %+v (F1, F2)", u.Op, u.StateBefore, u.StateAfter)
 		}
+	}
+}
+
+// checkPipes holds after every step of every property: no pipe holds more
+// than its high-water mark, SNDHWM on the side a socket writes and RCVHWM
+// on the side it reads, whole messages counted (F17, F18); a zero option
+// is the default of 1000.
+func (m *machine) checkPipes(t *rapid.T) {
+	hwm := func(n int) int {
+		if n <= 0 {
+			return model.DefaultHWM
+		}
+		return n
+	}
+	check := func(name string, o model.Options) {
+		st, err := m.sys.W.State(name)
+		if err != nil {
+			return // closed or crashed: it holds nothing
+		}
+		for _, p := range st.Pipes {
+			if p.Out > hwm(o.SndHWM) {
+				m.fail(t, "pipes: %s's pipe to %s holds %d to send, above SNDHWM %d (F18)", name, p.Peer, p.Out, hwm(o.SndHWM))
+			}
+			if p.In > hwm(o.RcvHWM) {
+				m.fail(t, "pipes: %s's pipe from %s holds %d to read, above RCVHWM %d (F18)", name, p.Peer, p.In, hwm(o.RcvHWM))
+			}
+		}
+	}
+	for _, c := range m.sys.Clients {
+		check(c.Name, m.sys.Cfg.Client)
+	}
+	for _, srv := range m.sys.Servers {
+		check(srv.Name, m.sys.Cfg.Server)
 	}
 }

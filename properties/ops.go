@@ -156,5 +156,8 @@ func drawConfig(t *rapid.T, mut model.Mutation) Config {
 	cfg.Client.ReqCorrelate = rapid.Bool().Draw(t, "correlate")
 	cfg.Client.Immediate = rapid.Bool().Draw(t, "immediate")
 	cfg.Client.SndHWM = rapid.SampledFrom([]int{0, 1, 2}).Draw(t, "sndhwm")
+	cfg.Client.RcvHWM = rapid.SampledFrom([]int{0, 1, 2}).Draw(t, "rcvhwm")
+	cfg.Server.SndHWM = rapid.SampledFrom([]int{0, 1, 2}).Draw(t, "server sndhwm")
+	cfg.Server.RcvHWM = rapid.SampledFrom([]int{0, 1, 2}).Draw(t, "server rcvhwm")
 	return cfg
 }

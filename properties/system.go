@@ -17,6 +17,7 @@ import (
 type Config struct {
 	Seed     uint64
 	Client   model.Options // options of every client's REQ
+	Server   model.Options // options of every server's REP
 	Servers  int           // servers at the start
 	Clients  int           // clients at the start
 	Pirate   bool          // clients resend after a timeout (Lazy Pirate); needs ReqRelaxed and ReqCorrelate
@@ -107,7 +108,7 @@ func (s *System) AddServer() *Server {
 }
 
 func (s *System) startServer(srv *Server) {
-	s.must(s.W.NewREP(srv.Name, model.Options{}))
+	s.must(s.W.NewREP(srv.Name, s.Cfg.Server))
 	s.must(s.W.Bind(srv.Name, srv.Endpoint))
 	srv.Up, srv.Holding, srv.held = true, false, ""
 	s.Sim.Settle()
