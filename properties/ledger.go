@@ -35,6 +35,16 @@ type Ledger struct {
 	// Resurrected are requests read by a server after they were reported
 	// lost: libzmq never resends (F19, F22).
 	Resurrected []string
+	// Orphaned are requests of a client process that has since died: a
+	// reply to one goes to a pipe that is gone and is dropped (F16), so
+	// the client's next incarnation must never take it.
+	Orphaned map[string]bool
+	// Reborn is, per client that died and started again, how many replies
+	// its earlier incarnations had received.
+	Reborn map[string]int
+	// clients are the actors that have sent, so a crash can tell a client
+	// from a server.
+	clients map[string]bool
 }
 
 func newLedger() *Ledger {
@@ -42,7 +52,7 @@ func newLedger() *Ledger {
 		Sent: map[string][]string{}, SentPeers: map[string][]string{}, SinceReceive: map[string]int{},
 		Received: map[string][]string{}, Delivered: map[string][]string{}, DeliveredCount: map[string]int{},
 		Dropped: map[string]string{}, Holding: map[string]string{}, LostHeld: map[string]bool{},
-		LostAt: map[string]int{},
+		LostAt: map[string]int{}, Orphaned: map[string]bool{}, Reborn: map[string]int{}, clients: map[string]bool{},
 	}
 }
 
@@ -63,6 +73,7 @@ func (l *Ledger) Update(trace []trace.Event) []trace.Event {
 	for _, e := range fresh {
 		switch e.Kind {
 		case model.EventSend: // a resend is also a send; its resend line only annotates it
+			l.clients[e.Actor] = true
 			l.Sent[e.Actor] = append(l.Sent[e.Actor], e.Msg)
 			l.SentPeers[e.Actor] = append(l.SentPeers[e.Actor], e.Peer)
 			l.SinceReceive[e.Actor]++
@@ -79,6 +90,17 @@ func (l *Ledger) Update(trace []trace.Event) []trace.Event {
 		case model.EventReply:
 			delete(l.Holding, e.Actor)
 		case model.EventCrash:
+			if l.clients[e.Actor] {
+				// A client process died: its requests are orphans, and its
+				// next incarnation starts with nothing outstanding.
+				for _, body := range l.Sent[e.Actor] {
+					l.Orphaned[body] = true
+				}
+				l.SinceReceive[e.Actor] = 0
+				l.Reborn[e.Actor] = len(l.Received[e.Actor])
+				delete(l.LostAt, e.Actor)
+				break
+			}
 			if h, ok := l.Holding[e.Actor]; ok {
 				l.LostHeld[h] = true
 				l.lost(h)

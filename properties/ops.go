@@ -32,13 +32,16 @@ const (
 	OpHeal       = "heal"        // a cut link is healed now
 	OpAddServer  = "add-server"  // a server joins (new clients connect to it)
 	OpAddClient  = "add-client"  // a client joins, connected to every server
-	OpRetry      = "retry"       // a Lazy Pirate client resends after its timeout
-	OpCycle      = "cycle"       // a server answers what it holds, then reads the next request
+	// OpRestartClient: a client process dies, its queue with it, and starts
+	// again under its own name with a new REQ.
+	OpRestartClient = "restart-client"
+	OpRetry         = "retry" // a Lazy Pirate client resends after its timeout
+	OpCycle         = "cycle" // a server answers what it holds, then reads the next request
 )
 
 func (o Op) String() string {
 	switch o.Kind {
-	case OpEnqueue, OpSend, OpRecv, OpRetry:
+	case OpEnqueue, OpSend, OpRecv, OpRetry, OpRestartClient:
 		return fmt.Sprintf("%s c%d", o.Kind, o.Client+1)
 	case OpServe, OpReply, OpCycle:
 		return fmt.Sprintf("%s s%d", o.Kind, o.Server+1)
@@ -75,6 +78,8 @@ func (s *System) Apply(o Op) {
 		_ = s.RecvDirect(c)
 	case o.Kind == OpRetry && c != nil:
 		s.Retry(c)
+	case o.Kind == OpRestartClient && c != nil:
+		s.RestartClient(c)
 	case o.Kind == OpServe && srv != nil:
 		s.Serve(srv)
 	case o.Kind == OpReply && srv != nil:
@@ -111,7 +116,7 @@ const (
 func drawOp(t *rapid.T, kind string) Op {
 	o := Op{Kind: kind}
 	switch kind {
-	case OpEnqueue, OpSend, OpRecv, OpRetry:
+	case OpEnqueue, OpSend, OpRecv, OpRetry, OpRestartClient:
 		o.Client = rapid.IntRange(0, MaxClients-1).Draw(t, "client")
 	case OpServe, OpReply, OpCycle:
 		o.Server = rapid.IntRange(0, MaxServers-1).Draw(t, "server")

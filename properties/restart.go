@@ -19,7 +19,7 @@ func LossOnRestart(t *rapid.T) { check("TestLossOnRestart", t) }
 func lossOnRestart(t *rapid.T, mut model.Mutation) {
 	cfg := drawConfig(t, mut)
 	cfg.Client.ReqRelaxed = false
-	kinds := []string{OpEnqueue, OpEnqueue, OpServe, OpCycle, OpReply, OpReplyAfter, OpAdvance, OpCrash, OpCrash, OpCut, OpHeal}
+	kinds := []string{OpEnqueue, OpEnqueue, OpServe, OpCycle, OpReply, OpReplyAfter, OpAdvance, OpCrash, OpCrash, OpCut, OpHeal, OpRestartClient}
 	m := run(t, cfg, kinds, func(t *rapid.T, m *machine, op Op, before snapshot) {
 		m.checkLoss(t)
 	})
@@ -49,6 +49,13 @@ func (m *machine) checkLoss(t *rapid.T) {
 		for _, r := range m.led.Received[c.Name] {
 			if req, ok := Answers(r); ok && m.led.LostHeld[req] {
 				m.fail(t, "restart: %s received %s, an answer to a request lost in a crash (F19)", c.Name, r)
+			}
+		}
+		if from, reborn := m.led.Reborn[c.Name]; reborn {
+			for _, r := range m.led.Received[c.Name][from:] {
+				if req, ok := Answers(r); ok && m.led.Orphaned[req] {
+					m.fail(t, "restart: %s took %s, the answer to a request of its dead predecessor (F16)", c.Name, r)
+				}
 			}
 		}
 		n, lost := m.led.LostAt[c.Name]

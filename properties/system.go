@@ -348,6 +348,26 @@ func (s *System) Crash(srv *Server, down time.Duration) {
 	}
 }
 
+// RestartClient kills client c's process and starts it again under the
+// same name: the REQ dies with what its pipes hold (F22), the application
+// queue dies with the process, and a new REQ connects to every server.
+// Its counter goes on, so the new incarnation's requests are new bodies.
+func (s *System) RestartClient(c *Client) {
+	s.Sim.Record(trace.Event{Actor: c.Name, Kind: model.EventCrash})
+	for _, m := range c.Queue.Items() {
+		s.Sim.Record(trace.Event{Actor: c.Name, Kind: model.EventDrop, Msg: m.Text(), HasMsg: true, Reason: "queued when the client process died"})
+	}
+	c.Queue = model.AppQueue{DropAbove: s.Cfg.Mutation.QueueDropsAbove}
+	s.must(s.W.Crash(c.Name))
+	s.settle()
+	s.must(s.W.NewREQ(c.Name, s.Cfg.Client))
+	s.Sim.Record(trace.Event{Actor: c.Name, Kind: model.EventRestart})
+	for _, ep := range c.Endpoints {
+		s.must(s.W.Connect(c.Name, ep))
+	}
+	s.settle()
+}
+
 // Restart brings a crashed server back on the same endpoint.
 func (s *System) Restart(srv *Server) {
 	if srv.Up {
