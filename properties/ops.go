@@ -35,8 +35,13 @@ const (
 	// OpRestartClient: a client process dies, its queue with it, and starts
 	// again under its own name with a new REQ.
 	OpRestartClient = "restart-client"
-	OpRetry         = "retry" // a Lazy Pirate client resends after its timeout
-	OpCycle         = "cycle" // a server answers what it holds, then reads the next request
+	// The rogue peer (Config.Rogue) reads a request, sends a well-formed
+	// reply of its own to its next pipe, or sends one without delimiter.
+	OpRogueRead      = "rogue-read"
+	OpRogueReply     = "rogue-reply"
+	OpRogueMalformed = "rogue-malformed"
+	OpRetry          = "retry" // a Lazy Pirate client resends after its timeout
+	OpCycle          = "cycle" // a server answers what it holds, then reads the next request
 )
 
 func (o Op) String() string {
@@ -80,6 +85,12 @@ func (s *System) Apply(o Op) {
 		s.Retry(c)
 	case o.Kind == OpRestartClient && c != nil:
 		s.RestartClient(c)
+	case o.Kind == OpRogueRead && s.Cfg.Rogue:
+		s.RogueRead()
+	case o.Kind == OpRogueReply && s.Cfg.Rogue:
+		s.RogueSend(true)
+	case o.Kind == OpRogueMalformed && s.Cfg.Rogue:
+		s.RogueSend(false)
 	case o.Kind == OpServe && srv != nil:
 		s.Serve(srv)
 	case o.Kind == OpReply && srv != nil:

@@ -37,6 +37,7 @@ func TestLockstepOrdering(t *testing.T) { check(t, properties.LockstepOrdering) 
 func TestIndefiniteQueue(t *testing.T)  { check(t, properties.IndefiniteQueue) }
 func TestLossOnRestart(t *testing.T)    { check(t, properties.LossOnRestart) }
 func TestLazyPirate(t *testing.T)       { check(t, properties.LazyPirate) }
+func TestRawPeers(t *testing.T)         { check(t, properties.RawPeers) }
 func TestDeterminism(t *testing.T)      { check(t, properties.Determinism) }
 func TestSimulatorAgenda(t *testing.T)  { check(t, properties.SimulatorAgenda) }
 

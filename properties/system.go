@@ -15,12 +15,15 @@ import (
 
 // Config is what a run draws before its first operation.
 type Config struct {
-	Seed     uint64
-	Client   model.Options // options of every client's REQ
-	Server   model.Options // options of every server's REP
-	Servers  int           // servers at the start
-	Clients  int           // clients at the start
-	Pirate   bool          // clients resend after a timeout (Lazy Pirate); needs ReqRelaxed and ReqCorrelate
+	Seed    uint64
+	Client  model.Options // options of every client's REQ
+	Server  model.Options // options of every server's REP
+	Servers int           // servers at the start
+	Clients int           // clients at the start
+	Pirate  bool          // clients resend after a timeout (Lazy Pirate); needs ReqRelaxed and ReqCorrelate
+	// Rogue adds a raw peer that clients connect to after the servers: a
+	// DEALER standing for a ROUTER, which sends what it likes (F6, F9).
+	Rogue    bool
 	Profile  model.Profile
 	Mutation model.Mutation
 }
@@ -42,6 +45,8 @@ type System struct {
 	// Misuse records every socket call made in a state where RFC 28 forbids
 	// it, with its result, for the lockstep property.
 	Misuse []MisuseResult
+
+	rogueSent int // the rogue peer's replies so far
 }
 
 // Client is one client process.
@@ -86,11 +91,21 @@ func NewSystem(cfg Config) *System {
 	for i := 0; i < cfg.Servers; i++ {
 		s.AddServer()
 	}
+	if cfg.Rogue {
+		s.must(s.W.NewDEALER(RogueName, model.Options{}))
+		s.must(s.W.Bind(RogueName, RogueEndpoint))
+	}
 	for i := 0; i < cfg.Clients; i++ {
 		s.AddClient()
 	}
 	return s
 }
+
+// The rogue peer of Config.Rogue.
+const (
+	RogueName     = "r1"
+	RogueEndpoint = "tcp://r1:5454"
+)
 
 func (s *System) must(err error) {
 	if err != nil {
@@ -123,6 +138,10 @@ func (s *System) AddClient() *Client {
 	for _, srv := range s.Servers {
 		c.Endpoints = append(c.Endpoints, srv.Endpoint)
 		s.must(s.W.Connect(c.Name, srv.Endpoint))
+	}
+	if s.Cfg.Rogue {
+		c.Endpoints = append(c.Endpoints, RogueEndpoint)
+		s.must(s.W.Connect(c.Name, RogueEndpoint))
 	}
 	s.settle()
 	return c
@@ -364,6 +383,35 @@ func (s *System) RestartClient(c *Client) {
 	s.Sim.Record(trace.Event{Actor: c.Name, Kind: model.EventRestart})
 	for _, ep := range c.Endpoints {
 		s.must(s.W.Connect(c.Name, ep))
+	}
+	s.settle()
+}
+
+// RogueRead has the rogue peer read one message, if one is there.
+func (s *System) RogueRead() {
+	m, err := s.W.Recv(RogueName)
+	if err != nil {
+		s.settle()
+		return
+	}
+	s.record(RogueName, model.EventDeliver, m[len(m)-1], -1)
+	s.settle()
+}
+
+// RogueSend has the rogue peer send a reply of its own invention to the
+// next pipe of its rotation: well-formed (["", "rogue#k"]), which a REQ
+// takes only as the answer to a request it sent that peer (F9), or
+// without the delimiter (["rogue#k"]), a protocol error that ends the
+// connection for good (F6).
+func (s *System) RogueSend(wellFormed bool) {
+	body := "rogue#" + strconv.Itoa(s.rogueSent)
+	s.rogueSent++
+	m := model.Message{body}
+	if wellFormed {
+		m = model.Message{model.Delimiter, body}
+	}
+	if err := s.W.Send(RogueName, m); err == nil {
+		s.record(RogueName, model.EventReply, body, -1)
 	}
 	s.settle()
 }
