@@ -63,6 +63,8 @@ func (m *machine) checkRawPeers(t *rapid.T) {
 			}
 		case e.Kind == model.EventReceive:
 			switch got, ok := Answers(e.Msg); {
+			case strings.HasPrefix(e.Msg, "malformed#"):
+				m.fail(t, "raw peers: %s took %s, a reply without delimiter (F6)", e.Actor, e.Msg)
 			case strings.HasPrefix(e.Msg, "rogue#") && correlate:
 				m.fail(t, "raw peers: %s took %s, which carries no request id, under REQ_CORRELATE (F7)", e.Actor, e.Msg)
 			case strings.HasPrefix(e.Msg, "rogue#") && c.peer != RogueEndpoint && !c.pipeGone:

@@ -401,15 +401,16 @@ func (s *System) RogueRead() {
 // RogueSend has the rogue peer send a reply of its own invention to the
 // next pipe of its rotation: well-formed (["", "rogue#k"]), which a REQ
 // takes only as the answer to a request it sent that peer (F9), or
-// without the delimiter (["rogue#k"]), a protocol error that ends the
-// connection for good (F6).
+// without the delimiter (["malformed#k"]), a protocol error that ends the
+// connection for good and is never taken (F6).
 func (s *System) RogueSend(wellFormed bool) {
-	body := "rogue#" + strconv.Itoa(s.rogueSent)
-	s.rogueSent++
+	body := "malformed#" + strconv.Itoa(s.rogueSent)
 	m := model.Message{body}
 	if wellFormed {
+		body = "rogue#" + strconv.Itoa(s.rogueSent)
 		m = model.Message{model.Delimiter, body}
 	}
+	s.rogueSent++
 	if err := s.W.Send(RogueName, m); err == nil {
 		s.record(RogueName, model.EventReply, body, -1)
 	}
