@@ -251,7 +251,7 @@ func (e *end) SetWriteDeadline(time.Time) error { return nil }
 
 // Addr is a simnet address, "host:port" on a scheme.
 type Addr struct {
-	scheme string
+	scheme   string
 	hostPort string
 }
 

@@ -78,3 +78,19 @@ func Isolated(t *testing.T, f func(t *testing.T, n *Network)) Outcome {
 	out, err := cmd.CombinedOutput()
 	return Outcome{Passed: err == nil, Output: string(out)}
 }
+
+// RunB is [Run] for benchmarks, whose *testing.B cannot enter a synctest
+// bubble: it runs f as a test of its own through [testing.RunTests] and
+// fails b if that test fails. Time only the work inside f (b's timer runs
+// throughout; use b.ReportMetric for virtual-time rates).
+func RunB(b *testing.B, f func(t *testing.T, n *Network)) {
+	b.Helper()
+	all := func(string, string) (bool, error) { return true, nil }
+	ok := testing.RunTests(all, []testing.InternalTest{{
+		Name: b.Name() + "/simnet",
+		F:    func(t *testing.T) { Run(t, f) },
+	}})
+	if !ok {
+		b.Fatal("simnet: the run failed")
+	}
+}

@@ -22,9 +22,9 @@ const DefaultLatency = 100 * time.Microsecond
 const firstEphemeralPort = 49152
 
 // Network is a set of hosts joined by links, with one zmq4 transport
-// scheme of its own. It must be created and used inside one
-// [testing/synctest] bubble (see [Run]): its waits are bubble channels and
-// timers, and [Network.Settle] is [synctest.Wait].
+// scheme of its own. It is meant to be created and used inside one
+// [testing/synctest] bubble (see [Run]): its waits are then bubble
+// channels and timers, and [Network.Settle] is [synctest.Wait].
 //
 // Faults, [Network.Settle], [Network.Sleep] and [Network.Close] belong to
 // the test's own goroutine (the harness); programs started with
@@ -44,6 +44,7 @@ type Network struct {
 	connSeq   uint64
 	events    []Event
 	closed    bool
+	bubble    bool // created inside a synctest bubble
 }
 
 // link is an unordered pair of host names.
@@ -114,9 +115,11 @@ func releaseSlot(s *slot) {
 	pool.mu.Unlock()
 }
 
-// New returns an empty network with its own scheme. Call it inside a
-// synctest bubble and Close it there; [Run] does both. The scheme returns
-// to the pool on Close, so a socket must not outlive its network.
+// New returns an empty network with its own scheme. Inside a synctest
+// bubble (see [Run], which calls New) it runs on virtual time and is
+// deterministic; outside one it runs in real time, which suits examples
+// and programs but not faults at exact instants. Close it where it was
+// created.
 func New() *Network {
 	n := &Network{
 		start:     time.Now(),
@@ -126,6 +129,7 @@ func New() *Network {
 		listeners: map[string]*listener{},
 		conns:     map[*connection]struct{}{},
 	}
+	n.bubble = inBubble()
 	n.slot = takeSlot()
 	n.slot.net.Store(n)
 	return n
@@ -202,7 +206,27 @@ func (h *Host) Start(prog func(ctx context.Context)) {
 // Settle waits until every other goroutine of the bubble is durably
 // blocked: whatever was due at this virtual instant has happened. It is
 // [synctest.Wait], and like it may be called by one goroutine at a time.
-func (n *Network) Settle() { synctest.Wait() }
+// On a network created outside a bubble (real time, best effort, nothing
+// deterministic) it only pauses for a millisecond.
+func (n *Network) Settle() {
+	if n.bubble {
+		synctest.Wait()
+		return
+	}
+	time.Sleep(time.Millisecond)
+}
+
+// inBubble reports whether the caller runs in a synctest bubble:
+// synctest.Wait panics outside one.
+func inBubble() (in bool) {
+	defer func() {
+		if recover() != nil {
+			in = false
+		}
+	}()
+	synctest.Wait()
+	return true
+}
 
 // Sleep lets d of virtual time pass, then settles, so that what the test
 // does next happens after everything due at that instant.
@@ -388,6 +412,11 @@ func (n *Network) Close() {
 	}
 	n.mu.Unlock()
 	n.Settle()
+	if !n.bubble {
+		// In a bubble, Run hands the scheme back once the bubble has ended:
+		// only then can no goroutine of this network use it any more.
+		releaseSlot(n.slot)
+	}
 }
 
 // sortedConns lists live connections in creation order; n.mu is held.
