@@ -21,8 +21,9 @@ type connection struct {
 
 // end is one side of a connection and the net.Conn zmq4 holds. Everything
 // mutable is guarded by the network's mutex, which is never held while
-// waiting: Write appends and returns, Read waits on its wake channel or a
-// timer of the bubble, so a goroutine blocked in Read is durably blocked.
+// waiting: Write hands its bytes to the scheduler and returns, Read waits
+// on the end's wake channel, so a goroutine blocked in Read is durably
+// blocked.
 type end struct {
 	c     *connection
 	side  int
@@ -33,21 +34,19 @@ type end struct {
 	// the dialer (the endpoint it dialed), the dialing host's name for the
 	// acceptor.
 	peerName string
+	key      string // orders this end's arrivals among those of an instant
 
-	in     []chunk   // bytes travelling to, or arrived at, this end
-	lastAt time.Time // arrival of the last chunk, so bytes never overtake
-	eof    bool      // the peer closed: EOF once in is drained
-	err    error     // reset: returned once what had arrived is read
-	closed bool      // closed locally
-	gone   bool      // a disconnect is already traced for this end
-	wake   chan struct{}
+	in      []byte    // arrived, unread
+	pending int       // bytes on their way here
+	lastAt  time.Time // arrival of the last bytes, so bytes never overtake
+	seq     uint64    // items scheduled for this end
+	eof     bool      // the peer's FIN arrived (or its host crashed)
+	err     error     // reset: returned once what had arrived is read
+	closed  bool      // closed locally
+	gone    bool      // a disconnect is already traced for this end
+	wake    chan struct{}
 
 	rdeadline time.Time
-}
-
-type chunk struct {
-	at   time.Time
-	data []byte
 }
 
 func (e *end) other() *end { return e.c.ends[1-e.side] }
@@ -59,8 +58,8 @@ func (e *end) signal() {
 	}
 }
 
-// Read returns bytes whose arrival time has come, waiting on virtual time
-// for the next chunk.
+// Read returns bytes that have arrived, waiting for the scheduler to
+// deliver more.
 func (e *end) Read(p []byte) (int, error) {
 	n := e.c.n
 	for {
@@ -69,48 +68,33 @@ func (e *end) Read(p []byte) (int, error) {
 			n.mu.Unlock()
 			return 0, e.opErr("read", net.ErrClosed)
 		}
-		now := time.Now()
-		if len(e.in) > 0 && !e.in[0].at.After(now) {
-			k := copy(p, e.in[0].data)
-			if k == len(e.in[0].data) {
-				e.in = e.in[1:]
-			} else {
-				e.in[0].data = e.in[0].data[k:]
-			}
+		if len(e.in) > 0 {
+			k := copy(p, e.in)
+			e.in = e.in[k:]
 			n.mu.Unlock()
 			return k, nil
 		}
-		if len(e.in) == 0 {
-			if e.err != nil {
-				err := e.err
-				n.mu.Unlock()
-				return 0, err
-			}
-			if e.eof {
-				n.mu.Unlock()
-				return 0, io.EOF
-			}
+		if e.err != nil {
+			err := e.err
+			n.mu.Unlock()
+			return 0, err
 		}
+		if e.eof {
+			n.mu.Unlock()
+			return 0, io.EOF
+		}
+		now := time.Now()
 		if !e.rdeadline.IsZero() && !e.rdeadline.After(now) {
 			n.mu.Unlock()
 			return 0, e.opErr("read", os.ErrDeadlineExceeded)
 		}
-		var wait time.Duration = -1
-		if len(e.in) > 0 {
-			wait = e.in[0].at.Sub(now)
-		}
-		if !e.rdeadline.IsZero() {
-			if d := e.rdeadline.Sub(now); wait < 0 || d < wait {
-				wait = d
-			}
-		}
-		wake := e.wake
+		wake, deadline := e.wake, e.rdeadline
 		n.mu.Unlock()
-		if wait < 0 {
+		if deadline.IsZero() {
 			<-wake
 			continue
 		}
-		t := time.NewTimer(wait)
+		t := time.NewTimer(deadline.Sub(now))
 		select {
 		case <-wake:
 		case <-t.C:
@@ -120,7 +104,7 @@ func (e *end) Read(p []byte) (int, error) {
 }
 
 // Write never blocks (zmq4 writes while holding its own mutexes): it
-// queues a copy of p to arrive after the link's latency.
+// schedules a copy of p to arrive after the link's latency.
 func (e *end) Write(p []byte) (int, error) {
 	n := e.c.n
 	n.mu.Lock()
@@ -139,14 +123,21 @@ func (e *end) Write(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	at := time.Now().Add(n.latencyOf(e.host, o.host))
+	n.send(o, append([]byte(nil), p...), false)
+	return len(p), nil
+}
+
+// send schedules data (and, with fin, the end of the stream) to arrive at
+// o after the link's latency, never before earlier bytes; n.mu is held.
+func (n *Network) send(o *end, data []byte, fin bool) {
+	at := time.Now().Add(n.latencyOf(o.other().host, o.host))
 	if at.Before(o.lastAt) {
 		at = o.lastAt
 	}
 	o.lastAt = at
-	o.in = append(o.in, chunk{at: at, data: append([]byte(nil), p...)})
-	o.signal()
-	return len(p), nil
+	o.pending += len(data)
+	o.seq++
+	n.schedule(&item{at: at, key: o.key, seq: o.seq, end: o, data: data, fin: fin})
 }
 
 // Close closes this end: the peer reads what is in flight, then io.EOF;
@@ -159,7 +150,7 @@ func (e *end) Close() error {
 		return e.opErr("close", net.ErrClosed)
 	}
 	e.closed = true
-	if lost := pending(e.in); lost > 0 {
+	if lost := len(e.in) + e.pending; lost > 0 {
 		n.record(e.host, EventDrop, e.peerName, fmt.Sprintf("%d bytes unread: closed", lost))
 	}
 	e.in = nil
@@ -168,9 +159,8 @@ func (e *end) Close() error {
 		n.record(e.host, EventDisconnect, e.peerName, "closed")
 	}
 	o := e.other()
-	if !o.eof && o.err == nil {
-		o.eof = true
-		o.signal()
+	if !o.closed && o.err == nil && !o.eof {
+		n.send(o, nil, true)
 	}
 	e.signal()
 	if o.closed || o.err != nil {
@@ -179,37 +169,26 @@ func (e *end) Close() error {
 	return nil
 }
 
-func pending(in []chunk) int {
-	k := 0
-	for _, c := range in {
-		k += len(c.data)
-	}
-	return k
-}
-
 // reset ends the connection abruptly; n.mu is held. dead is the index of
 // the end whose host crashed (it loses everything, and its peer gets EOF
 // after what had arrived), -1 for a cut (both ends get a reset after what
 // had arrived) or -2 for the network closing (silent).
 func (c *connection) reset(reason string, dead int) {
 	n := c.n
-	now := time.Now()
 	for side, e := range c.ends {
 		if e.closed {
 			continue
 		}
-		keep := 0
-		if side != dead {
-			for keep < len(e.in) && !e.in[keep].at.After(now) {
-				keep++
-			}
+		lost := e.pending
+		if side == dead {
+			lost += len(e.in)
+			e.in = nil
 		}
-		if lost := pending(e.in[keep:]); lost > 0 && dead != -2 {
+		if lost > 0 && dead != -2 {
 			n.record(e.host, EventDrop, e.peerName, fmt.Sprintf("%d bytes in flight: %s", lost, reason))
 		}
-		e.in = e.in[:keep]
 		switch {
-		case side == dead || dead == -1 || dead == -2:
+		case side == dead || dead < 0:
 			if e.err == nil {
 				e.err = e.opErr("read", syscall.ECONNRESET)
 			}
@@ -217,7 +196,6 @@ func (c *connection) reset(reason string, dead int) {
 			e.eof = true
 		}
 		if !e.gone && dead != -2 {
-			e.gone = true
 			n.record(e.host, EventDisconnect, e.peerName, reason)
 		}
 		e.gone = true

@@ -3,6 +3,7 @@ package simnet
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -45,6 +46,13 @@ type Network struct {
 	events    []Event
 	closed    bool
 	bubble    bool // created inside a synctest bubble
+
+	agenda   agenda
+	settlers []chan struct{} // Settle calls waiting for the instant to end
+	dials    map[string]int  // dials so far per "from>host:port", for keys
+	wake     chan struct{}
+	stopped  bool
+	done     chan struct{} // closed when loop returns
 }
 
 // link is an unordered pair of host names.
@@ -128,10 +136,14 @@ func New() *Network {
 		links:     map[link]*linkState{},
 		listeners: map[string]*listener{},
 		conns:     map[*connection]struct{}{},
+		dials:     map[string]int{},
+		wake:      make(chan struct{}, 1),
+		done:      make(chan struct{}),
 	}
 	n.bubble = inBubble()
 	n.slot = takeSlot()
 	n.slot.net.Store(n)
+	go n.loop()
 	return n
 }
 
@@ -203,17 +215,33 @@ func (h *Host) Start(prog func(ctx context.Context)) {
 	}
 }
 
-// Settle waits until every other goroutine of the bubble is durably
-// blocked: whatever was due at this virtual instant has happened. It is
-// [synctest.Wait], and like it may be called by one goroutine at a time.
-// On a network created outside a bubble (real time, best effort, nothing
-// deterministic) it only pauses for a millisecond.
+// Settle returns once whatever was due at this virtual instant has
+// happened: every byte due has arrived, every dial due has completed, and
+// every goroutine of the bubble has done what that set off and is blocked
+// again. Outside a bubble (real time, best effort) it only waits until
+// nothing is due.
 func (n *Network) Settle() {
-	if n.bubble {
-		synctest.Wait()
+	ch := make(chan struct{})
+	n.mu.Lock()
+	if n.stopped {
+		n.mu.Unlock()
+		n.wait()
 		return
 	}
-	time.Sleep(time.Millisecond)
+	n.settlers = append(n.settlers, ch)
+	n.kick()
+	n.mu.Unlock()
+	<-ch
+}
+
+// wait is synctest.Wait in a bubble. Only the scheduler calls it while it
+// runs, since synctest allows one caller at a time.
+func (n *Network) wait() {
+	if n.bubble {
+		synctest.Wait()
+	} else {
+		runtime.Gosched()
+	}
 }
 
 // inBubble reports whether the caller runs in a synctest bubble:
@@ -412,6 +440,11 @@ func (n *Network) Close() {
 	}
 	n.mu.Unlock()
 	n.Settle()
+	n.mu.Lock()
+	n.stopped = true
+	n.kick()
+	n.mu.Unlock()
+	<-n.done
 	if !n.bubble {
 		// In a bubble, Run hands the scheme back once the bubble has ended:
 		// only then can no goroutine of this network use it any more.

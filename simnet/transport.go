@@ -116,6 +116,20 @@ func (h *Host) allocPort() int {
 	}
 }
 
+// dial is one pending dial, completed by the scheduler.
+type dial struct {
+	from, target, hp string
+	src              *Host
+	key              string
+	cancelled        bool
+	done             chan dialResult // buffered: the dialer may have gone
+}
+
+type dialResult struct {
+	conn net.Conn
+	err  error
+}
+
 // Dial connects "from@host:port". It takes one round trip of the link,
 // like a TCP handshake, and then succeeds only if both hosts are up, the
 // link is not cut and something listens on the port; otherwise it is
@@ -135,53 +149,76 @@ func (t transport) Dial(ctx context.Context, _ ztransport.Dialer, addr string) (
 	target, _, _ := net.SplitHostPort(hp)
 	n.mu.Lock()
 	src := n.hosts[from]
-	rtt := 2 * n.latencyOf(from, target)
-	n.mu.Unlock()
 	if src == nil {
+		n.mu.Unlock()
 		return nil, fmt.Errorf("simnet: dial %q: no such host %q", addr, from)
 	}
+	route := from + ">" + hp
+	n.dials[route]++
+	d := &dial{from: from, target: target, hp: hp, src: src, key: fmt.Sprintf("%s#%d", route, n.dials[route]), done: make(chan dialResult, 1)}
+	n.schedule(&item{at: time.Now().Add(2 * n.latencyOf(from, target)), key: "dial " + d.key, dial: d})
+	n.mu.Unlock()
 
-	timer := time.NewTimer(rtt)
 	select {
-	case <-timer.C:
+	case r := <-d.done:
+		return r.conn, r.err
 	case <-ctx.Done():
-		timer.Stop()
+		n.mu.Lock()
+		d.cancelled = true
+		n.mu.Unlock()
+		select {
+		case r := <-d.done: // completed as ctx ended: hang up
+			if r.conn != nil {
+				r.conn.Close()
+			}
+		default:
+		}
 		return nil, ctx.Err()
 	}
+}
 
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	refuse := func(why string) (net.Conn, error) {
-		n.record(from, EventRefused, hp, why)
-		return nil, &net.OpError{Op: "dial", Net: n.Scheme(), Addr: Addr{n.Scheme(), hp}, Err: syscall.ECONNREFUSED}
+// completeDial decides a dial at the end of its round trip; n.mu is held.
+func (n *Network) completeDial(d *dial) {
+	if d.cancelled {
+		return
 	}
-	dst := n.hosts[target]
-	l := n.listeners[hp]
+	refuse := func(why string) {
+		n.record(d.from, EventRefused, d.hp, why)
+		d.done <- dialResult{err: &net.OpError{Op: "dial", Net: n.Scheme(), Addr: Addr{n.Scheme(), d.hp}, Err: syscall.ECONNREFUSED}}
+	}
+	dst := n.hosts[d.target]
+	l := n.listeners[d.hp]
 	switch {
 	case n.closed:
-		return nil, errNetClosed
-	case !src.up:
-		return nil, fmt.Errorf("simnet: dial %q: host %s is down", addr, from)
+		d.done <- dialResult{err: errNetClosed}
+		return
+	case !d.src.up:
+		d.done <- dialResult{err: fmt.Errorf("simnet: dial %s: host %s is down", d.hp, d.from)}
+		return
 	case dst == nil:
-		return refuse("no such host")
-	case n.link(from, target).cut:
-		return refuse("link cut")
+		refuse("no such host")
+		return
+	case n.link(d.from, d.target).cut:
+		refuse("link cut")
+		return
 	case !dst.up:
-		return refuse("host down")
+		refuse("host down")
+		return
 	case l == nil || l.closed || l.ctx.Err() != nil:
-		return refuse("connection refused")
+		refuse("connection refused")
+		return
 	}
 	n.connSeq++
 	c := &connection{n: n, seq: n.connSeq}
-	local := Addr{n.Scheme(), net.JoinHostPort(from, strconv.Itoa(src.allocPort()))}
-	c.ends[0] = &end{c: c, side: 0, host: from, local: local, peer: l.addr, peerName: hp, wake: make(chan struct{}, 1)}
-	c.ends[1] = &end{c: c, side: 1, host: target, local: l.addr, peer: local, peerName: from, wake: make(chan struct{}, 1)}
+	local := Addr{n.Scheme(), net.JoinHostPort(d.from, strconv.Itoa(d.src.allocPort()))}
+	c.ends[0] = &end{c: c, side: 0, host: d.from, local: local, peer: l.addr, peerName: d.hp, key: d.key + " <", wake: make(chan struct{}, 1)}
+	c.ends[1] = &end{c: c, side: 1, host: d.target, local: l.addr, peer: local, peerName: d.from, key: d.key + " >", wake: make(chan struct{}, 1)}
 	n.conns[c] = struct{}{}
 	l.backlog = append(l.backlog, c.ends[1])
 	select {
 	case l.wake <- struct{}{}:
 	default:
 	}
-	n.record(from, EventConnect, hp, "")
-	return c.ends[0], nil
+	n.record(d.from, EventConnect, d.hp, "")
+	d.done <- dialResult{conn: c.ends[0]}
 }
