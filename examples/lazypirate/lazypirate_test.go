@@ -71,11 +71,11 @@ func (s scenario) quiet() time.Duration {
 
 // outcome is what one Request returned.
 type outcome struct {
-	body          string
-	start, end    time.Duration
-	reply         string
-	err           error
-	done, afterQ  bool
+	body         string
+	start, end   time.Duration
+	reply        string
+	err          error
+	done, afterQ bool
 }
 
 // result is a simulated run: every request's outcome, the network's
@@ -168,8 +168,8 @@ func simulate(t *testing.T, s scenario, newClient func(string, func(string)) *la
 		// Apply the crashes and cuts in time order; same-instant faults in
 		// the order drawn.
 		type step struct {
-			at   time.Duration
-			do   func()
+			at time.Duration
+			do func()
 		}
 		var steps []step
 		for _, f := range s.Faults {
