@@ -63,6 +63,13 @@ func queued(s string) (int, bool) {
 func TestOneHourShowsThePostsPattern(t *testing.T) {
 	simnet.Run(t, func(t *testing.T, n *simnet.Network) {
 		lines := run(t, n, time.Hour, nil)
+		var head strings.Builder
+		for _, l := range lines {
+			if l.at <= 1400*time.Millisecond {
+				fmt.Fprintf(&head, "%9.6fs  %s\n", l.at.Seconds(), l.text)
+			}
+		}
+		t.Logf("the first 1.4 s:\n%s... and %d lines in all, the last %q", head.String(), len(lines), lines[len(lines)-1].text)
 
 		// Group replies into bursts: replies less than 100 ms apart.
 		var bursts [][]line
@@ -151,6 +158,7 @@ func TestRestartWhileHeldStrandsTheClient(t *testing.T) {
 		if q, ok := queued(lines[len(lines)-1].text); !ok || q != ticks-9 || ticks < 99 {
 			t.Errorf("last line %q after %d ticks, want %d message queued", lines[len(lines)-1].text, ticks, ticks-9)
 		}
+		t.Logf("network trace:\n%s", n.TraceText())
 		if !strings.Contains(n.TraceText(), "2.500000s  server     crash") {
 			t.Errorf("trace lacks the crash:\n%s", n.TraceText())
 		}
