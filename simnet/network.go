@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing/synctest"
@@ -235,25 +236,37 @@ func (n *Network) Settle() {
 }
 
 // wait is synctest.Wait in a bubble. Only the scheduler calls it while it
-// runs, since synctest allows one caller at a time.
+// runs, since synctest allows one caller at a time, and so a bubble holds
+// one network.
 func (n *Network) wait() {
-	if n.bubble {
-		synctest.Wait()
-	} else {
+	if !n.bubble {
 		runtime.Gosched()
+		return
 	}
+	defer func() {
+		if p := recover(); p != nil {
+			panic(fmt.Sprintf("simnet: %v: only one network may run in a synctest bubble", p))
+		}
+	}()
+	synctest.Wait()
 }
 
 // inBubble reports whether the caller runs in a synctest bubble:
 // synctest.Wait panics outside one.
-func inBubble() (in bool) {
-	defer func() {
-		if recover() != nil {
-			in = false
-		}
+func inBubble() bool {
+	p := func() (p any) {
+		defer func() { p = recover() }()
+		synctest.Wait()
+		return nil
 	}()
-	synctest.Wait()
-	return true
+	switch {
+	case p == nil:
+		return true
+	case strings.Contains(fmt.Sprint(p), "not in a bubble"):
+		return false
+	default:
+		panic(fmt.Sprintf("simnet: %v: only one network may run in a synctest bubble", p))
+	}
 }
 
 // Sleep lets d of virtual time pass, then settles, so that what the test

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -108,4 +109,25 @@ func TestCrashLosesTheHeldRequestAndRefusesDials(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestSchemesArePooled: registration with zmq4 is global and permanent,
+// so a network's scheme serves the next network once its bubble has
+// ended, while networks alive at once get schemes of their own.
+func TestSchemesArePooled(t *testing.T) {
+	var first, second, inner string
+	m := simnet.New() // in real time, outside any bubble
+	inner = m.Scheme()
+	defer m.Close()
+	simnet.Run(t, func(t *testing.T, n *simnet.Network) { first = n.Scheme() })
+	simnet.Run(t, func(t *testing.T, n *simnet.Network) { second = n.Scheme() })
+	if inner == first {
+		t.Errorf("two live networks share the scheme %s", first)
+	}
+	if second != first {
+		t.Errorf("the scheme %s was not reused (got %s)", first, second)
+	}
+	if !slices.Contains(zmq4.Transports(), first) {
+		t.Errorf("zmq4 does not list %s among %v", first, zmq4.Transports())
+	}
 }
