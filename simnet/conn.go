@@ -40,6 +40,7 @@ type end struct {
 	pending int       // bytes on their way here
 	lastAt  time.Time // arrival of the last bytes, so bytes never overtake
 	seq     uint64    // items scheduled for this end
+	last    *item     // the latest item for this end, while not yet applied
 	eof     bool      // the peer's FIN arrived (or its host crashed)
 	err     error     // reset: returned once what had arrived is read
 	closed  bool      // closed locally
@@ -136,8 +137,16 @@ func (n *Network) send(o *end, data []byte, fin bool) {
 	}
 	o.lastAt = at
 	o.pending += len(data)
+	if it := o.last; it != nil && it.at.Equal(at) && !it.fin {
+		// zmq4 writes a frame's header and body separately; bytes due at
+		// the same instant travel as one item, one scheduler step.
+		it.data = append(it.data, data...)
+		it.fin = fin
+		return
+	}
 	o.seq++
-	n.schedule(&item{at: at, key: o.key, seq: o.seq, end: o, data: data, fin: fin})
+	o.last = &item{at: at, key: o.key, seq: o.seq, end: o, data: data, fin: fin}
+	n.schedule(o.last)
 }
 
 // Close closes this end: the peer reads what is in flight, then io.EOF;

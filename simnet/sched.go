@@ -107,6 +107,9 @@ func (n *Network) apply(it *item) {
 		return
 	}
 	e := it.end
+	if e.last == it {
+		e.last = nil
+	}
 	e.pending -= len(it.data)
 	if e.closed || e.err != nil || e.eof {
 		return // reset or closed meanwhile: the loss was traced then
