@@ -4,12 +4,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path"
 	"regexp"
 	"strings"
 	"time"
 
+	"github.com/zeromq-lockstep/lockstep/internal/safefile"
 	"github.com/zeromq-lockstep/lockstep/model"
 	"github.com/zeromq-lockstep/lockstep/properties"
 	"github.com/zeromq-lockstep/lockstep/properties/script"
@@ -40,24 +40,31 @@ func cmdSpec(args []string, stdout io.Writer) error {
 		return err
 	}
 	if *readme != "" {
-		old, err := os.ReadFile(*readme)
+		old, err := safefile.ReadRegular(*readme, maxReadmeBytes)
 		if err != nil {
 			return usageErr("spec: -readme: %v", err)
 		}
 		updated, err := refreshGenerated(string(old))
 		if err != nil {
-			return usageErr("spec: -readme %s: %v", *readme, err)
+			return usageErr("spec: -readme %s: %v", safefile.QuotePath(*readme), err)
 		}
-		if err := os.WriteFile(*readme, []byte(updated), 0o644); err != nil {
-			return err
+		if err := safefile.WriteRegular(*readme, []byte(updated)); err != nil {
+			return usageErr("spec: -readme: %v", err)
 		}
 	}
 	if *out == "" {
 		_, err = io.WriteString(stdout, spec)
 		return err
 	}
-	return os.WriteFile(*out, []byte(spec), 0o644)
+	if err := safefile.WriteRegular(*out, []byte(spec)); err != nil {
+		return usageErr("spec: -o: %v", err)
+	}
+	return nil
 }
+
+// maxReadmeBytes bounds the README that spec -readme reads: this one is
+// about 20 KB.
+const maxReadmeBytes = 1 << 20
 
 // diagram is one generated Mermaid diagram that SPEC.md and the README
 // embed, with the command that shows it.
