@@ -131,3 +131,30 @@ func TestUnwritableOutputIsExit2(t *testing.T) {
 		}
 	}
 }
+
+// Combinations that cannot mean anything, flags a command ignores, and
+// what would have to be held beyond its limit are refused before any run.
+func TestMeaninglessOrUnboundedRequestsAreRefused(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "seed", "-for", "2s", "-restart-at", "2s"}, "not before the end of the run"},
+		{[]string{"run", "seed", "-for", "2s", "-restart-at", "1h"}, "not before the end of the run"},
+		{[]string{"run", "seed", "-restart-at", "10s"}, "not before the end of the run"}, // -for defaults to 10s
+		{[]string{"compare", "seed", "-restart-at", "3s", "-for", "2s"}, "not before the end of the run"},
+		{[]string{"compare", "seed", "-format", "jsonl"}, "-format does not apply"},
+		{[]string{"compare", "seed", "-format", "text"}, "-format does not apply"},
+		{[]string{"compare", "no-reply", "-for", "100000h"}, "limit of 1h0m0s"},
+		{[]string{"run", "seed", "-format", "msc", "-for", "100000h"}, "at most 10000 events"},
+		{[]string{"replay", "x.fail", "-format", "msc", "-x"}, "-x"},
+	} {
+		code, stderr := runOneLine(t, c.args...)
+		if code != 2 || !strings.Contains(stderr, c.want) {
+			t.Errorf("%q: exit %d, stderr %q; want 2 and %q", c.args, code, stderr, c.want)
+		}
+	}
+	if code, stderr := runOneLine(t, "run", "seed", "-for", "2s", "-restart-at", "1999ms"); code != 0 {
+		t.Errorf("a crash just before the end: exit %d, %q", code, stderr)
+	}
+}
