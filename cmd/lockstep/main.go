@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/zeromq-lockstep/lockstep/internal/safefile"
@@ -77,10 +78,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 1
 }
 
-// oneLine keeps a message on one line: messages quote untrusted text with
-// %q, and this catches any newline that slipped through another way.
+// oneLine keeps a message on one line and free of raw control
+// characters: messages quote untrusted text with %q, and this escapes any
+// that slipped through another way (invalid UTF-8 too).
 func oneLine(s string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(s, "\r", `\r`), "\n", `\n`)
+	var b strings.Builder
+	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 func dispatch(args []string, stdout, stderr io.Writer) error {
