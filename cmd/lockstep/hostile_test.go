@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -156,5 +158,26 @@ func TestMeaninglessOrUnboundedRequestsAreRefused(t *testing.T) {
 	}
 	if code, stderr := runOneLine(t, "run", "seed", "-for", "2s", "-restart-at", "1999ms"); code != 0 {
 		t.Errorf("a crash just before the end: exit %d, %q", code, stderr)
+	}
+}
+
+// The commands, as a process whose stdout is /dev/full: each
+// exits 2 with one line, compare (on real sockets) included.
+func TestDevFullAsABinary(t *testing.T) {
+	full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+	if err != nil {
+		t.Skipf("no /dev/full: %v", err)
+	}
+	defer full.Close()
+	for _, args := range [][]string{{"compare", "seed", "-for", "1s"}, {"scenarios"}, {"conformance"}, {"run", "seed"}} {
+		cmd := exec.Command(os.Args[0], args...)
+		cmd.Env = append(os.Environ(), "LOCKSTEP_RUN_MAIN=1")
+		var errb strings.Builder
+		cmd.Stdout, cmd.Stderr = full, &errb
+		err := cmd.Run()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 2 || strings.Count(errb.String(), "\n") != 1 {
+			t.Errorf("%q > /dev/full: %v, stderr %q; want exit 2 and one line", args, err, errb.String())
+		}
 	}
 }
