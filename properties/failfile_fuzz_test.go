@@ -16,6 +16,12 @@ import (
 // mutantFailFile has rapid find and save a failure of TestLockstepOrdering
 // on a model that lets a REQ send twice, and returns the file's bytes.
 func mutantFailFile(tb testing.TB, dir string) []byte {
+	return mutantFailFileOf(tb, dir, "TestLockstepOrdering", model.Mutation{SecondSend: true})
+}
+
+// mutantFailFileOf has rapid find and save a failure of test on the given
+// mutant and returns the file's bytes.
+func mutantFailFileOf(tb testing.TB, dir, test string, mut model.Mutation) []byte {
 	tb.Helper()
 	wd, _ := os.Getwd()
 	if err := os.Chdir(dir); err != nil {
@@ -25,9 +31,9 @@ func mutantFailFile(tb testing.TB, dir string) []byte {
 	old := flag.Lookup("rapid.shrinktime").Value.String()
 	_ = flag.Set("rapid.shrinktime", "2s")
 	defer flag.Set("rapid.shrinktime", old)
-	p, _ := Lookup("TestLockstepOrdering")
+	p, _ := Lookup(test)
 	rtb := NewRecordingTB(p.Test)
-	rtb.Run(func() { rapid.Check(rtb, p.Check(model.Mutation{SecondSend: true})) })
+	rtb.Run(func() { rapid.Check(rtb, p.Check(mut)) })
 	files, _ := filepath.Glob(filepath.Join(dir, "testdata", "rapid", p.Test, "*.fail"))
 	if !rtb.Failed() || len(files) != 1 {
 		tb.Fatalf("the mutant left no fail file (failed %v, files %v)", rtb.Failed(), files)
@@ -105,6 +111,32 @@ func TestFailFileValidity(t *testing.T) {
 	for _, bad := range []string{"lockstep mutatiom", "lockstep  mutation", "Lockstep mutation"} {
 		if _, err := replay([]byte(strings.Replace(string(data), "lockstep mutation", bad, 1))); !errors.Is(err, ErrBadFailFile) {
 			t.Fatalf("mutation line damaged to %q: %v, want ErrBadFailFile", bad, err)
+		}
+	}
+}
+
+// A failure found at the end of a run (after Repeat's last, unlogged
+// "stop" draw) is cut by one value without losing a recorded draw: the
+// stop probe of Replay is what refuses it.
+func TestFailFileCutAfterItsLastDraw(t *testing.T) {
+	for _, c := range []struct {
+		test string
+		mut  model.Mutation
+	}{
+		{"TestLossOnRestart", model.Mutation{KeepHeldOnCrash: true}},
+		{"TestDeterminism", model.Mutation{SharedChoices: true}},
+		{"TestIndefiniteQueue", model.Mutation{QueueDropsAbove: 3}},
+	} {
+		data := mutantFailFileOf(t, t.TempDir(), c.test, c.mut)
+		lines := strings.Split(string(data), "\n")
+		for cut := 1; cut <= 3; cut++ {
+			file := filepath.Join(t.TempDir(), c.test+"-cut.fail")
+			if err := os.WriteFile(file, []byte(strings.Join(lines[:len(lines)-cut], "\n")), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := Replay(file); !errors.Is(err, ErrBadFailFile) {
+				t.Errorf("%s cut by %d values: %v, want ErrBadFailFile", c.test, cut, err)
+			}
 		}
 	}
 }

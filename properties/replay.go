@@ -116,7 +116,9 @@ func Replay(path string) (*Replayed, error) {
 	case full.overrun && len(full.draws) < len(ff.Draws):
 		return nil, bad("is truncated: its %d values run out after %d of the %d draws its log records", len(ff.Values), len(full.draws), len(ff.Draws))
 	case !full.overrun && len(full.draws) != len(ff.Draws):
-		return nil, bad("does not replay the draws its log records: %d draws, the log says %d", len(full.draws), len(ff.Draws))
+		// Ending early with every draw so far as recorded is what a
+		// damaged unlogged value (a Repeat coin turned to stop) does.
+		return nil, bad("does not replay the draws its log records: its replay ends after %d draws, the log records %d (a damaged value, or the properties changed without a Version bump)", len(full.draws), len(ff.Draws))
 	case full.overrun:
 		stop, err := replayValues(p, ff, append(slices.Clone(ff.Values), 0))
 		if err != nil {
