@@ -27,6 +27,9 @@ type Mutation struct {
 	ResendOnReconnect bool
 	// AcceptAnyID: ReqCorrelate takes a reply whatever its id (breaks F7).
 	AcceptAnyID bool
+	// AnyReplyPipe: REQ takes a reply from any pipe, not only the one its
+	// request went out on (breaks F9).
+	AnyReplyPipe bool
 	// SharedChoices: open choices come from a counter shared by every
 	// World in the process instead of the chooser, so the same seed no
 	// longer gives the same run (breaks reproducibility).

@@ -282,7 +282,7 @@ func (w *World) reqRecv(s *socket) (Message, error) {
 			return nil, ErrAgain
 		}
 		m := w.take(p)
-		if s.replyPipe != nil && p != s.replyPipe {
+		if s.replyPipe != nil && p != s.replyPipe && !(teeth && w.mut().AnyReplyPipe) {
 			w.observeMsg(EventDrop, s.name, p.peer, bodyText(m), "reply from another pipe")
 			continue
 		}

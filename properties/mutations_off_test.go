@@ -3,12 +3,14 @@
 package properties_test
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/zeromq-lockstep/lockstep/model"
 	"github.com/zeromq-lockstep/lockstep/properties"
 )
 
@@ -21,8 +23,9 @@ func TestReplayRefusesMutantsWithoutTeeth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	mut, _ := json.Marshal(model.Mutation{SecondSend: true}) // as the properties log it
 	lines := strings.SplitN(string(data), "\n", 2)
-	withMutant := lines[0] + "\n# 2026/11/26 00:33:20.053671 [TestModelAgreesWithZMQ4] lockstep mutation {\"SecondSend\":true}\n" + lines[1]
+	withMutant := lines[0] + "\n# 2026/11/26 00:33:20.053671 [TestModelAgreesWithZMQ4] lockstep mutation " + string(mut) + "\n" + lines[1]
 	file := filepath.Join(t.TempDir(), "mutant.fail")
 	if err := os.WriteFile(file, []byte(withMutant), 0o644); err != nil {
 		t.Fatal(err)

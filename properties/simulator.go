@@ -39,14 +39,15 @@ type simRun struct {
 
 func (r *simRun) run() Run { return Run{Config: r.cfg, Trace: r.trace} }
 
-func simulatorScenarios(t *rapid.T, _ model.Mutation) {
+func simulatorScenarios(t *rapid.T, mut model.Mutation) {
 	scenarios := app.Scenarios()
 	sc := rapid.SampledFrom(scenarios).Draw(t, "scenario")
 	// Times are drawn from sets, not ranges: rapid favours small numbers,
 	// and the interesting crashes fall seconds into a run.
 	cfg := sim.Config{
-		Seed: rapid.Uint64().Draw(t, "seed"),
-		For:  rapid.SampledFrom([]time.Duration{time.Second, 2 * time.Second, 3 * time.Second, 5 * time.Second, 10 * time.Second, 30 * time.Second}).Draw(t, "for"),
+		Mutation: mut,
+		Seed:     rapid.Uint64().Draw(t, "seed"),
+		For:      rapid.SampledFrom([]time.Duration{time.Second, 2 * time.Second, 3 * time.Second, 5 * time.Second, 10 * time.Second, 30 * time.Second}).Draw(t, "for"),
 	}
 	if rapid.Bool().Draw(t, "own network") {
 		lat := time.Duration(rapid.IntRange(10, 5000).Draw(t, "latency µs")) * time.Microsecond

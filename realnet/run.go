@@ -37,6 +37,9 @@ type Config struct {
 	// Ports pins the port a server binds (by server name); unset servers
 	// get a free port chosen at run time.
 	Ports map[string]int
+	// Sink, when set, receives every trace event as it happens, and
+	// Result.Trace stays empty, as in the simulator.
+	Sink func(trace.Event)
 }
 
 // Result is what a run produced.
@@ -198,6 +201,10 @@ func (r *runner) now() time.Duration { return r.clk.Now().Sub(r.start) }
 
 func (r *runner) record(e trace.Event) {
 	e.At = r.now()
+	if r.cfg.Sink != nil {
+		r.cfg.Sink(e)
+		return
+	}
 	r.trace = append(r.trace, e)
 }
 

@@ -142,6 +142,7 @@ type rsock struct {
 	typ    model.SocketType
 	z      zmq4.Socket
 	cancel context.CancelFunc
+	conns  *conns // its TCP connections, closed with it (conntrack.go)
 	// One worker goroutine per socket runs its calls: a hand-over costs
 	// less than a new goroutine per call, which kept the harness within
 	// 10% of bare zmq4. A worker stuck in a hung call goes with its socket.
@@ -225,7 +226,8 @@ func (s *Sockets) open(name string, typ model.SocketType) error {
 	if s.socks[name] != nil {
 		return fmt.Errorf("%w: %q", model.ErrExists, name)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	tcp := &conns{}
+	ctx, cancel := context.WithCancel(context.WithValue(context.Background(), connsKey{}, tcp))
 	// zmq4 logs to stderr by default; its reconnect is off by default and
 	// must stay off (ZMQ4-FINDINGS H2, H3, H10).
 	opts := []zmq4.Option{zmq4.WithLogger(quiet), zmq4.WithAutomaticReconnect(false)}
@@ -235,7 +237,7 @@ func (s *Sockets) open(name string, typ model.SocketType) error {
 	} else {
 		z = zmq4.NewRep(ctx, opts...)
 	}
-	r := &rsock{typ: typ, z: z, cancel: cancel, jobs: make(chan func()), done: make(chan result, 1), closed: make(chan struct{})}
+	r := &rsock{typ: typ, z: z, cancel: cancel, conns: tcp, jobs: make(chan func()), done: make(chan result, 1), closed: make(chan struct{})}
 	go r.work()
 	s.socks[name] = r
 	return nil
@@ -332,7 +334,7 @@ func (s *Sockets) Bind(name, endpoint string) (string, error) {
 		return "", &CallError{Op: "bind", Socket: name, Err: err}
 	}
 	return do(s, name, "bind", s.bound(), func(z zmq4.Socket) (string, error) {
-		if err := z.Listen(endpoint); err != nil {
+		if err := z.Listen(tracked(endpoint)); err != nil {
 			return "", err
 		}
 		if a, ok := z.Addr().(*net.TCPAddr); ok {
@@ -371,7 +373,7 @@ func (s *Sockets) Connect(name, endpoint string) error {
 		return &CallError{Op: "connect", Socket: name, Err: err}
 	}
 	_, err := do(s, name, "connect", max(s.bound(), 5*time.Second), func(z zmq4.Socket) (struct{}, error) {
-		return struct{}{}, z.Dial(endpoint)
+		return struct{}{}, z.Dial(tracked(endpoint))
 	})
 	return err
 }
@@ -432,6 +434,7 @@ func (s *Sockets) Close(name string) error {
 	_, p, hung, err := call(s.bound(), func() (struct{}, error) {
 		err := r.z.Close()
 		r.cancel()
+		r.conns.closeAll()
 		return struct{}{}, err
 	})
 	close(r.closed)
@@ -472,6 +475,7 @@ func (s *Sockets) Abandon(name string) {
 	go func() {
 		defer s.wg.Done()
 		defer func() { _ = recover() }()
+		defer r.conns.closeAll()
 		_ = r.z.Close()
 	}()
 }

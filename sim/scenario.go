@@ -24,6 +24,10 @@ type Config struct {
 	Faults []Fault
 	// NoTrace skips recording, for benchmarks.
 	NoTrace bool
+	// Mutation installs deliberate defects in the model (a build with
+	// -tags teeth only), so that properties of the simulator show their
+	// teeth.
+	Mutation model.Mutation
 	// Sink, when set, receives every trace event as it happens, and
 	// Result.Trace stays empty: a long run prints without holding its
 	// trace in memory.
@@ -98,6 +102,9 @@ func Start(sc app.Scenario, cfg Config) (*Running, error) {
 		return nil, errors.New("sim: scenario has no servers and no clients")
 	}
 	s := New(cfg.Seed, cfg.Profile, cfg.Network)
+	if err := s.World().Mutate(cfg.Mutation); err != nil {
+		return nil, err
+	}
 	if cfg.NoTrace {
 		s.DisableTrace()
 	}

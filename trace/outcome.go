@@ -45,28 +45,11 @@ func ErrorKind(e Event) string {
 
 // OutcomeOf derives the outcome of a run from its trace.
 func OutcomeOf(trace []Event) Outcome {
-	o := Outcome{Delivered: map[string][]string{}, Received: map[string][]string{}, Errors: map[string][]string{}}
-	lost := map[string]bool{}
+	var a Accumulator
 	for _, e := range trace {
-		switch e.Kind {
-		case model.EventDeliver:
-			o.Delivered[e.Actor] = append(o.Delivered[e.Actor], e.Msg)
-		case model.EventReceive:
-			o.Received[e.Actor] = append(o.Received[e.Actor], e.Msg)
-		case model.EventError, model.EventPanic, model.EventHang:
-			k := ErrorKind(e)
-			if l := o.Errors[e.Actor]; len(l) == 0 || l[len(l)-1] != k {
-				o.Errors[e.Actor] = append(l, k)
-			}
-		case model.EventDrop:
-			lost[e.Msg] = true
-		}
+		a.Add(e)
 	}
-	for m := range lost {
-		o.Lost = append(o.Lost, m)
-	}
-	sort.Strings(o.Lost)
-	return o
+	return a.Outcome()
 }
 
 // OutcomeLine is one row of a side-by-side comparison of two outcomes.

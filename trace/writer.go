@@ -51,6 +51,10 @@ func (w *Writer) Write(e Event) error {
 	}
 	switch w.format {
 	case "msc":
+		if len(w.held) >= MaxMSCEvents {
+			w.err, w.held = TooManyEventsError{}, nil
+			return w.err
+		}
 		w.held = append(w.held, e)
 		return nil
 	case "text":

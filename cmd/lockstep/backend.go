@@ -9,7 +9,6 @@ import (
 
 	"github.com/zeromq-lockstep/lockstep/app"
 	"github.com/zeromq-lockstep/lockstep/realnet"
-	"github.com/zeromq-lockstep/lockstep/sim"
 	"github.com/zeromq-lockstep/lockstep/trace"
 )
 
@@ -56,18 +55,6 @@ func (f *runFlags) realnetConfig(b backendFlags, sc app.Scenario, clk clock.Cloc
 		}
 	}
 	return cfg
-}
-
-// runTrace runs sc on the chosen backend and returns its trace.
-func runTrace(sc app.Scenario, f *runFlags, b backendFlags) ([]trace.Event, error) {
-	if b.backend == backendZMQ4 {
-		return runZMQ4(sc, f.realnetConfig(b, sc, clock.New()))
-	}
-	res, err := sim.Run(sc, f.simConfig())
-	if err != nil {
-		return nil, usageErr("run: %v", err)
-	}
-	return res.Trace, nil
 }
 
 // runZMQ4 runs sc on zmq4; a server that cannot bind is bad input.

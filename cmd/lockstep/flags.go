@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/zeromq-lockstep/lockstep/internal/safefile"
 )
 
 // durationFlag is a flag.Value for a non-negative virtual duration that
@@ -41,7 +43,7 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 			if errors.Is(err, flag.ErrHelp) {
 				return nil, err
 			}
-			return nil, usageErr("%s: %s", fs.Name(), strings.TrimPrefix(err.Error(), "flag provided but not defined: "))
+			return nil, usageErr("%s: %s", fs.Name(), flagProblem(err))
 		}
 		rest := fs.Args()
 		if len(rest) == 0 {
@@ -62,4 +64,17 @@ func parseCommand(fs *flag.FlagSet, args []string, stdout io.Writer) (pos []stri
 		return nil, true, nil
 	}
 	return pos, false, err
+}
+
+// flagProblem is the flag package's error with the user's text quoted: it
+// echoes an unknown flag or a bad syntax raw. (Values it already quotes.)
+func flagProblem(err error) string {
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
+		return "unknown flag " + safefile.Quote(name, 80)
+	}
+	if arg, ok := strings.CutPrefix(msg, "bad flag syntax: "); ok {
+		return "bad flag syntax " + safefile.Quote(arg, 80)
+	}
+	return msg
 }

@@ -14,8 +14,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 
 	_ "github.com/zeromq-lockstep/lockstep/backend/all" // every backend, for -backend
+	"github.com/zeromq-lockstep/lockstep/internal/safefile"
 )
 
 // exitError carries an exit status and the one line to print.
@@ -51,21 +54,45 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// run is main without the process: it returns the exit status.
+// run is main without the process: it returns the exit status. Every
+// command writes through one safefile.Output, so output that could not be
+// written (a full disk, a closed pipe) is exit status 2, whatever the
+// command said; and every message is one line.
 func run(args []string, stdout, stderr io.Writer) int {
-	err := dispatch(args, stdout, stderr)
+	out := safefile.NewOutput(stdout)
+	err := dispatch(args, out, stderr)
+	if werr := out.Err(); werr != nil {
+		fmt.Fprintln(stderr, "lockstep: cannot write output: "+oneLine(werr.Error()))
+		return 2
+	}
 	if err == nil {
 		return 0
 	}
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.msg != "" {
-			fmt.Fprintln(stderr, "lockstep: "+ee.msg)
+			fmt.Fprintln(stderr, "lockstep: "+oneLine(ee.msg))
 		}
 		return ee.code
 	}
-	fmt.Fprintln(stderr, "lockstep: "+err.Error())
+	fmt.Fprintln(stderr, "lockstep: "+oneLine(err.Error()))
 	return 1
+}
+
+// oneLine keeps a message on one line and free of raw control
+// characters: messages quote untrusted text with %q, and this escapes any
+// that slipped through another way (invalid UTF-8 too).
+func oneLine(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 func dispatch(args []string, stdout, stderr io.Writer) error {

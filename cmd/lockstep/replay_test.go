@@ -87,7 +87,7 @@ func TestReplayRejectsBadFailFiles(t *testing.T) {
 	}{
 		{"missing", filepath.Join(t.TempDir(), "nope.fail"), "no such file"},
 		{"not rapid", write("x.fail", "hello\n"), "not a rapid fail file"},
-		{"other rapid format", write("y.fail", strings.Replace(string(data), "v0.4.8#", "v0.9.9#", 1)), "rapid format v0.9.9"},
+		{"other rapid format", write("y.fail", strings.Replace(string(data), "v0.4.8#", "v0.9.9#", 1)), `rapid format "v0.9.9"`},
 		{"not lockstep", write("z.fail", "# hello\nv0.4.8#1\n0x1\n"), "not written by a lockstep property"},
 		{"other version", write("v.fail", strings.Replace(string(data), fmt.Sprintf("version %d", properties.Version), "version 999", -1)), "version 999"},
 		{"unknown property", write("u.fail", strings.Replace(string(data), "lockstep property TestLockstepOrdering", "lockstep property TestNoSuch", -1)), "TestNoSuch"},

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/zeromq-lockstep/lockstep/app"
 	"github.com/zeromq-lockstep/lockstep/sim"
@@ -71,6 +73,9 @@ func (f *runFlags) scenario(cmd string, pos []string) (app.Scenario, error) {
 	if f.server != "" && !f.restartAt.set {
 		return app.Scenario{}, usageErr("%s: -server needs -restart-at", cmd)
 	}
+	if f.restartAt.set && f.restartAt.d >= f.length.d {
+		return app.Scenario{}, usageErr("%s: -restart-at %v is not before the end of the run (-for %v): the crash would never happen", cmd, f.restartAt.d, f.length.d)
+	}
 	if f.restartAt.set {
 		if len(sc.Servers) == 0 {
 			return app.Scenario{}, usageErr("%s: -restart-at: scenario %s has no server", cmd, sc.Name)
@@ -110,33 +115,54 @@ func cmdRun(args []string, stdout io.Writer) error {
 	if err := b.check("run"); err != nil {
 		return err
 	}
-	if b.backend != backendZMQ4 && f.format != "msc" {
+	if b.backend != backendZMQ4 {
 		return streamRun(sc, &f, stdout)
 	}
-	events, err := runTrace(sc, &f, b)
-	if err != nil {
-		return err
-	}
-	out, err := trace.Render(events, f.format)
-	if err != nil {
-		return usageErr("run: %v", err)
-	}
-	_, err = stdout.Write(out)
-	return err
+	return streamZMQ4(sc, &f, b, stdout)
 }
 
 // streamRun runs sc on the simulator and prints each event as it happens,
 // so that `-for 1000h` prints for a while rather than running out of
-// memory. Only msc needs the whole trace (its lanes come first).
+// memory. Only msc needs the whole trace (its lanes come first), and it
+// holds at most trace.MaxMSCEvents. The run goes a virtual minute at a
+// time and stops at the first failed write: a closed pipe or a diagram
+// too long ends it at once rather than after the whole -for.
 func streamRun(sc app.Scenario, f *runFlags, stdout io.Writer) error {
 	tw, err := trace.NewWriter(stdout, f.format)
 	if err != nil {
 		return usageErr("run: %v", err)
 	}
+	var werr error
 	cfg := f.simConfig()
-	cfg.Sink = func(e trace.Event) { tw.Write(e) } // the first error sticks; Close reports it
-	if _, err := sim.Run(sc, cfg); err != nil {
+	cfg.Sink = func(e trace.Event) {
+		if werr == nil {
+			werr = tw.Write(e)
+		}
+	}
+	r, err := sim.Start(sc, cfg)
+	if err != nil {
 		return usageErr("run: %v", err)
 	}
-	return tw.Close()
+	for t := time.Duration(0); t < f.length.d && werr == nil; {
+		t = min(t+time.Minute, f.length.d)
+		r.Sim.RunUntil(t)
+		if streamProbe != nil {
+			streamProbe(r)
+		}
+	}
+	return writeErr("run", tw.Close())
+}
+
+// streamProbe, when set (by a test), sees the run after each virtual
+// minute: the memory test measures the heap there.
+var streamProbe func(*sim.Running)
+
+// writeErr is the error of a trace writer: a diagram over its limit is
+// bad input; a failed write is reported by the command's output.
+func writeErr(cmd string, err error) error {
+	var tm trace.TooManyEventsError
+	if errors.As(err, &tm) {
+		return usageErr("%s: %v", cmd, err)
+	}
+	return err
 }

@@ -4,7 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path"
 	"regexp"
 	"slices"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/zeromq-lockstep/lockstep/app"
 	"github.com/zeromq-lockstep/lockstep/diagram"
+	"github.com/zeromq-lockstep/lockstep/internal/safefile"
 	"github.com/zeromq-lockstep/lockstep/model"
 	"github.com/zeromq-lockstep/lockstep/properties"
 	"github.com/zeromq-lockstep/lockstep/properties/script"
@@ -43,24 +43,31 @@ func cmdSpec(args []string, stdout io.Writer) error {
 		return err
 	}
 	if *readme != "" {
-		old, err := os.ReadFile(*readme)
+		old, err := safefile.ReadRegular(*readme, maxReadmeBytes)
 		if err != nil {
 			return usageErr("spec: -readme: %v", err)
 		}
 		updated, err := refreshGenerated(string(old))
 		if err != nil {
-			return usageErr("spec: -readme %s: %v", *readme, err)
+			return usageErr("spec: -readme %s: %v", safefile.QuotePath(*readme), err)
 		}
-		if err := os.WriteFile(*readme, []byte(updated), 0o644); err != nil {
-			return err
+		if err := safefile.WriteRegular(*readme, []byte(updated)); err != nil {
+			return usageErr("spec: -readme: %v", err)
 		}
 	}
 	if *out == "" {
 		_, err = io.WriteString(stdout, spec)
 		return err
 	}
-	return os.WriteFile(*out, []byte(spec), 0o644)
+	if err := safefile.WriteRegular(*out, []byte(spec)); err != nil {
+		return usageErr("spec: -o: %v", err)
+	}
+	return nil
 }
+
+// maxReadmeBytes bounds the README that spec -readme reads: this one is
+// about 20 KB.
+const maxReadmeBytes = 1 << 20
 
 // generated is one generated Mermaid diagram that SPEC.md and the README
 // embed, with the command that shows it.
