@@ -1,4 +1,4 @@
-package script
+package spec
 
 import (
 	"errors"
@@ -16,11 +16,11 @@ import (
 // Runner executes the commands of one script on a backend. It is what
 // both the tests (through datadriven) and RunFile use.
 type Runner struct {
-	file    string
-	impl    string // the backend's registered name
-	b       backend.Backend
-	log     []trace.Event // events since the last trace command
-	kinds   map[string]model.SocketType
+	file  string
+	impl  string // the backend's registered name
+	b     backend.Backend
+	log   []trace.Event // events since the last trace command
+	kinds map[string]model.SocketType
 	// unsupported is the backend.ErrUnsupported of the last command, if any.
 	unsupported error
 }

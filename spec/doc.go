@@ -2,7 +2,7 @@
 // ZeroMQ REQ/REP behaves: each fact F1..F24 of
 // docs/reqrep-facts.md has scripts in testdata/, written in the
 // format of github.com/cockroachdb/datadriven (as etcd's raft uses it) so
-// that `go test ./properties/script -rewrite` regenerates their expected
+// that `go test ./spec -rewrite` regenerates their expected
 // output.
 //
 // A script opens with comment lines that state its fact in plain words,
@@ -54,4 +54,4 @@
 // RunFile, Builtin, Facts and Conformance give a command-line tool what it
 // needs to run scripts on a backend and to list them by fact. New backends
 // implement Backend and call Register.
-package script
+package spec

@@ -1,4 +1,4 @@
-package script
+package spec
 
 import (
 	"errors"
@@ -26,7 +26,7 @@ func scriptFiles(t testing.TB) []string {
 }
 
 // TestScripts runs every script on the sim backend through datadriven, so
-// that `go test ./properties/script -rewrite` regenerates their output.
+// that `go test ./spec -rewrite` regenerates their output.
 func TestScripts(t *testing.T) {
 	for _, path := range scriptFiles(t) {
 		t.Run(strings.TrimSuffix(filepath.Base(path), ".txt"), func(t *testing.T) {
