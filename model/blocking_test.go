@@ -2,7 +2,10 @@ package model_test
 
 // When a send blocks or queues: no pipe (F11), IMMEDIATE off and on (F12,
 // F13), REP never blocks (F17), the send high-water mark (F18) and the
-// application queue (F24); see facts_test.go.
+// application queue (F24). These table tests keep the cases the scripts
+// f11_* to f18_* and f24_app_queue in spec/testdata do not show (a refused
+// IMMEDIATE=1 endpoint, more marks and pipes, the default mark, ten
+// thousand queued messages); see facts_test.go.
 
 import (
 	"errors"

@@ -2,8 +2,10 @@ package model_test
 
 // Peers that go away: gone clients (F16), a request lost with a dying
 // REP (F19), requests sent while it is down (F21), what a dropped
-// connection loses (F22) and the reconnect interval (F23); see
-// facts_test.go.
+// connection loses (F22) and the reconnect interval (F23). These table
+// tests keep the cases the scripts f16_* to f23_* in spec/testdata do not
+// show (close, crash and cut in every combination, the binding REQ, every
+// jitter and cap of the interval); see facts_test.go.
 
 import (
 	"slices"

@@ -1,8 +1,10 @@
 package model_test
 
 // Which pipe: REQ's round-robin (F8), replies only from the request's
-// pipe (F9, F10), REP's fair queue (F14) and reply routing (F15); see
-// facts_test.go.
+// pipe (F9, F10), REP's fair queue (F14) and reply routing (F15). These
+// table tests keep the cases the scripts f08_* to f15_* in spec/testdata
+// do not show (more orders and pipes, every fair-queue answer and the
+// questions REP asks); see facts_test.go.
 
 import (
 	"slices"
