@@ -24,14 +24,8 @@ func TestF11_NoPipeBlocks(t *testing.T) {
 		setup func(d *driver)
 		heal  func(d *driver) // gives the REQ a peer afterwards
 	}{
-		{"neither bound nor connected", func(d *driver) {},
-			func(d *driver) { d.connect("c", epS) }},
-		{"bound, no peer", func(d *driver) { d.bind("c", epA) },
-			func(d *driver) {
-				d.ok(d.w.Close("s"))
-				d.newREP("s", model.Options{})
-				d.connect("s", epA)
-			}},
+		// f11_no_pipe_blocks shows a REQ neither bound nor connected, and
+		// bound with no peer.
 		{"IMMEDIATE=1, endpoint refused", func(d *driver) {
 			d.ok(d.w.Close("s"))
 			d.connect("c", epS)
@@ -130,7 +124,7 @@ func TestF13_ImmediateOn(t *testing.T) {
 		name    string
 		connect []string
 	}{
-		{"dead endpoint first", []string{epX, epS}},
+		// f13_immediate_on shows a dead endpoint first.
 		{"dead endpoint last", []string{epS, epX}},
 		{"two dead endpoints", []string{epX, epS, "tcp://dead:2"}},
 	}
@@ -165,7 +159,8 @@ func TestF13_ImmediateOn(t *testing.T) {
 // to the client is full, the reply is dropped and the send succeeds (RFC 28,
 // REP: "SHALL not block on sending").
 func TestF17_REPNeverBlocks(t *testing.T) {
-	for _, hwm := range []int{1, 2, 3} {
+	// f17_rep_never_blocks shows hwm 1.
+	for _, hwm := range []int{2, 3} {
 		t.Run("hwm "+string(rune('0'+hwm)), func(t *testing.T) {
 			// hwm replies fill the client's receive side, hwm more wait in
 			// REP's pipe, the next is dropped.
