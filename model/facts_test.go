@@ -46,9 +46,6 @@ func reqrep(t *testing.T, ch model.Chooser, copts, sopts model.Options) *driver 
 }
 
 func recvC(d *driver) error { _, err := d.w.Recv("c"); return err }
-func sendC(body string) func(*driver) error {
-	return func(d *driver) error { return d.w.Send("c", msg(body)) }
-}
 
 func recvS(d *driver) error { _, err := d.w.Recv("s"); return err }
 
