@@ -10,10 +10,10 @@ import (
 
 	"github.com/zeromq-lockstep/lockstep/backend"
 	"github.com/zeromq-lockstep/lockstep/model"
-	"github.com/zeromq-lockstep/lockstep/properties/script"
+	"github.com/zeromq-lockstep/lockstep/spec"
 )
 
-// cmdConformance runs every fact's scripts (properties/script/testdata,
+// cmdConformance runs every fact's scripts (spec/testdata,
 // compiled in) on a backend and prints one row per fact: conforms,
 // differs, or not applicable on that backend, and for a difference the
 // command that shows it. Exit 0 when every applicable fact conforms, 1
@@ -40,33 +40,33 @@ func cmdConformance(args []string, stdout io.Writer) error {
 		}
 		*fact = string(f)
 	}
-	results, err := script.Conformance(*impl, model.FactID(*fact))
+	results, err := spec.Conformance(*impl, model.FactID(*fact))
 	if err != nil {
 		return err
 	}
 	if *verbose {
-		script.WriteDetails(stdout, results)
+		spec.WriteDetails(stdout, results)
 		fmt.Fprintln(stdout)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "FACT\tRESULT\tRULE\tREPRODUCE\n")
-	count := map[script.Status]int{}
+	count := map[spec.Status]int{}
 	for _, fr := range results {
 		count[fr.Status]++
 		repro := ""
-		if fr.Status == script.Differs {
+		if fr.Status == spec.Differs {
 			repro = fmt.Sprintf("lockstep conformance -backend %s -fact %s -v", *impl, fr.Fact.ID)
 		}
 		status := string(fr.Status)
-		if fr.Status == script.NotApplicable {
+		if fr.Status == spec.NotApplicable {
 			status += " on " + *impl
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", fr.Fact.ID, status, fr.Fact.Title, repro)
 	}
 	tw.Flush()
 	fmt.Fprintf(stdout, "%s: %d conform, %d differ, %d not applicable\n", *impl,
-		count[script.Conforms], count[script.Differs], count[script.NotApplicable])
-	if count[script.Differs] > 0 {
+		count[spec.Conforms], count[spec.Differs], count[spec.NotApplicable])
+	if count[spec.Differs] > 0 {
 		return &exitError{code: 1}
 	}
 	return nil

@@ -1,4 +1,4 @@
-package script
+package spec
 
 import (
 	"errors"
@@ -26,8 +26,9 @@ func scriptFiles(t testing.TB) []string {
 	return files
 }
 
-// TestScripts runs every script on the sim backend through datadriven, so
-// that `go test ./properties/script -rewrite` regenerates their output.
+// TestScripts runs every script on the sim backend through
+// datadriven.RunTest, the reader Parse uses too, so that
+// `go test ./spec -rewrite` regenerates their output.
 func TestScripts(t *testing.T) {
 	for _, path := range scriptFiles(t) {
 		t.Run(strings.TrimSuffix(filepath.Base(path), ".txt"), func(t *testing.T) {
@@ -42,21 +43,16 @@ func TestScripts(t *testing.T) {
 			if !s.Header.Supports("sim") {
 				t.Skip("not a sim script")
 			}
-			byLine := map[int]*Command{}
-			for _, c := range s.Commands {
-				byLine[c.Line] = c
-			}
 			r, err := NewRunner(path, "sim")
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer r.Close()
+			p := newParser(path)
 			datadriven.RunTest(t, path, func(t *testing.T, td *datadriven.TestData) string {
-				_, ln, _ := strings.Cut(td.Pos[len(path):], ":")
-				n, _ := strconv.Atoi(ln)
-				c := byLine[n]
-				if c == nil || c.Name != td.Cmd {
-					t.Fatalf("%s: datadriven and Parse disagree about this directive", td.Pos)
+				c, err := p.command(td)
+				if err != nil {
+					t.Fatal(err)
 				}
 				out, err := r.Exec(c)
 				if err != nil {
@@ -138,19 +134,27 @@ func TestParseErrors(t *testing.T) {
 		{"advance -1s\n", 1, "out of range"},
 		{"advance 2h\n", 1, "out of range"},
 		{"new-req c sndhwm=0\n", 1, "bad sndhwm"},
+		{"new-req c sndhwm=(1, 2)\n", 1, "bad sndhwm"},
 		{"new-req c reconnect-ivl=1ns\n", 1, "whole milliseconds"},
 		{"new-rep s correlate\n", 1, "REQ sockets only"},
 		{"new-req c bogus\n", 1, `unknown option "bogus"`},
 		{"new-req c\n----\nok\n\nsend c\n", 5, "at least one frame"},
-		{"new-req c\n----\nok\n\nsend c \"unterminated\n", 5, "unterminated"},
-		{"new-req c\n----\nok\n\nsend c \"a\"b\n", 5, "a space must follow"},
-		{"new-req c\nsend c x\n----\n", 2, "unexpected"},
+		{"new-req c\n----\nok\n\nsend c \"unterminated\n", 5, "malformed quoted frame"},
+		{"new-req c\n----\nok\n\nsend c \"a\"b\n", 5, "malformed quoted frame"},
+		{"new-req c\n----\nok\n\nsend c \"a b\"\n", 5, `write a space as \x20`},
+		{"\"c\" x\n", 1, "not a quoted frame"},
+		{"new-req c\nsend c x\n----\n", 1, "unexpected"},
 		{"choose fair-queue=x\n", 1, "bad answer"},
 		{"choose coin=1\n", 1, "unknown choice"},
 		{"# fact: F99\nnew-req c\n", 1, "unknown fact"},
-		{"new-req c\n----\n----\nok\n", 3, "no closing"},
 		{"trace now\n", 1, "takes no arguments"},
 		{"new-req c\n----\nok\n\nreset\n----\nok\n\nsend c x\n", 9, "unknown socket"},
+		// What datadriven's reader itself refuses, at the line where it
+		// gives up.
+		{"new-req c\n----\nok\n\nsend c =x\n----\nok\n", 5, "cannot parse directive"},
+		{"new-req c\n----\nok\n\nnew-rep s sndhwm=(1\n", 5, "cannot parse directive"},
+		{"new-req c\n----\n----\nok\n----\n----\nrecv c\n", 7, "non-blank line after end of double ---- separator"},
+		{"new-req c\n" + strings.Repeat("x", 1<<16) + "\n", 2, "line longer than"},
 	}
 	for _, tc := range cases {
 		_, err := Parse("bad.txt", []byte(tc.src))

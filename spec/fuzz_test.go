@@ -1,4 +1,4 @@
-package script
+package spec
 
 import (
 	"errors"
@@ -8,8 +8,9 @@ import (
 	"testing"
 )
 
-// FuzzParse: any input either parses and runs on the sim backend, or gets
-// a script error naming its line; nothing panics or runs for long.
+// FuzzParse: any input, read by datadriven's reader through Parse, either
+// runs on the sim backend or gets a script error naming one of its lines;
+// nothing panics or runs for long.
 func FuzzParse(f *testing.F) {
 	for _, path := range scriptFiles(f) {
 		src, err := os.ReadFile(path)
@@ -23,6 +24,8 @@ func FuzzParse(f *testing.F) {
 		"new-dealer d\nbind d x\n----\nok\n\nconnect d x\n----\nok\n\nadvance 1h\n",
 		"new-req c reconnect-ivl=1ms\nconnect c e\n----\n\nadvance 1h\n",
 		"choose fair-queue=last request-id=2147483647\n",
+		"subtest a\nnew-req c\nsubtest end\n", "new-req c\n----\n----\nok\n----\n----\nx\n",
+		"send =x\n", "new-req c sndhwm=(1\n", "new-req c \\\n  immediate\n",
 	} {
 		f.Add([]byte(s))
 	}

@@ -1,4 +1,4 @@
-package script
+package spec
 
 import (
 	"bytes"
@@ -16,7 +16,7 @@ import (
 // command with its expected and actual result lines. A difference is a
 // finding, not a failure; a change in zmq4's behaviour (or in the
 // backend) changes the record and fails the test. Regenerate with
-// go test ./properties/script -run TestZMQ4Conformance -rewrite.
+// go test ./spec -run TestZMQ4Conformance -rewrite.
 const zmq4Golden = "testdata/zmq4/conformance.txt"
 
 func rewriting() bool {
@@ -33,7 +33,7 @@ func TestZMQ4Conformance(t *testing.T) {
 	}
 	var b bytes.Buffer
 	b.WriteString("# How go-zeromq/zmq4 v0.17.0 fares on the scripts that declare backend zmq4.\n")
-	b.WriteString("# Generated: go test ./properties/script -run TestZMQ4Conformance -rewrite\n")
+	b.WriteString("# Generated: go test ./spec -run TestZMQ4Conformance -rewrite\n")
 	b.WriteString("# Differences are findings, not failures; a change here is a change in zmq4 or its backend.\n\n")
 	WriteDetails(&b, results)
 	if rewriting() {

@@ -1,3 +1,3 @@
-package script_test
+package spec_test
 
 import _ "github.com/zeromq-lockstep/lockstep/backend/all" // the scripts run on every backend
