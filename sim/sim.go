@@ -44,6 +44,8 @@ type Sim struct {
 	// app, when set, performs the scenario layer's typed events (appTick,
 	// appReply), which it schedules with scheduleApp.
 	app func(kind netEvent, id, aux int)
+	// effects is Settle's buffer for the world's effects.
+	effects []model.Effect
 	// chooser, when set, resolves the model's open choices instead of the
 	// PRNG, so a property test can draw (and shrink) them itself.
 	chooser model.Chooser
@@ -208,13 +210,20 @@ func (s *Sim) RunUntil(t time.Duration) {
 // lines. Effects that cause more effects are handled in order.
 func (s *Sim) Settle() {
 	for {
-		effects := s.world.Ready()
+		// The buffer is the simulator's own, reused from call to call;
+		// it is taken while in use so that a nested Settle (from a trace
+		// sink, say) gets a fresh one instead of overwriting it.
+		effects := s.world.AppendReady(s.effects[:0])
+		s.effects = nil
 		if len(effects) == 0 {
+			s.effects = effects
 			return
 		}
 		for _, e := range effects {
 			s.apply(e)
 		}
+		clear(effects)
+		s.effects = effects[:0]
 	}
 }
 
