@@ -43,6 +43,15 @@ func (q *AppQueue) Enqueue(m Message) bool {
 		q.buf = q.buf[:copy(q.buf, q.buf[q.head:])]
 		q.head = 0
 	}
+	if len(q.buf)+need > cap(q.buf) {
+		// Double, rather than let append grow a large array by about
+		// 1.25x: each array is larger than all the freed ones before it,
+		// so the runtime cannot reuse them, and with 1.25x they added up
+		// to four times the queue.
+		grown := make([]byte, len(q.buf), max(2*cap(q.buf), len(q.buf)+need, 64))
+		copy(grown, q.buf)
+		q.buf = grown
+	}
 	q.buf = binary.AppendUvarint(q.buf, uint64(len(m)))
 	for _, f := range m {
 		q.buf = binary.AppendUvarint(q.buf, uint64(len(f)))
