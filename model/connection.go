@@ -216,8 +216,8 @@ func (w *World) pump(conn *connection) {
 	for d := ToBinder; d <= ToConnecter; d++ {
 		src, dst := conn.src(d), conn.dst(d)
 		for len(src.out) > 0 && len(dst.in)+len(conn.wire[d]) < dst.owner.opts.rcvHWM() {
-			m := src.out[0]
-			src.out = src.out[1:]
+			var m Message
+			m, src.out = popFront(src.out)
 			conn.wire[d] = append(conn.wire[d], m)
 			w.emit(Transmit{Conn: conn.id, Dir: d, From: src.owner.name, To: dst.owner.name, Msg: m})
 		}
@@ -232,8 +232,8 @@ func (w *World) Arrive(id ConnID, d Dir) {
 	if conn == nil || len(conn.wire[d]) == 0 {
 		return
 	}
-	m := conn.wire[d][0]
-	conn.wire[d] = conn.wire[d][1:]
+	var m Message
+	m, conn.wire[d] = popFront(conn.wire[d])
 	dst := conn.dst(d)
 	if dst.owner.typ == REQ && !wellFormedReply(m) && !w.profile.ReplyUnchecked {
 		// F6: REQ's session accepts only [id,] "", body...; anything else

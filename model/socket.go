@@ -174,8 +174,8 @@ func (w *World) nextReadable(s *socket) *pipe {
 // take reads the oldest message of p, lets its engine refill, and detaches
 // a destroyed pipe once it is drained.
 func (w *World) take(p *pipe) Message {
-	m := p.in[0]
-	p.in = p.in[1:]
+	var m Message
+	m, p.in = popFront(p.in)
 	if p.conn != nil {
 		w.pump(p.conn)
 	}
@@ -248,9 +248,13 @@ func (w *World) reqSend(s *socket, body Message) error {
 	m = append(m, body...)
 	// F9: replies already queued belong to earlier requests; libzmq eats
 	// them before the new request is fully sent.
-	for _, q := range append([]*pipe(nil), s.pipes...) {
-		for len(q.in) > 0 && !w.profile.StaleRepliesKept {
-			w.observeMsg(EventDrop, s.name, q.peer, bodyText(w.take(q)), "stale reply discarded by new request")
+	// (The copy of the pipe list, which take may shorten, is made only
+	// when there is something to discard.)
+	if w.anyIn(s) && !w.profile.StaleRepliesKept {
+		for _, q := range append([]*pipe(nil), s.pipes...) {
+			for len(q.in) > 0 {
+				w.observeMsg(EventDrop, s.name, q.peer, bodyText(w.take(q)), "stale reply discarded by new request")
+			}
 		}
 	}
 	s.receivingReply = true
@@ -402,7 +406,8 @@ func (w *World) repSend(s *socket, body Message) error {
 		return ErrFSM // F2
 	}
 	p := s.envPipe
-	m := append(append(s.envelope.clone(), Delimiter), body...)
+	m := make(Message, 0, len(s.envelope)+1+len(body))
+	m = append(append(append(m, s.envelope...), Delimiter), body...)
 	s.sendingReply, s.held = false, nil
 	if !w.profile.RepNotStrict {
 		s.envelope, s.envPipe = nil, nil

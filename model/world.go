@@ -85,7 +85,30 @@ func (w *World) Ready() []Effect {
 	return e
 }
 
+// AppendReady appends the effects produced since the last call to dst, in
+// order, forgets them, and returns the extended slice. Unlike Ready it keeps
+// the world's buffer for the next effects, so a driver that passes its own
+// buffer back each time collects effects without allocating.
+func (w *World) AppendReady(dst []Effect) []Effect {
+	dst = append(dst, w.effects...)
+	clear(w.effects)
+	w.effects = w.effects[:0]
+	return dst
+}
+
 func (w *World) emit(e Effect) { w.effects = append(w.effects, e) }
+
+// popFront removes the oldest message of a pipe or wire queue. A queue
+// that empties keeps its backing array, so that a queue of at most one
+// message, the usual case, never allocates again.
+func popFront(q []Message) (Message, []Message) {
+	m := q[0]
+	q[0] = nil
+	if len(q) == 1 {
+		return m, q[:0]
+	}
+	return m, q[1:]
+}
 
 // observe reports an event that carries no message.
 func (w *World) observe(kind EventKind, actor, peer, reason string) {

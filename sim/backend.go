@@ -71,11 +71,13 @@ func NewBackend() *Backend {
 // World is the model the backend drives.
 func (b *Backend) World() *model.World { return b.sim.World() }
 
-// annotate adds the application queue's length to a send through it (F24).
-func (b *Backend) annotate(o model.Observation, e *trace.Event) {
+// annotate gives the application queue's length for a send through it
+// (F24).
+func (b *Backend) annotate(o model.Observation) (queue int, ok bool) {
 	if q := b.queues[o.Actor]; q != nil && o.Kind == model.EventSend {
-		e.Queue, e.HasQueue = q.Len(), true
+		return q.Len(), true
 	}
+	return 0, false
 }
 
 // jitterNote shows, on a reconnect timer's line, the jitter drawn for it.

@@ -1,6 +1,7 @@
 package sim_test
 
 import (
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -15,53 +16,73 @@ import (
 // The simulator's reason to exist beside clock.Mock (doc.go): Mock sleeps
 // about a millisecond of real time for every timer it fires, so the blog's
 // scenario can only be run for seconds, not hours. These benchmarks measure
-// both in virtual seconds per wall second (vsec/s). Speed targets are
-// metrics here, never assertions in tests:
+// both in virtual seconds per wall second (vsec/s), and the simulator's
+// hour of seed against a bare loop of the same number of events through its
+// own agenda. Speed targets (issue 8: at most 3 allocations per event, an
+// hour of seed in at most 20ms) are metrics here, never assertions in tests:
 //
 //	go test -run '^$' -bench . -benchtime 3x ./sim/
+//	go test -run '^$' -bench 'SeedHour' -benchtime 10x -count 6 ./sim/
 
 // mockVirtual is how much virtual time the Mock baseline covers per
 // iteration: about 130 timer firings, so about 130ms of real sleeping.
 const mockVirtual = 10 * time.Second
 
-// runSeed runs the seed scenario for d and returns the application timer
-// firings it contains: one per client tick (enqueue) and one per server
-// reply delay (reply), the schedule the Mock baseline reproduces.
-func runSeed(b *testing.B, d time.Duration, noTrace bool) (timers int) {
+// seedRun is what one run of the seed scenario did: the application timer
+// firings the Mock baseline reproduces (one per client tick, enqueue, and
+// one per server reply delay, reply), the agenda events the simulator
+// performed and the trace lines it recorded.
+type seedRun struct {
+	timers, events, lines int
+}
+
+// runSeed runs the seed scenario for d, as sim.Run does.
+func runSeed(b *testing.B, d time.Duration, noTrace bool) seedRun {
 	sc, err := app.LookupScenario("seed")
 	if err != nil {
 		b.Fatal(err)
 	}
-	res, err := sim.Run(sc, sim.Config{Seed: 1, For: d, NoTrace: noTrace})
+	r, err := sim.Start(sc, sim.Config{Seed: 1, For: d, NoTrace: noTrace})
 	if err != nil {
 		b.Fatal(err)
 	}
+	r.Sim.RunUntil(d)
+	res := r.Result()
 	if res.End != d {
 		b.Fatalf("run ended at %v, want %v", res.End, d)
 	}
+	out := seedRun{events: int(r.Sim.EventsRun()), lines: len(res.Trace)}
 	for _, e := range res.Trace {
 		if e.Kind == model.EventEnqueue || e.Kind == model.EventReply {
-			timers++
+			out.timers++
 		}
 	}
-	return timers
+	return out
 }
 
-// benchSeed runs one virtual d per iteration and reports vsec/s and the
-// wall time per virtual hour.
+// benchSeed runs one virtual d per iteration and reports vsec/s, the wall
+// time per virtual hour, and allocations per agenda event and per trace
+// line (the target is at most 3 per event).
 func benchSeed(b *testing.B, d time.Duration, noTrace bool) float64 {
 	b.ReportAllocs()
-	var timers int
+	var run seedRun
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
 	start := time.Now()
 	for b.Loop() {
-		timers = runSeed(b, d, noTrace)
+		run = runSeed(b, d, noTrace)
 	}
 	wall := time.Since(start)
+	runtime.ReadMemStats(&after)
+	allocs := float64(after.Mallocs-before.Mallocs) / float64(b.N)
 	vps := d.Seconds() * float64(b.N) / wall.Seconds()
 	b.ReportMetric(vps, "vsec/s")
-	b.ReportMetric(float64(wall.Milliseconds())/float64(b.N)*float64(time.Hour)/float64(d), "wall-ms/vhour")
+	b.ReportMetric(wall.Seconds()*1e3/float64(b.N)*float64(time.Hour)/float64(d), "wall-ms/vhour")
+	b.ReportMetric(float64(run.events), "events")
+	b.ReportMetric(allocs/float64(run.events), "allocs/event")
 	if !noTrace {
-		b.ReportMetric(float64(timers), "app-timers")
+		b.ReportMetric(float64(run.timers), "app-timers")
+		b.ReportMetric(allocs/float64(run.lines), "allocs/line")
 	}
 	return vps
 }
@@ -69,6 +90,51 @@ func benchSeed(b *testing.B, d time.Duration, noTrace bool) float64 {
 func BenchmarkSeedHour(b *testing.B) {
 	b.Run("trace", func(b *testing.B) { benchSeed(b, time.Hour, false) })
 	b.Run("notrace", func(b *testing.B) { benchSeed(b, time.Hour, true) })
+}
+
+// bareLoop performs n events through a simulator's own agenda with no
+// model work: each event schedules the next, as the seed scenario's ticks
+// do, through one closure made once. It is the floor the seed scenario's
+// per-event cost is measured against.
+func bareLoop(n int) int {
+	s := sim.New(1, model.LibZMQ, sim.DefaultNetwork)
+	done := 0
+	var next func()
+	next = func() {
+		done++
+		if done < n {
+			s.After(time.Millisecond, next)
+		}
+	}
+	s.At(0, next)
+	s.RunUntil(time.Duration(n) * time.Millisecond)
+	return done
+}
+
+// BenchmarkSeedHourVsBareLoop runs an hour of seed and a bare loop of the
+// same number of events in each iteration, so that both see the same
+// machine, and reports both times and their ratio (x-vs-bare): how many
+// times an event of the scenario costs what the agenda alone costs.
+//
+//	go test -run '^$' -bench SeedHourVsBareLoop -benchtime 10x -count 6 ./sim/
+func BenchmarkSeedHourVsBareLoop(b *testing.B) {
+	var seed, bare time.Duration
+	var events int
+	for b.Loop() {
+		start := time.Now()
+		events = runSeed(b, time.Hour, false).events
+		seed += time.Since(start)
+		start = time.Now()
+		if got := bareLoop(events); got != events {
+			b.Fatalf("bare loop ran %d events, want %d", got, events)
+		}
+		bare += time.Since(start)
+	}
+	b.ReportMetric(seed.Seconds()*1e3/float64(b.N), "seed-ms/vhour")
+	b.ReportMetric(bare.Seconds()*1e3/float64(b.N), "bare-ms")
+	b.ReportMetric(seed.Seconds()/bare.Seconds(), "x-vs-bare")
+	b.ReportMetric(float64(seed.Nanoseconds())/float64(b.N)/float64(events), "seed-ns/event")
+	b.ReportMetric(0, "ns/op")
 }
 
 // mockBlog is the blog's two applications with their timers on a

@@ -1,10 +1,6 @@
 package sim
 
-import (
-	"time"
-
-	"github.com/zeromq-lockstep/lockstep/model"
-)
+import "time"
 
 // event is one scheduled action. seq breaks ties between events at the
 // same virtual time in the order they were scheduled, which is what makes a
@@ -12,22 +8,25 @@ import (
 type event struct {
 	at  time.Duration
 	seq uint64
-	do  func() // a scheduled action, or nil for a network event below
-	// Arrivals and reconnect timers carry their data instead of a
-	// closure: they are most of a run's events, and a closure is an
-	// allocation. Dials are rare and keep a closure.
+	do  func() // a scheduled action, or nil for a typed event below
+	// Arrivals, reconnect timers, client ticks and server replies carry
+	// their data instead of a closure: they are all but a handful of a
+	// run's events, and a closure is an allocation. Dials and faults are
+	// rare and keep a closure.
+	id   int // the ConnID of an arrival, the TimerID of a timer, the index of a client or server
+	aux  int // the Dir of an arrival, the incarnation of a reply
 	kind netEvent
-	dir  model.Dir
-	id   int // the ConnID of an arrival, the TimerID of a timer
 }
 
-// netEvent says which model input a network event is.
+// netEvent says which input a typed event is.
 type netEvent uint8
 
 const (
 	netNone   netEvent = iota
 	netArrive          // World.Arrive(conn, dir)
 	netTimer           // World.TimerFired(timer)
+	appTick            // a client application's interval timer (Running.tick)
+	appReply           // a server application's reply delay (Running.reply)
 )
 
 // agenda is the simulator's event queue: a binary min-heap on (at, seq).

@@ -82,6 +82,10 @@ type ServerApp struct {
 	Count       int
 	incarnation int
 	holding     bool
+	// req and from are the request the application holds and the client
+	// it came from, while holding: what its pending reply answers.
+	req  model.Message
+	from string
 }
 
 // Start sets a scenario up at virtual time zero without running it.
@@ -120,7 +124,7 @@ func Start(sc app.Scenario, cfg Config) (*Running, error) {
 			return nil, err
 		}
 	}
-	for _, spec := range sc.Clients {
+	for i, spec := range sc.Clients {
 		c := &ClientApp{Spec: spec}
 		r.Clients = append(r.Clients, c)
 		if err := w.NewREQ(spec.Name, spec.Options); err != nil {
@@ -132,10 +136,11 @@ func Start(sc app.Scenario, cfg Config) (*Running, error) {
 			}
 		}
 		if spec.Interval > 0 {
-			s.At(spec.FirstSend(), func() { r.tick(c) })
+			s.scheduleApp(spec.FirstSend(), appTick, i, 0)
 		}
 	}
 	s.observe = r.annotate
+	s.app = r.appEvent
 	s.react = r.react
 	s.Settle()
 	for _, f := range cfg.Faults {
@@ -173,19 +178,32 @@ func (r *Running) server(name string) *ServerApp {
 	return nil
 }
 
-// annotate adds the application queue's length to a client's send.
-func (r *Running) annotate(o model.Observation, e *trace.Event) {
+// annotate gives the application queue's length for a client's send.
+func (r *Running) annotate(o model.Observation) (queue int, ok bool) {
 	if o.Kind != model.EventSend {
-		return
+		return 0, false
 	}
 	if c := r.client(o.Actor); c != nil {
-		e.Queue, e.HasQueue = c.Queue.Len(), true
+		return c.Queue.Len(), true
+	}
+	return 0, false
+}
+
+// appEvent performs a typed application event: a client's tick or a
+// server's reply, by index into Clients or Servers.
+func (r *Running) appEvent(kind netEvent, i, aux int) {
+	switch kind {
+	case appTick:
+		r.tick(r.Clients[i], i)
+	case appReply:
+		srv := r.Servers[i]
+		r.reply(srv, aux, srv.req, srv.from)
 	}
 }
 
 // tick is the client's setInterval: send the next counter through the
 // queue and print its length, as the blog's client does.
-func (r *Running) tick(c *ClientApp) {
+func (r *Running) tick(c *ClientApp, i int) {
 	s := r.Sim
 	m := app.Request(c.sent)
 	c.sent++
@@ -193,7 +211,7 @@ func (r *Running) tick(c *ClientApp) {
 	r.flush(c, func() {
 		s.Record(trace.Event{Actor: c.Spec.Name, Kind: model.EventEnqueue, Msg: m.Text(), HasMsg: true, Queue: c.Queue.Len(), HasQueue: true})
 	})
-	s.After(c.Spec.Interval, func() { r.tick(c) })
+	s.scheduleApp(s.Now()+c.Spec.Interval, appTick, i, 0)
 }
 
 // flush hands queued requests to the socket one at a time, so that each
@@ -239,7 +257,7 @@ func (r *Running) react() bool {
 			progress = true
 		}
 	}
-	for _, srv := range r.Servers {
+	for i, srv := range r.Servers {
 		if !srv.Up || srv.holding || !w.Readable(srv.Spec.Name) {
 			continue
 		}
@@ -260,8 +278,11 @@ func (r *Running) react() bool {
 		if !answer {
 			continue
 		}
-		inc := srv.incarnation
-		s.After(delay, func() { r.reply(srv, inc, req, from) })
+		// At most one reply is pending per incarnation: the server reads
+		// no other request while holding this one, so the event needs
+		// only the incarnation, and req and from wait on the server.
+		srv.req, srv.from = req, from
+		s.scheduleApp(s.Now()+delay, appReply, i, srv.incarnation)
 	}
 	return progress
 }
@@ -279,6 +300,7 @@ func (r *Running) reply(srv *ServerApp, incarnation int, req model.Message, to s
 		s.Record(trace.Event{Actor: srv.Spec.Name, Kind: model.EventError, Reason: "send: " + err.Error()})
 	}
 	srv.holding = false
+	srv.req, srv.from = nil, ""
 }
 
 func (r *Running) startServer(srv *ServerApp) error {
@@ -290,6 +312,7 @@ func (r *Running) startServer(srv *ServerApp) error {
 		return fmt.Errorf("sim: server %s: %w", srv.Spec.Name, err)
 	}
 	srv.Up, srv.Count, srv.holding = true, 0, false
+	srv.req, srv.from = nil, ""
 	return nil
 }
 

@@ -38,8 +38,15 @@ type Sim struct {
 	noTrace bool
 	sink    func(trace.Event) // when set, events go here and are not kept
 	// observe, when set, is called for each model observation before it is
-	// traced, so the scenario layer can add what only it knows (the queue).
-	observe func(o model.Observation, e *trace.Event)
+	// traced, so the scenario layer can add what only it knows: the
+	// application queue's length, when ok. It returns the length rather
+	// than filling in the event so that the event stays on the stack.
+	observe func(o model.Observation) (queue int, ok bool)
+	// app, when set, performs the scenario layer's typed events (appTick,
+	// appReply), which it schedules with scheduleApp.
+	app func(kind netEvent, id, aux int)
+	// effects is Settle's buffer for the world's effects.
+	effects []model.Effect
 	// chooser, when set, resolves the model's open choices instead of the
 	// PRNG, so a property test can draw (and shrink) them itself.
 	chooser model.Chooser
@@ -141,6 +148,15 @@ func (s *Sim) At(t time.Duration, do func()) {
 	s.schedule(event{at: t, do: do})
 }
 
+// scheduleApp schedules one of the scenario layer's typed events at t
+// (never in the past), as At would schedule a closure.
+func (s *Sim) scheduleApp(t time.Duration, kind netEvent, id, aux int) {
+	if t < s.now {
+		t = s.now
+	}
+	s.schedule(event{at: t, kind: kind, id: id, aux: aux})
+}
+
 // schedule queues e with the next sequence number.
 func (s *Sim) schedule(e event) {
 	s.seq++
@@ -152,9 +168,11 @@ func (s *Sim) schedule(e event) {
 func (s *Sim) run(e event) {
 	switch e.kind {
 	case netArrive:
-		s.world.Arrive(model.ConnID(e.id), e.dir)
+		s.world.Arrive(model.ConnID(e.id), model.Dir(e.aux))
 	case netTimer:
 		s.world.TimerFired(model.TimerID(e.id))
+	case appTick, appReply:
+		s.app(e.kind, e.id, e.aux)
 	default:
 		e.do()
 	}
@@ -204,20 +222,27 @@ func (s *Sim) RunUntil(t time.Duration) {
 // lines. Effects that cause more effects are handled in order.
 func (s *Sim) Settle() {
 	for {
-		effects := s.world.Ready()
+		// The buffer is the simulator's own, reused from call to call;
+		// it is taken while in use so that a nested Settle (from a trace
+		// sink, say) gets a fresh one instead of overwriting it.
+		effects := s.world.AppendReady(s.effects[:0])
+		s.effects = nil
 		if len(effects) == 0 {
+			s.effects = effects
 			return
 		}
 		for _, e := range effects {
 			s.apply(e)
 		}
+		clear(effects)
+		s.effects = effects[:0]
 	}
 }
 
 func (s *Sim) apply(e model.Effect) {
 	switch e := e.(type) {
 	case model.Transmit:
-		s.schedule(event{at: s.now + s.latency(e.From, e.To), kind: netArrive, id: int(e.Conn), dir: e.Dir})
+		s.schedule(event{at: s.now + s.latency(e.From, e.To), kind: netArrive, id: int(e.Conn), aux: int(e.Dir)})
 	case model.Dial:
 		a, from := e.Attempt, e.From
 		to, _ := s.world.Endpoint(e.Endpoint)
@@ -235,7 +260,7 @@ func (s *Sim) apply(e model.Effect) {
 	case model.Observation:
 		ev := trace.FromObservation(s.now, e)
 		if s.observe != nil {
-			s.observe(e, &ev)
+			ev.Queue, ev.HasQueue = s.observe(e)
 		}
 		s.Record(ev)
 	default:

@@ -79,23 +79,7 @@ func Parse(line []byte) (Event, error) {
 // Text renders the event as one aligned line for people:
 //
 //	1.300412s  client    receive     msg={"response":"2"} queue=9
-func (e Event) Text() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%11.6fs  %-10s %-10s", e.At.Seconds(), e.Actor, e.Kind)
-	if e.HasMsg {
-		fmt.Fprintf(&b, " msg=%s", e.Msg)
-	}
-	if e.HasQueue {
-		fmt.Fprintf(&b, " queue=%d", e.Queue)
-	}
-	if e.Peer != "" {
-		fmt.Fprintf(&b, " peer=%s", e.Peer)
-	}
-	if e.Reason != "" {
-		fmt.Fprintf(&b, " reason=%q", e.Reason)
-	}
-	return strings.TrimRight(b.String(), " ")
-}
+func (e Event) Text() string { return string(e.AppendText(nil)) }
 
 // Node renders the event as the blog's Node.js client prints it: "N message
 // queued" after each send through the queue, and the parsed reply as

@@ -23,6 +23,7 @@ type Writer struct {
 	out    *bufio.Writer
 	format string
 	held   []Event // msc only
+	line   []byte  // text only: the line being written
 	err    error
 }
 
@@ -58,7 +59,9 @@ func (w *Writer) Write(e Event) error {
 		w.held = append(w.held, e)
 		return nil
 	case "text":
-		_, w.err = w.out.WriteString(e.Text())
+		// One reused buffer: the text of a long run is formatted here.
+		w.line = e.AppendText(w.line[:0])
+		_, w.err = w.out.Write(w.line)
 	case "jsonl":
 		_, w.err = w.out.Write(e.JSON())
 	case "node":
