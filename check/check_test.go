@@ -1,0 +1,43 @@
+package check
+
+import (
+	"testing"
+
+	"github.com/zeromq-lockstep/lockstep/model"
+)
+
+func mustCheck(t *testing.T, cfg Config) *Result {
+	t.Helper()
+	res, err := Check(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s: %s", cfg, res.Stats)
+	return res
+}
+
+// TestCleanModelPasses: the unmutated model breaks no invariant, and its
+// liveness holds, in small configurations of each kind.
+func TestCleanModelPasses(t *testing.T) {
+	cfgs := []Config{
+		{Clients: 1, Servers: 1, Requests: 3, Faults: Faults{Crashes: 1, Restarts: 1}, Liveness: true},
+		{Clients: 2, Servers: 1, Requests: 2, Faults: Faults{Crashes: 1, Restarts: 1}, Liveness: true},
+		{Clients: 1, Servers: 2, Requests: 3, Faults: Faults{Cuts: 1}, Liveness: true},
+		{Clients: 1, Servers: 2, Requests: 2, Faults: Faults{Disconnects: 1}, Liveness: true},
+		{Clients: 2, Servers: 1, Requests: 2, ClientsBind: true, Faults: Faults{Crashes: 1, Restarts: 1}, Liveness: true},
+		{Clients: 1, Servers: 1, Requests: 3, Options: model.Options{ReqRelaxed: true, ReqCorrelate: true}, Faults: Faults{Crashes: 1, Restarts: 1}, Liveness: true},
+		{Clients: 1, Servers: 2, Requests: 2, Pirate: true, Retries: 1, Faults: Faults{Crashes: 1, Restarts: 1}, Liveness: true},
+	}
+	for _, cfg := range cfgs {
+		res := mustCheck(t, cfg)
+		if res.Violation != nil {
+			t.Errorf("%s: %s: %s\n%v", cfg, res.Violation.Rule, res.Violation.Message, res.Violation.Steps)
+		}
+		if !res.Stats.Complete {
+			t.Errorf("%s: incomplete", cfg)
+		}
+		if res.Liveness != "checked" {
+			t.Errorf("%s: liveness %s", cfg, res.Liveness)
+		}
+	}
+}
