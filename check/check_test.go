@@ -41,3 +41,29 @@ func TestCleanModelPasses(t *testing.T) {
 		}
 	}
 }
+
+// target is the configuration: two clients, two servers, three
+// requests each, one crash (and its restart).
+var target = Config{Clients: 2, Servers: 2, Requests: 3, Faults: Faults{Crashes: 1, Restarts: 1}}
+
+// TestTargetExhausts explores the target configuration to the end on one
+// core, with liveness: no violation, and a strict REQ stuck by F19 is an
+// expected outcome.
+func TestTargetExhausts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the target configuration takes a while")
+	}
+	cfg := target
+	cfg.Workers, cfg.Liveness = 1, true
+	res := mustCheck(t, cfg)
+	if res.Violation != nil {
+		t.Fatalf("%s: %s %v", res.Violation.Rule, res.Violation.Message, res.Violation.Steps)
+	}
+	if !res.Stats.Complete || res.Liveness != "checked" {
+		t.Fatalf("complete=%v liveness=%s", res.Stats.Complete, res.Liveness)
+	}
+	if len(res.Expected) != 1 || res.Expected[0].Fact != "F19" {
+		t.Fatalf("want the F19 stuck client as an expected outcome, got %+v", res.Expected)
+	}
+	t.Logf("expected: %s in %d states, e.g. %v", res.Expected[0].Outcome, res.Expected[0].States, res.Expected[0].Steps)
+}

@@ -314,7 +314,8 @@ func (w *worker) branch(nd node, a action, prefix []int, level int) {
 	fp := w.fingerprint(succ)
 	if x.cfg.Determinism && r.bad == nil {
 		again, _ := w.step(nd.st, a, prefix)
-		if !bytes.Equal(w.k.key(again), w.k.key(succ)) {
+		first := append([]byte(nil), w.k.key(succ)...)
+		if !bytes.Equal(first, w.k.key(again)) {
 			r.fail("determinism", "", "the same step with the same choices gave two different states: the model made a choice without its Chooser")
 		}
 	}
