@@ -53,7 +53,7 @@ type Config struct {
 	Workers int
 	// Progress, when set, is called about once a second with the counts so
 	// far.
-	Progress func(Stats)
+	Progress func(Stats) `json:"-"`
 }
 
 // Faults is a budget of faults.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -144,6 +145,9 @@ type worker struct {
 // its result.
 func (x *Explorer) Explore() (*Result, error) {
 	x.start = time.Now()
+	// The explorer allocates a world per successor and keeps few of them:
+	// collecting less often trades memory for speed.
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	st, err := x.initial()
 	if err != nil {
 		return nil, err

@@ -19,12 +19,8 @@ func (w *World) Clone(chooser Chooser) *World {
 	if chooser == nil {
 		chooser = w.chooser
 	}
-	c := &cloner{
-		sockets: make(map[*socket]*socket, len(w.sockets)),
-		pipes:   map[*pipe]*pipe{},
-		conns:   make(map[*connection]*connection, len(w.conns)),
-		conners: map[*connecter]*connecter{},
-	}
+	c := &cloner{}
+	c.sockets, c.pipes, c.conns, c.conners = c.sb[:0], c.pb[:0], c.cb[:0], c.kb[:0]
 	n := &World{
 		profile:  w.profile,
 		chooser:  chooser,
@@ -67,24 +63,41 @@ func (w *World) SetChooser(chooser Chooser) {
 	w.chooser = chooser
 }
 
-// cloner copies the pointer graph of a World once per node.
+// cloner copies the pointer graph of a World once per node. A world of a
+// checkable size has a few dozen nodes, so the memo is a list searched
+// from the start, which costs less than a map.
 type cloner struct {
-	sockets map[*socket]*socket
-	pipes   map[*pipe]*pipe
-	conns   map[*connection]*connection
-	conners map[*connecter]*connecter
+	sockets []pair[socket]
+	pipes   []pair[pipe]
+	conns   []pair[connection]
+	conners []pair[connecter]
+	sb      [8]pair[socket]
+	pb      [32]pair[pipe]
+	cb      [16]pair[connection]
+	kb      [16]pair[connecter]
+}
+
+type pair[T any] struct{ old, new *T }
+
+func memo[T any](m []pair[T], old *T) *T {
+	for _, p := range m {
+		if p.old == old {
+			return p.new
+		}
+	}
+	return nil
 }
 
 func (c *cloner) socket(s *socket) *socket {
 	if s == nil {
 		return nil
 	}
-	if n, ok := c.sockets[s]; ok {
+	if n := memo(c.sockets, s); n != nil {
 		return n
 	}
 	n := &socket{}
 	*n = *s
-	c.sockets[s] = n
+	c.sockets = append(c.sockets, pair[socket]{s, n})
 	n.pipes = make([]*pipe, len(s.pipes))
 	for i, p := range s.pipes {
 		n.pipes[i] = c.pipe(p)
@@ -109,12 +122,12 @@ func (c *cloner) pipe(p *pipe) *pipe {
 	if p == nil {
 		return nil
 	}
-	if n, ok := c.pipes[p]; ok {
+	if n := memo(c.pipes, p); n != nil {
 		return n
 	}
 	n := &pipe{}
 	*n = *p
-	c.pipes[p] = n
+	c.pipes = append(c.pipes, pair[pipe]{p, n})
 	n.out = slices.Clone(p.out)
 	n.in = slices.Clone(p.in)
 	n.owner = c.socket(p.owner)
@@ -127,11 +140,11 @@ func (c *cloner) conn(k *connection) *connection {
 	if k == nil {
 		return nil
 	}
-	if n, ok := c.conns[k]; ok {
+	if n := memo(c.conns, k); n != nil {
 		return n
 	}
 	n := &connection{id: k.id}
-	c.conns[k] = n
+	c.conns = append(c.conns, pair[connection]{k, n})
 	for d := range k.wire {
 		n.wire[d] = slices.Clone(k.wire[d])
 	}
@@ -145,12 +158,12 @@ func (c *cloner) connecter(k *connecter) *connecter {
 	if k == nil {
 		return nil
 	}
-	if n, ok := c.conners[k]; ok {
+	if n := memo(c.conners, k); n != nil {
 		return n
 	}
 	n := &connecter{}
 	*n = *k
-	c.conners[k] = n
+	c.conners = append(c.conners, pair[connecter]{k, n})
 	n.sock = c.socket(k.sock)
 	n.pipe = c.pipe(k.pipe)
 	n.conn = c.conn(k.conn)
