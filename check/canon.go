@@ -45,13 +45,13 @@ func (f *forcer) reset(prefix []int) {
 
 // keyer builds canonical keys; each worker has its own.
 type keyer struct {
-	x        *Explorer
-	sig      [][]byte
-	cperm    []int
-	sperm    []int
-	crank    []int // client i -> canonical position
-	srank    []int
-	buf, out []byte
+	x     *Explorer
+	sig   [][]byte
+	cperm []int
+	sperm []int
+	crank []int // client i -> canonical position
+	srank []int
+	out   []byte
 }
 
 func newKeyer(x *Explorer) *keyer {

@@ -48,7 +48,6 @@ type Explorer struct {
 	init    *state
 	stats   Stats
 
-	mu       sync.Mutex
 	bad      *found // the first violation found at the shallowest level
 	stuckF19 int64  // states in which some client is stuck as F19 says
 	stuckAt  int32  // the first such state, -1 if none
