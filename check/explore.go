@@ -25,6 +25,9 @@ type Stats struct {
 	// BytesPerState is the heap the visited set, the parent links and the
 	// liveness edges hold, divided by Distinct.
 	BytesPerState float64
+	// PeakHeapBytes is the largest live heap seen at the end of a level:
+	// the stored states plus the frontier's worlds, which dominate.
+	PeakHeapBytes uint64
 	Workers       int
 	Complete      bool // every reachable state was explored (no MaxStates cut-off)
 }
@@ -215,6 +218,11 @@ func (x *Explorer) Explore() (*Result, error) {
 			}
 		}
 		x.updateStats(true)
+		if level%4 == 0 || len(frontier) > 10000 {
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			x.stats.PeakHeapBytes = max(x.stats.PeakHeapBytes, ms.HeapAlloc)
+		}
 		if x.cfg.Progress != nil && time.Since(lastProgress) > time.Second {
 			lastProgress = time.Now()
 			x.cfg.Progress(x.stats)
