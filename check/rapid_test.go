@@ -1,0 +1,91 @@
+package check
+
+import (
+	"flag"
+	"strings"
+	"testing"
+
+	"github.com/zeromq-lockstep/lockstep/properties"
+
+	"pgregory.net/rapid"
+)
+
+// operations counts a counterexample's steps as the properties' operations
+// would: deliveries, dial completions and timers are no operation, since
+// the simulator makes them happen inside every operation; a restart or a
+// heal is part of rapid's crash or cut; and a server's read right after its
+// reply is one cycle.
+func operations(steps []string) int {
+	n := 0
+	replied := map[string]bool{}
+	for _, s := range steps {
+		kind, who, _ := strings.Cut(s, " ")
+		switch kind {
+		case "arrive", "dial-done", "timer", "restart", "heal":
+			continue
+		case "serve":
+			if replied[who] {
+				replied[who] = false
+				continue
+			}
+		}
+		clear(replied)
+		if kind == "reply" {
+			replied[who] = true
+		}
+		n++
+	}
+	return n
+}
+
+func setRapidFlag(t *testing.T, name, value string) {
+	old := flag.Lookup(name).Value.String()
+	if err := flag.Set(name, value); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = flag.Set(name, old) })
+}
+
+// TestNoLongerThanRapid: for every TestTeeth mutant, the counterexample
+// check finds has no more operations than the sequence rapid shrinks the
+// same mutant's failure to, with the property TestTeeth catches it by.
+func TestNoLongerThanRapid(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs rapid with shrinking")
+	}
+	setRapidFlag(t, "rapid.nofailfile", "true")
+	setRapidFlag(t, "rapid.checks", "300")
+	setRapidFlag(t, "rapid.shrinktime", "2s")
+	caughtBy := map[string]string{
+		"second send": "TestLockstepOrdering", "reorder requests": "TestLockstepOrdering",
+		"keep held on crash": "TestLossOnRestart", "queue drops above 3": "TestIndefiniteQueue",
+		"resend on reconnect": "TestLossOnRestart", "accept any id": "TestLockstepOrdering",
+		"shared choices": "TestDeterminism",
+	}
+	for _, m := range mutants {
+		t.Run(m.name, func(t *testing.T) {
+			p, ok := properties.Lookup(caughtBy[m.name])
+			if !ok {
+				t.Fatalf("no property %s", caughtBy[m.name])
+			}
+			tb := properties.NewRecordingTB(t.Name())
+			tb.Run(func() { rapid.Check(tb, p.Check(m.cfg.Mutation)) })
+			if !tb.Failed() {
+				t.Fatalf("rapid did not catch %s with %s", m.name, p.Test)
+			}
+			shrunk, ok := properties.LastRun()
+			if !ok {
+				t.Fatal("no run recorded")
+			}
+			res := mustCheck(t, m.cfg)
+			if res.Violation == nil {
+				t.Fatalf("check did not catch %s", m.name)
+			}
+			got := operations(res.Violation.Steps)
+			t.Logf("rapid: %d operations %v; check: %d operations in %d steps %v", len(shrunk.Ops), shrunk.Ops, got, len(res.Violation.Steps), res.Violation.Steps)
+			if got > len(shrunk.Ops) {
+				t.Errorf("check's counterexample has %d operations, rapid's shrunk one %d", got, len(shrunk.Ops))
+			}
+		})
+	}
+}
