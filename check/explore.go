@@ -48,7 +48,6 @@ type Explorer struct {
 	goal    []bool       // state index -> done (Liveness)
 	gen     atomic.Int64
 	start   time.Time
-	init    *state
 	stats   Stats
 
 	bad      *found // the first violation found at the shallowest level
@@ -138,6 +137,7 @@ type worker struct {
 	edges   [][2]uint32
 	gen     int64
 	bad     *found
+	free    []*state // states no longer in use, whose memory the next successors reuse
 	stuck   int64
 	stuckAt int32
 	term    int64
@@ -154,7 +154,6 @@ func (x *Explorer) Explore() (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	x.init = st
 	w0 := x.newWorker()
 	fp := w0.fingerprint(st)
 	idx, _ := x.insert(fp)
@@ -179,6 +178,9 @@ func (x *Explorer) Explore() (*Result, error) {
 				defer wg.Done()
 				for i := wi; i < len(frontier); i += len(workers) {
 					w.expand(frontier[i], level)
+					if len(w.free) < 64 {
+						w.free = append(w.free, frontier[i].st)
+					}
 					frontier[i].st = nil
 				}
 			}()
@@ -326,7 +328,9 @@ func (w *worker) branch(nd node, a action, prefix []int, level int) {
 	if x.cfg.Determinism && r.bad == nil {
 		again, _ := w.step(nd.st, a, prefix)
 		first := append([]byte(nil), w.k.key(succ)...)
-		if !bytes.Equal(first, w.k.key(again)) {
+		differ := !bytes.Equal(first, w.k.key(again))
+		w.free = append(w.free, again)
+		if differ {
 			r.fail("determinism", "", "the same step with the same choices gave two different states: the model made a choice without its Chooser")
 		}
 	}
@@ -337,6 +341,8 @@ func (w *worker) branch(nd node, a action, prefix []int, level int) {
 		if isNew {
 			w.recs = append(w.recs, record{idx: idx, parent: nd.idx, fp: fp})
 			w.next = append(w.next, node{idx: idx, st: succ})
+		} else {
+			w.free = append(w.free, succ)
 		}
 		if x.cfg.Liveness && !a.fault() {
 			w.edges = append(w.edges, [2]uint32{nd.idx, idx})
@@ -355,7 +361,11 @@ func (w *worker) branch(nd node, a action, prefix []int, level int) {
 // step computes one successor.
 func (w *worker) step(st *state, a action, prefix []int) (*state, *run) {
 	w.ch.reset(prefix)
-	succ := st.clone(&w.ch)
+	var dst *state
+	if n := len(w.free); n > 0 {
+		dst, w.free = w.free[n-1], w.free[:n-1]
+	}
+	succ := st.cloneInto(dst, &w.ch)
 	r := &run{x: w.x, st: succ, ch: &w.ch}
 	r.apply(a)
 	return succ, r

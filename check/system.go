@@ -2,7 +2,6 @@ package check
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +15,7 @@ import (
 // that it is part of the state and deduplication stays exact.
 type state struct {
 	w       *model.World
+	mem     *model.Scratch // the world's memory, reused once the state is done with
 	clients []client
 	servers []server
 	used    Faults // faults spent so far
@@ -213,14 +213,33 @@ func (x *Explorer) openServer(st *state, j int) error {
 }
 
 // clone copies the state; the world's copy resolves choices with ch.
-func (st *state) clone(ch model.Chooser) *state {
-	n := &state{w: st.w.Clone(ch), used: st.used, cut: st.cut}
-	n.clients = slices.Clone(st.clients)
-	for i := range n.clients {
-		n.clients[i].q = st.clients[i].q.Clone()
+func (st *state) clone(ch model.Chooser) *state { return st.cloneInto(nil, ch) }
+
+// cloneInto copies the state into the memory of dst, a state no longer
+// in use (nil: new memory).
+func (st *state) cloneInto(dst *state, ch model.Chooser) *state {
+	if dst == nil {
+		dst = &state{}
 	}
-	n.servers = slices.Clone(st.servers)
-	return n
+	if dst.mem == nil || dst.mem == st.mem {
+		dst.mem = &model.Scratch{}
+	}
+	dst.w = st.w.CloneInto(dst.mem, ch)
+	dst.used, dst.cut = st.used, st.cut
+	queues := make([]model.AppQueue, 0, len(dst.clients))
+	for i := range dst.clients {
+		queues = append(queues, dst.clients[i].q)
+	}
+	dst.clients = append(dst.clients[:0], st.clients...)
+	for i := range dst.clients {
+		var old *model.AppQueue
+		if i < len(queues) {
+			old = &queues[i]
+		}
+		dst.clients[i].q = st.clients[i].q.CloneInto(old)
+	}
+	dst.servers = append(dst.servers[:0], st.servers...)
+	return dst
 }
 
 // The kinds of step.

@@ -16,34 +16,68 @@ import (
 // the model never changes a queued message in place. Pending effects are
 // not copied; the copy starts with none.
 func (w *World) Clone(chooser Chooser) *World {
+	return w.CloneInto(&Scratch{}, chooser)
+}
+
+// Scratch is the memory of one World copy, kept for the next copy: an
+// explorer that makes millions of short-lived copies reuses the memory of
+// those it has finished with instead of allocating and collecting it. The
+// zero value is an empty scratch.
+type Scratch struct {
+	w       *World
+	sockets []socket
+	pipes   []pipe
+	conns   []connection
+	conners []connecter
+	memo    cloner
+}
+
+// CloneInto is Clone into the memory of s, and returns the copy, which
+// then owns s: the World that s held before must no longer be used, nor
+// anything taken from it but messages.
+func (w *World) CloneInto(s *Scratch, chooser Chooser) *World {
 	if chooser == nil {
 		chooser = w.chooser
 	}
-	c := &cloner{}
-	c.sockets, c.pipes, c.conns, c.conners = c.sb[:0], c.pb[:0], c.cb[:0], c.kb[:0]
-	n := &World{
-		profile:  w.profile,
-		chooser:  chooser,
-		sockets:  make(map[string]*socket, len(w.sockets)),
-		binds:    make(map[string]*socket, len(w.binds)),
-		conns:    make(map[ConnID]*connection, len(w.conns)),
-		live:     make([]*connection, len(w.live)),
-		attempts: make(map[AttemptID]*connecter, len(w.attempts)),
-		timers:   make(map[TimerID]*connecter, len(w.timers)),
-		nextID:   w.nextID,
-		mutation: w.mutation,
+	c := &s.memo
+	c.s = s
+	c.sockets, c.pipes, c.conns, c.conners = c.sockets[:0], c.pipes[:0], c.conns[:0], c.conners[:0]
+	s.sockets, s.pipes, s.conns, s.conners = s.sockets[:0], s.pipes[:0], s.conns[:0], s.conners[:0]
+	n := s.w
+	if n == nil {
+		n = &World{
+			sockets:  make(map[string]*socket, len(w.sockets)),
+			binds:    make(map[string]*socket, len(w.binds)),
+			conns:    make(map[ConnID]*connection, len(w.conns)),
+			attempts: make(map[AttemptID]*connecter, len(w.attempts)),
+			timers:   make(map[TimerID]*connecter, len(w.timers)),
+		}
+		s.w = n
+		s.sockets = make([]socket, 0, 2*len(w.sockets)+2)
+		s.pipes = make([]pipe, 0, 32)
+		s.conns = make([]connection, 0, 2*len(w.conns)+2)
+		s.conners = make([]connecter, 0, 16)
+	} else {
+		clear(n.sockets)
+		clear(n.binds)
+		clear(n.conns)
+		clear(n.attempts)
+		clear(n.timers)
 	}
-	for name, s := range w.sockets {
-		n.sockets[name] = c.socket(s)
+	n.profile, n.chooser, n.nextID, n.mutation = w.profile, chooser, w.nextID, w.mutation
+	n.effects = n.effects[:0]
+	n.live = n.live[:0]
+	for name, k := range w.sockets {
+		n.sockets[name] = c.socket(k)
 	}
-	for ep, s := range w.binds {
-		n.binds[ep] = c.socket(s)
+	for ep, k := range w.binds {
+		n.binds[ep] = c.socket(k)
 	}
 	for id, k := range w.conns {
 		n.conns[id] = c.conn(k)
 	}
-	for i, k := range w.live {
-		n.live[i] = c.conn(k)
+	for _, k := range w.live {
+		n.live = append(n.live, c.conn(k))
 	}
 	for id, k := range w.attempts {
 		n.attempts[id] = c.connecter(k)
@@ -67,14 +101,11 @@ func (w *World) SetChooser(chooser Chooser) {
 // checkable size has a few dozen nodes, so the memo is a list searched
 // from the start, which costs less than a map.
 type cloner struct {
+	s       *Scratch
 	sockets []pair[socket]
 	pipes   []pair[pipe]
 	conns   []pair[connection]
 	conners []pair[connecter]
-	sb      [8]pair[socket]
-	pb      [32]pair[pipe]
-	cb      [16]pair[connection]
-	kb      [16]pair[connecter]
 }
 
 type pair[T any] struct{ old, new *T }
@@ -88,6 +119,16 @@ func memo[T any](m []pair[T], old *T) *T {
 	return nil
 }
 
+// slot returns the next element of a slab, zeroed except for the slices
+// it held, which the caller reuses; past the slab's capacity it allocates.
+func slot[T any](slab *[]T) *T {
+	if len(*slab) < cap(*slab) {
+		*slab = (*slab)[:len(*slab)+1]
+		return &(*slab)[len(*slab)-1]
+	}
+	return new(T)
+}
+
 func (c *cloner) socket(s *socket) *socket {
 	if s == nil {
 		return nil
@@ -95,24 +136,26 @@ func (c *cloner) socket(s *socket) *socket {
 	if n := memo(c.sockets, s); n != nil {
 		return n
 	}
-	n := &socket{}
+	n := slot(&c.s.sockets)
+	pipes, binds, connect, arrivals := n.pipes[:0], n.binds[:0], n.connect[:0], n.arrivals[:0]
 	*n = *s
 	c.sockets = append(c.sockets, pair[socket]{s, n})
-	n.pipes = make([]*pipe, len(s.pipes))
-	for i, p := range s.pipes {
-		n.pipes[i] = c.pipe(p)
+	n.pipes = pipes
+	for _, p := range s.pipes {
+		n.pipes = append(n.pipes, c.pipe(p))
 	}
-	n.binds = slices.Clone(s.binds)
-	n.connect = make([]*connecter, len(s.connect))
-	for i, k := range s.connect {
-		n.connect[i] = c.connecter(k)
+	n.binds = append(binds, s.binds...)
+	n.connect = connect
+	for _, k := range s.connect {
+		n.connect = append(n.connect, c.connecter(k))
 	}
 	n.replyPipe = c.pipe(s.replyPipe)
 	n.envPipe = c.pipe(s.envPipe)
+	n.arrivals = nil
 	if s.arrivals != nil {
-		n.arrivals = make([]*pipe, len(s.arrivals))
-		for i, p := range s.arrivals {
-			n.arrivals[i] = c.pipe(p)
+		n.arrivals = arrivals
+		for _, p := range s.arrivals {
+			n.arrivals = append(n.arrivals, c.pipe(p))
 		}
 	}
 	return n
@@ -125,15 +168,24 @@ func (c *cloner) pipe(p *pipe) *pipe {
 	if n := memo(c.pipes, p); n != nil {
 		return n
 	}
-	n := &pipe{}
+	n := slot(&c.s.pipes)
+	out, in := n.out[:0], n.in[:0]
 	*n = *p
 	c.pipes = append(c.pipes, pair[pipe]{p, n})
-	n.out = slices.Clone(p.out)
-	n.in = slices.Clone(p.in)
+	n.out = cloneInto(out, p.out)
+	n.in = cloneInto(in, p.in)
 	n.owner = c.socket(p.owner)
 	n.conn = c.conn(p.conn)
 	n.connecter = c.connecter(p.connecter)
 	return n
+}
+
+// cloneInto copies src into dst's memory; a nil src stays nil.
+func cloneInto(dst, src []Message) []Message {
+	if src == nil {
+		return nil
+	}
+	return append(dst, src...)
 }
 
 func (c *cloner) conn(k *connection) *connection {
@@ -143,10 +195,12 @@ func (c *cloner) conn(k *connection) *connection {
 	if n := memo(c.conns, k); n != nil {
 		return n
 	}
-	n := &connection{id: k.id}
+	n := slot(&c.s.conns)
+	wire := [2][]Message{n.wire[0][:0], n.wire[1][:0]}
+	n.id = k.id
 	c.conns = append(c.conns, pair[connection]{k, n})
 	for d := range k.wire {
-		n.wire[d] = slices.Clone(k.wire[d])
+		n.wire[d] = cloneInto(wire[d], k.wire[d])
 	}
 	for d, p := range k.pipes {
 		n.pipes[d] = c.pipe(p)
@@ -161,7 +215,7 @@ func (c *cloner) connecter(k *connecter) *connecter {
 	if n := memo(c.conners, k); n != nil {
 		return n
 	}
-	n := &connecter{}
+	n := slot(&c.s.conners)
 	*n = *k
 	c.conners = append(c.conners, pair[connecter]{k, n})
 	n.sock = c.socket(k.sock)
@@ -229,8 +283,21 @@ func (w *World) PendingTimers() []PendingTimer {
 }
 
 // Clone returns a copy of the queue that shares no memory with q.
-func (q *AppQueue) Clone() AppQueue {
-	return AppQueue{items: slices.Clone(q.items), DropAbove: q.DropAbove}
+func (q *AppQueue) Clone() AppQueue { return q.CloneInto(nil) }
+
+// CloneInto is Clone reusing the memory of old, a queue no longer in use
+// (nil: new memory).
+func (q *AppQueue) CloneInto(old *AppQueue) AppQueue {
+	var items []Message
+	if old != nil {
+		items = old.items[:0]
+	}
+	if q.items != nil {
+		items = append(items, q.items...)
+	} else {
+		items = nil
+	}
+	return AppQueue{items: items, DropAbove: q.DropAbove}
 }
 
 // Rank maps the socket names and endpoints of a world to small integers
