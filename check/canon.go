@@ -47,6 +47,7 @@ func (f *forcer) reset(prefix []int) {
 type keyer struct {
 	x     *Explorer
 	sig   [][]byte
+	sig2  [][]byte
 	cperm []int
 	sperm []int
 	crank []int // client i -> canonical position
@@ -57,7 +58,7 @@ type keyer struct {
 func newKeyer(x *Explorer) *keyer {
 	k := &keyer{x: x}
 	n := max(x.cfg.Clients, x.cfg.Servers)
-	k.sig = make([][]byte, n)
+	k.sig, k.sig2 = make([][]byte, n), make([][]byte, n)
 	k.cperm, k.crank = make([]int, x.cfg.Clients), make([]int, x.cfg.Clients)
 	k.sperm, k.srank = make([]int, x.cfg.Servers), make([]int, x.cfg.Servers)
 	return k
@@ -74,29 +75,16 @@ func newKeyer(x *Explorer) *keyer {
 // can leave two renamings of one state apart, which only costs states.
 func (k *keyer) key(st *state) []byte {
 	x, n := k.x, k.x.names
-	blind := func(string) int { return 0 }
-	for i := range st.clients {
-		b := k.sig[i][:0]
-		b = appendClient(b, &st.clients[i], st, i, nil, x.cfg.Servers)
-		b = st.w.AppendCanonical(b, n.client[i], blind)
-		k.sig[i] = b
-		k.cperm[i] = i
-	}
-	slices.SortStableFunc(k.cperm, func(a, b int) int { return bytes.Compare(k.sig[a], k.sig[b]) })
-	for pos, i := range k.cperm {
-		k.crank[i] = pos
-	}
-	for j := range st.servers {
-		b := k.sig[j][:0]
-		b = appendServer(b, &st.servers[j], nil, x.cfg.Clients)
-		b = st.w.AppendCanonical(b, n.server[j], blind)
-		k.sig[j] = b
-		k.sperm[j] = j
-	}
-	slices.SortStableFunc(k.sperm, func(a, b int) int { return bytes.Compare(k.sig[a], k.sig[b]) })
-	for pos, j := range k.sperm {
-		k.srank[j] = pos
-	}
+	k.order(k.cperm, k.crank, func(i int, b []byte) []byte {
+		return appendClient(b, &st.clients[i], st, i, nil, x.cfg.Servers)
+	}, func(i int, b []byte) []byte {
+		return st.w.AppendCanonical(b, n.client[i], blind)
+	})
+	k.order(k.sperm, k.srank, func(j int, b []byte) []byte {
+		return appendServer(b, &st.servers[j], nil, x.cfg.Clients)
+	}, func(j int, b []byte) []byte {
+		return st.w.AppendCanonical(b, n.server[j], blind)
+	})
 	rank := func(s string) int {
 		if i := n.clientOf(s); i >= 0 {
 			return k.crank[i]
@@ -118,6 +106,43 @@ func (k *keyer) key(st *state) []byte {
 	}
 	k.out = b
 	return b
+}
+
+func blind(string) int { return 0 }
+
+// order sorts the members 0..len(perm)-1 of one interchangeable group by
+// their name-free signature: first their bookkeeping (app), and only if
+// two tie on it, their sockets with every peer written alike (sock), which
+// costs an encoding. rank receives each member's place.
+func (k *keyer) order(perm, rank []int, app, sock func(int, []byte) []byte) {
+	for i := range perm {
+		k.sig[i] = app(i, k.sig[i][:0])
+		perm[i] = i
+	}
+	if len(perm) > 1 {
+		slices.SortStableFunc(perm, func(a, b int) int { return bytes.Compare(k.sig[a], k.sig[b]) })
+		tie := false
+		for p := 1; p < len(perm); p++ {
+			if bytes.Equal(k.sig[perm[p-1]], k.sig[perm[p]]) {
+				tie = true
+				break
+			}
+		}
+		if tie {
+			for i := range perm {
+				k.sig2[i] = sock(i, k.sig2[i][:0])
+			}
+			slices.SortStableFunc(perm, func(a, b int) int {
+				if c := bytes.Compare(k.sig[a], k.sig[b]); c != 0 {
+					return c
+				}
+				return bytes.Compare(k.sig2[a], k.sig2[b])
+			})
+		}
+	}
+	for pos, i := range perm {
+		rank[i] = pos
+	}
 }
 
 func appendU64(b []byte, v uint64) []byte {

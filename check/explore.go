@@ -19,14 +19,18 @@ type Stats struct {
 	Distinct  int64 // distinct states stored (after symmetry reduction)
 	Depth     int   // the deepest level reached; the initial state is level 0
 	Frontier  int   // states in the level being expanded
-	Elapsed   time.Duration
+	// WidestLevel is the most states one level held: the frontier's
+	// worlds are what the peak heap holds beyond the stored states.
+	WidestLevel int
+	Elapsed     time.Duration
 	// StatesPerSecond is Distinct divided by Elapsed.
 	StatesPerSecond float64
 	// BytesPerState is the heap the visited set, the parent links and the
 	// liveness edges hold, divided by Distinct.
 	BytesPerState float64
-	// PeakHeapBytes is the largest live heap seen at the end of a level:
-	// the stored states plus the frontier's worlds, which dominate.
+	// PeakHeapBytes is the largest live heap measured at the end of a
+	// level (after a collection, whenever the frontier grew by a quarter):
+	// the stored states plus the frontier's worlds.
 	PeakHeapBytes uint64
 	Workers       int
 	Complete      bool // every reachable state was explored (no MaxStates cut-off)
@@ -168,9 +172,11 @@ func (x *Explorer) Explore() (*Result, error) {
 		workers[i] = x.newWorker()
 	}
 	lastProgress := time.Now()
+	measured := 0 // the widest frontier whose heap was measured
 	complete := true
 	for level := 0; len(frontier) > 0; level++ {
 		x.stats.Depth, x.stats.Frontier = level, len(frontier)
+		x.stats.WidestLevel = max(x.stats.WidestLevel, len(frontier))
 		var wg sync.WaitGroup
 		for wi, w := range workers {
 			wg.Add(1)
@@ -220,7 +226,11 @@ func (x *Explorer) Explore() (*Result, error) {
 			}
 		}
 		x.updateStats(true)
-		if level%4 == 0 || len(frontier) > 10000 {
+		if len(frontier) > measured+measured/4 {
+			// A collection first, so that the number is live memory, not
+			// what GOGC lets wait: a few collections per run.
+			measured = len(frontier)
+			runtime.GC()
 			var ms runtime.MemStats
 			runtime.ReadMemStats(&ms)
 			x.stats.PeakHeapBytes = max(x.stats.PeakHeapBytes, ms.HeapAlloc)

@@ -46,9 +46,13 @@ func setRapidFlag(t *testing.T, name, value string) {
 	t.Cleanup(func() { _ = flag.Set(name, old) })
 }
 
-// TestNoLongerThanRapid: for every TestTeeth mutant, the counterexample
-// check finds has no more operations than the sequence rapid shrinks the
-// same mutant's failure to, with the property TestTeeth catches it by.
+// TestNoLongerThanRapid: for every TestTeeth mutant, rapid finds and
+// shrinks a failure with the property TestTeeth catches it by, and check's
+// counterexample in its small configuration has no more operations. Each
+// mutant's configuration is one that admits the fewest operations any
+// configuration does (a queue that drops shows soonest with Immediate, when
+// the first request cannot leave the queue), so a rapid sequence shorter
+// than check's would mean check missed a shorter counterexample.
 func TestNoLongerThanRapid(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs rapid with shrinking")

@@ -15,7 +15,7 @@ var mutants = []struct {
 	{"second send", Config{Clients: 1, Servers: 1, Requests: 2, Mutation: model.Mutation{SecondSend: true}}},
 	{"reorder requests", Config{Clients: 1, Servers: 1, Requests: 2, Options: model.Options{ReqRelaxed: true}, Mutation: model.Mutation{ReorderRequests: true}}},
 	{"keep held on crash", Config{Clients: 1, Servers: 1, Requests: 1, Faults: Faults{Crashes: 1, Restarts: 1}, Mutation: model.Mutation{KeepHeldOnCrash: true}}},
-	{"queue drops above 3", Config{Clients: 1, Servers: 1, Requests: 5, Mutation: model.Mutation{QueueDropsAbove: 3}}},
+	{"queue drops above 3", Config{Clients: 1, Servers: 1, Requests: 5, Options: model.Options{Immediate: true}, Mutation: model.Mutation{QueueDropsAbove: 3}}},
 	{"resend on reconnect", Config{Clients: 1, Servers: 1, Requests: 1, Faults: Faults{Crashes: 1, Restarts: 1}, Mutation: model.Mutation{ResendOnReconnect: true}}},
 	{"accept any id", Config{Clients: 1, Servers: 1, Requests: 2, Options: model.Options{ReqRelaxed: true, ReqCorrelate: true}, Mutation: model.Mutation{AcceptAnyID: true}}},
 	{"shared choices", Config{Clients: 2, Servers: 1, Requests: 1, Determinism: true, Mutation: model.Mutation{SharedChoices: true}}},

@@ -53,10 +53,17 @@ func (w *World) CloneInto(s *Scratch, chooser Chooser) *World {
 			timers:   make(map[TimerID]*connecter, len(w.timers)),
 		}
 		s.w = n
-		s.sockets = make([]socket, 0, 2*len(w.sockets)+2)
-		s.pipes = make([]pipe, 0, 32)
-		s.conns = make([]connection, 0, 2*len(w.conns)+2)
-		s.conners = make([]connecter, 0, 16)
+		// Slabs sized for this world and a little growth; a later copy
+		// that needs more allocates the rest one by one.
+		pipes, conners := 0, 0
+		for _, k := range w.sockets {
+			pipes += len(k.pipes)
+			conners += len(k.connect)
+		}
+		s.sockets = make([]socket, 0, len(w.sockets)+1)
+		s.pipes = make([]pipe, 0, pipes+2)
+		s.conns = make([]connection, 0, len(w.conns)+1)
+		s.conners = make([]connecter, 0, conners+1)
 	} else {
 		clear(n.sockets)
 		clear(n.binds)

@@ -108,8 +108,8 @@ func cmdCheck(args []string, stdout, stderr io.Writer) error {
 	}
 	s := res.Stats
 	fmt.Fprintf(stdout, "check: %s\n", res.Config)
-	fmt.Fprintf(stdout, "states: %d generated, %d distinct, depth %d, %.0f distinct states/s on %d workers, %.0f bytes/state stored, peak heap %d MiB, %s, complete=%v\n",
-		s.Generated, s.Distinct, s.Depth, s.StatesPerSecond, s.Workers, s.BytesPerState, s.PeakHeapBytes>>20, s.Elapsed.Round(1e6), s.Complete)
+	fmt.Fprintf(stdout, "states: %d generated, %d distinct, depth %d, %.0f distinct states/s on %d workers, %.0f bytes/state stored, peak heap %d MiB (widest level %d states), %s, complete=%v\n",
+		s.Generated, s.Distinct, s.Depth, s.StatesPerSecond, s.Workers, s.BytesPerState, s.PeakHeapBytes>>20, s.WidestLevel, s.Elapsed.Round(1e6), s.Complete)
 	fmt.Fprintf(stdout, "liveness: %s\n", res.Liveness)
 	for _, e := range res.Expected {
 		fmt.Fprintf(stdout, "expected (%s): %s: %d states; shortest: %s\n", e.Fact, e.Outcome, e.States, strings.Join(e.Steps, ", "))
