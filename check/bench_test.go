@@ -22,6 +22,7 @@ func benchConfig(b *testing.B, cfg Config, workers int) {
 	var distinct, generated int64
 	var bytes float64
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	for i := 0; i < b.N; i++ {
 		res, err := Check(cfg)
 		if err != nil {
@@ -33,6 +34,9 @@ func benchConfig(b *testing.B, cfg Config, workers int) {
 		distinct += res.Stats.Distinct
 		generated += res.Stats.Generated
 		bytes = res.Stats.BytesPerState
+	}
+	if cpu := (cpuTime() - cpu0).Seconds(); cpu > 0 {
+		b.ReportMetric(float64(distinct)/cpu, "distinct/cpu-s")
 	}
 	sec := b.Elapsed().Seconds()
 	b.ReportMetric(float64(distinct)/sec, "distinct/s")
