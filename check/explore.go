@@ -15,25 +15,25 @@ import (
 
 // Stats are the counts of an exploration.
 type Stats struct {
-	Generated int64 // successor states computed, duplicates included
-	Distinct  int64 // distinct states stored (after symmetry reduction)
-	Depth     int   // the deepest level reached; the initial state is level 0
-	Frontier  int   // states in the level being expanded
+	Generated int64 `json:"generated"` // successor states computed, duplicates included
+	Distinct  int64 `json:"distinct"`  // distinct states stored (after symmetry reduction)
+	Depth     int   `json:"depth"`     // the deepest level reached; the initial state is level 0
+	Frontier  int   `json:"frontier"`  // states in the level being expanded
 	// WidestLevel is the most states one level held: the frontier's
 	// worlds are what the peak heap holds beyond the stored states.
-	WidestLevel int
-	Elapsed     time.Duration
+	WidestLevel int           `json:"widest_level"`
+	Elapsed     time.Duration `json:"elapsed_ns"`
 	// StatesPerSecond is Distinct divided by Elapsed.
-	StatesPerSecond float64
+	StatesPerSecond float64 `json:"states_per_second"`
 	// BytesPerState is the heap the visited set, the parent links and the
 	// liveness edges hold, divided by Distinct.
-	BytesPerState float64
+	BytesPerState float64 `json:"bytes_per_state"`
 	// PeakHeapBytes is the largest live heap measured at the end of a
 	// level (after a collection, whenever the frontier grew by a quarter):
 	// the stored states plus the frontier's worlds.
-	PeakHeapBytes uint64
-	Workers       int
-	Complete      bool // every reachable state was explored (no MaxStates cut-off)
+	PeakHeapBytes uint64 `json:"peak_heap_bytes"`
+	Workers       int    `json:"workers"`
+	Complete      bool   `json:"complete"` // every reachable state was explored (no MaxStates cut-off)
 }
 
 // Explorer explores one configuration. It is not safe for concurrent use;
