@@ -1,6 +1,8 @@
 package check
 
 import (
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/zeromq-lockstep/lockstep/model"
@@ -66,4 +68,38 @@ func TestTargetExhausts(t *testing.T) {
 		t.Fatalf("want the F19 stuck client as an expected outcome, got %+v", res.Expected)
 	}
 	t.Logf("expected: %s in %d states, e.g. %v", res.Expected[0].Outcome, res.Expected[0].States, res.Expected[0].Steps)
+}
+
+// TestLivenessFindsLasso: with a crash and no restart, a client's request
+// can never be answered: the reconnect loop (dial refused, timer, dial
+// again, F23) is a cycle that never makes progress, and liveness reports it
+// as a lasso. Explore skips liveness for such a budget on purpose, so the
+// test runs the analysis itself.
+func TestLivenessFindsLasso(t *testing.T) {
+	x, err := New(Config{Clients: 1, Servers: 1, Requests: 1, Faults: Faults{Crashes: 1}, Liveness: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := x.Explore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Violation != nil || !strings.HasPrefix(res.Liveness, "skipped") {
+		t.Fatalf("want no safety violation and liveness skipped, got %+v, %s", res.Violation, res.Liveness)
+	}
+	cx, err := x.liveness()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cx == nil || !cx.Lasso {
+		t.Fatalf("want a lasso, got %+v", cx)
+	}
+	loop := strings.Join(cx.Steps[cx.LoopAt:], ", ")
+	t.Logf("lasso: %v, loop from step %d: %s", cx.Steps, cx.LoopAt+1, loop)
+	if !slices.ContainsFunc(cx.Steps[:cx.LoopAt], func(s string) bool { return strings.HasPrefix(s, "crash") }) {
+		t.Errorf("the lasso's stem has no crash: %v", cx.Steps)
+	}
+	if !strings.Contains(loop, "dial-done") || !strings.Contains(loop, "timer") {
+		t.Errorf("the loop is not the reconnect loop: %s", loop)
+	}
 }
