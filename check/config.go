@@ -93,6 +93,7 @@ func (c Config) Validate() error {
 // strict says whether a client's REQ keeps lockstep itself (F1).
 func (c *Config) strict() bool { return !c.Options.ReqRelaxed && !c.Profile.ReqNotStrict }
 
+// String names the configuration on one line, as reports print it.
 func (c Config) String() string {
 	bind := "servers bind"
 	if c.ClientsBind {

@@ -51,6 +51,8 @@ type Explorer struct {
 	edges   [][]uint32   // state index -> fault-free successors (Liveness)
 	goal    []bool       // state index -> done (Liveness)
 	gen     atomic.Int64
+	level   atomic.Int64 // the level being expanded, for the progress line
+	width   atomic.Int64 // its number of states
 	start   time.Time
 	stats   Stats
 
@@ -136,10 +138,10 @@ type worker struct {
 	k       *keyer
 	ch      forcer
 	acts    []action
+	gen     atomic.Int64 // successors generated in this level, read by the progress line
 	next    []node
 	recs    []record
 	edges   [][2]uint32
-	gen     int64
 	bad     *found
 	free    []*state // states no longer in use, whose memory the next successors reuse
 	stuck   int64
@@ -171,11 +173,16 @@ func (x *Explorer) Explore() (*Result, error) {
 	for i := range workers {
 		workers[i] = x.newWorker()
 	}
-	lastProgress := time.Now()
+	if x.cfg.Progress != nil {
+		stop := x.progress(workers)
+		defer stop()
+	}
 	measured := 0 // the widest frontier whose heap was measured
 	complete := true
 	for level := 0; len(frontier) > 0; level++ {
 		x.stats.Depth, x.stats.Frontier = level, len(frontier)
+		x.level.Store(int64(level))
+		x.width.Store(int64(len(frontier)))
 		x.stats.WidestLevel = max(x.stats.WidestLevel, len(frontier))
 		var wg sync.WaitGroup
 		for wi, w := range workers {
@@ -209,7 +216,7 @@ func (x *Explorer) Explore() (*Result, error) {
 				x.edges[e[0]] = append(x.edges[e[0]], e[1])
 			}
 			frontier = append(frontier, w.next...)
-			x.gen.Add(w.gen)
+			x.gen.Add(w.gen.Swap(0))
 			x.stuckF19 += w.stuck
 			x.terminal += w.term
 			if w.stuckAt >= 0 && x.stuckAt < 0 {
@@ -218,7 +225,7 @@ func (x *Explorer) Explore() (*Result, error) {
 			if w.bad != nil && (x.bad == nil || w.bad.level < x.bad.level) {
 				x.bad = w.bad
 			}
-			w.recs, w.edges, w.next, w.gen, w.stuck, w.term, w.bad = w.recs[:0], w.edges[:0], nil, 0, 0, 0, nil
+			w.recs, w.edges, w.next, w.stuck, w.term, w.bad = w.recs[:0], w.edges[:0], nil, 0, 0, nil
 		}
 		if x.cfg.Liveness {
 			for _, nd := range frontier {
@@ -235,10 +242,6 @@ func (x *Explorer) Explore() (*Result, error) {
 			runtime.ReadMemStats(&ms)
 			x.stats.PeakHeapBytes = max(x.stats.PeakHeapBytes, ms.HeapAlloc)
 		}
-		if x.cfg.Progress != nil && time.Since(lastProgress) > time.Second {
-			lastProgress = time.Now()
-			x.cfg.Progress(x.stats)
-		}
 		if x.bad != nil {
 			complete = false
 			break
@@ -251,6 +254,33 @@ func (x *Explorer) Explore() (*Result, error) {
 	x.stats.Complete = complete
 	x.updateStats(false)
 	return x.result()
+}
+
+// progress calls Config.Progress once a second, from its own goroutine,
+// with counts read atomically, until the returned stop is called.
+func (x *Explorer) progress(workers []*worker) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				s := Stats{Generated: x.gen.Load(), Distinct: x.next.Load(), Depth: int(x.level.Load()),
+					Frontier: int(x.width.Load()), Elapsed: time.Since(x.start), Workers: len(workers)}
+				for _, w := range workers {
+					s.Generated += w.gen.Load()
+				}
+				s.StatesPerSecond = float64(s.Distinct) / s.Elapsed.Seconds()
+				x.cfg.Progress(s)
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
 }
 
 func grow[T any](s []T, n int) []T {
@@ -333,7 +363,7 @@ func (w *worker) branch(nd node, a action, prefix []int, level int) {
 	x := w.x
 	succ, r := w.step(nd.st, a, prefix)
 	asked := append([]int(nil), w.ch.asked...)
-	w.gen++
+	w.gen.Add(1)
 	fp := w.fingerprint(succ)
 	if x.cfg.Determinism && r.bad == nil {
 		again, _ := w.step(nd.st, a, prefix)
