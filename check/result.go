@@ -1,6 +1,8 @@
 package check
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 
 	"github.com/zeromq-lockstep/lockstep/model"
@@ -34,6 +36,22 @@ type Counterexample struct {
 	// Trace is the model's trace of Steps; its times are step numbers in
 	// milliseconds, not time: the explorer has no clock.
 	Trace []model.TraceEvent `json:"-"`
+	// Events is Trace as jsonl objects, for the -o report.
+	Events []json.RawMessage `json:"trace,omitempty"`
+}
+
+// withEvents fills in Events from Trace.
+func (c *Counterexample) withEvents() (*Counterexample, error) {
+	b, err := FormatTrace(c.Trace, "jsonl")
+	if err != nil {
+		return nil, err
+	}
+	for _, line := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
+		if len(line) > 0 {
+			c.Events = append(c.Events, json.RawMessage(line))
+		}
+	}
+	return c, nil
 }
 
 // Expected is an outcome the facts predict, with how many states show it
@@ -176,7 +194,7 @@ func (x *Explorer) counterexample(f *found) (*Counterexample, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Counterexample{Rule: f.v.Rule, Fact: f.v.Fact, Message: f.v.Msg, Steps: steps, Trace: tr}, nil
+	return (&Counterexample{Rule: f.v.Rule, Fact: f.v.Fact, Message: f.v.Msg, Steps: steps, Trace: tr}).withEvents()
 }
 
 // liveness checks that from every state some fault-free path reaches a
@@ -262,5 +280,5 @@ func (x *Explorer) liveness() (*Counterexample, error) {
 	if loopAt >= 0 {
 		cx.Lasso, cx.LoopAt = true, loopAt
 	}
-	return cx, nil
+	return cx.withEvents()
 }
