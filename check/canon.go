@@ -119,7 +119,7 @@ func (k *keyer) order(perm, rank []int, app, sock func(int, []byte) []byte) {
 		k.sig[i] = app(i, k.sig[i][:0])
 		perm[i] = i
 	}
-	if len(perm) > 1 {
+	if len(perm) > 1 && !k.x.cfg.NoSymmetry {
 		slices.SortStableFunc(perm, func(a, b int) int { return bytes.Compare(k.sig[a], k.sig[b]) })
 		tie := false
 		for p := 1; p < len(perm); p++ {

@@ -103,3 +103,34 @@ func TestLivenessFindsLasso(t *testing.T) {
 		t.Errorf("the loop is not the reconnect loop: %s", loop)
 	}
 }
+
+// TestSymmetryKeepsVerdicts: symmetry reduction stores fewer states and
+// changes no verdict: the clean target passes either way with the same
+// expected F19 outcome, and a mutant is caught with a counterexample of
+// the same length.
+func TestSymmetryKeepsVerdicts(t *testing.T) {
+	cfg := Config{Clients: 2, Servers: 2, Requests: 2, Faults: Faults{Crashes: 1, Restarts: 1}, Liveness: true}
+	plain := cfg
+	plain.NoSymmetry = true
+	a, b := mustCheck(t, cfg), mustCheck(t, plain)
+	if a.Violation != nil || b.Violation != nil {
+		t.Fatalf("violations: %+v / %+v", a.Violation, b.Violation)
+	}
+	if a.Stats.Distinct >= b.Stats.Distinct {
+		t.Errorf("symmetry reduction stored %d states, without it %d", a.Stats.Distinct, b.Stats.Distinct)
+	}
+	if len(a.Expected) != 1 || len(b.Expected) != 1 || len(a.Expected[0].Steps) != len(b.Expected[0].Steps) {
+		t.Errorf("expected outcomes differ: %+v / %+v", a.Expected, b.Expected)
+	}
+	for _, m := range mutants {
+		if m.cfg.Clients < 2 && m.cfg.Servers < 2 {
+			continue
+		}
+		cfg, plain := m.cfg, m.cfg
+		plain.NoSymmetry = true
+		a, b := mustCheck(t, cfg), mustCheck(t, plain)
+		if a.Violation == nil || b.Violation == nil || len(a.Violation.Steps) != len(b.Violation.Steps) {
+			t.Errorf("%s: with and without symmetry: %+v / %+v", m.name, a.Violation, b.Violation)
+		}
+	}
+}

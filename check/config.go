@@ -46,6 +46,10 @@ type Config struct {
 	// successors differ: the model must resolve every open choice through
 	// its Chooser. It halves the speed.
 	Determinism bool
+	// NoSymmetry turns symmetry reduction off: every renaming of a state
+	// is a state of its own. For checking the reduction, which must not
+	// change any verdict.
+	NoSymmetry bool
 	// MaxStates stops the exploration once this many distinct states are
 	// stored (0: no limit); the result then says it is incomplete.
 	MaxStates int

@@ -47,6 +47,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) error {
 	mutation := fs.String("mutation", "", "a deliberate defect: "+strings.Join(mutationNames(), ", "))
 	fs.BoolVar(&cfg.Liveness, "liveness", true, "check that every request settles once faults stop")
 	fs.BoolVar(&cfg.Determinism, "determinism", false, "run every step twice and compare (half speed)")
+	noSym := fs.Bool("no-symmetry", false, "explore every renaming of clients and servers separately")
 	fs.IntVar(&cfg.MaxStates, "max-states", 0, "stop after this many distinct states (0: no limit)")
 	fs.IntVar(&cfg.Workers, "workers", 0, "goroutines expanding states (0: every core)")
 	format := fs.String("format", "text", "counterexample trace format: text, jsonl, msc")
@@ -86,6 +87,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) error {
 	if *restarts >= 0 {
 		cfg.Faults.Restarts = *restarts
 	}
+	cfg.NoSymmetry = *noSym
 	if *mutation != "" {
 		m, ok := mutations[*mutation]
 		if !ok {
