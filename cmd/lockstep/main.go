@@ -46,6 +46,8 @@ usage:
   lockstep spec [-o FILE] [-readme README.md]   print SPEC.md; refresh the README's diagrams
   lockstep conformance [-backend sim|zmq4] [-fact F5] [-v]   every fact's scripts on a backend;
                exit 0 all applicable facts conform, 1 some differ
+  lockstep check [-clients 2 -servers 2 -requests 3 -crashes 1 ...] [-o report.json] [-cex FILE] [-replay FILE]
+               explore every reachable state; exit 0 no violation, 1 a violation
 
 Durations are Go durations (100ms, 2.5s, 1h) of virtual time.
 `
@@ -115,7 +117,9 @@ func dispatch(args []string, stdout, stderr io.Writer) error {
 		return cmdConformance(args[1:], stdout)
 	case "spec":
 		return cmdSpec(args[1:], stdout)
+	case "check":
+		return cmdCheck(args[1:], stdout, stderr)
 	default:
-		return usageErr("unknown command %q (commands: run, compare, scenarios, replay, spec, conformance)", args[0])
+		return usageErr("unknown command %q (commands: run, compare, scenarios, replay, spec, conformance, check)", args[0])
 	}
 }

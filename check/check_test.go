@@ -1,0 +1,136 @@
+package check
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/zeromq-lockstep/lockstep/model"
+)
+
+func mustCheck(t *testing.T, cfg Config) *Result {
+	t.Helper()
+	res, err := Check(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s: %s", cfg, res.Stats)
+	return res
+}
+
+// TestCleanModelPasses: the unmutated model breaks no invariant, and its
+// liveness holds, in small configurations of each kind.
+func TestCleanModelPasses(t *testing.T) {
+	cfgs := []Config{
+		{Clients: 1, Servers: 1, Requests: 3, Faults: Faults{Crashes: 1, Restarts: 1}, Liveness: true},
+		{Clients: 2, Servers: 1, Requests: 2, Faults: Faults{Crashes: 1, Restarts: 1}, Liveness: true},
+		{Clients: 1, Servers: 2, Requests: 3, Faults: Faults{Cuts: 1}, Liveness: true},
+		{Clients: 1, Servers: 2, Requests: 2, Faults: Faults{Disconnects: 1}, Liveness: true},
+		{Clients: 2, Servers: 1, Requests: 2, ClientsBind: true, Faults: Faults{Crashes: 1, Restarts: 1}, Liveness: true},
+		{Clients: 1, Servers: 1, Requests: 3, Options: model.Options{ReqRelaxed: true, ReqCorrelate: true}, Faults: Faults{Crashes: 1, Restarts: 1}, Liveness: true},
+		{Clients: 1, Servers: 2, Requests: 2, Pirate: true, Retries: 1, Faults: Faults{Crashes: 1, Restarts: 1}, Liveness: true},
+	}
+	for _, cfg := range cfgs {
+		res := mustCheck(t, cfg)
+		if res.Violation != nil {
+			t.Errorf("%s: %s: %s\n%v", cfg, res.Violation.Rule, res.Violation.Message, res.Violation.Steps)
+		}
+		if !res.Stats.Complete {
+			t.Errorf("%s: incomplete", cfg)
+		}
+		if res.Liveness != "checked" {
+			t.Errorf("%s: liveness %s", cfg, res.Liveness)
+		}
+	}
+}
+
+// target is the configuration: two clients, two servers, three
+// requests each, one crash (and its restart).
+var target = Config{Clients: 2, Servers: 2, Requests: 3, Faults: Faults{Crashes: 1, Restarts: 1}}
+
+// TestTargetExhausts explores the target configuration to the end on one
+// core, with liveness: no violation, and a strict REQ stuck by F19 is an
+// expected outcome.
+func TestTargetExhausts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the target configuration takes a while")
+	}
+	cfg := target
+	cfg.Workers, cfg.Liveness = 1, true
+	res := mustCheck(t, cfg)
+	if res.Violation != nil {
+		t.Fatalf("%s: %s %v", res.Violation.Rule, res.Violation.Message, res.Violation.Steps)
+	}
+	if !res.Stats.Complete || res.Liveness != "checked" {
+		t.Fatalf("complete=%v liveness=%s", res.Stats.Complete, res.Liveness)
+	}
+	if len(res.Expected) != 1 || res.Expected[0].Fact != "F19" {
+		t.Fatalf("want the F19 stuck client as an expected outcome, got %+v", res.Expected)
+	}
+	t.Logf("expected: %s in %d states, e.g. %v", res.Expected[0].Outcome, res.Expected[0].States, res.Expected[0].Steps)
+}
+
+// TestLivenessFindsLasso: with a crash and no restart, a client's request
+// can never be answered: the reconnect loop (dial refused, timer, dial
+// again, F23) is a cycle that never makes progress, and liveness reports it
+// as a lasso. Explore skips liveness for such a budget on purpose, so the
+// test runs the analysis itself.
+func TestLivenessFindsLasso(t *testing.T) {
+	x, err := New(Config{Clients: 1, Servers: 1, Requests: 1, Faults: Faults{Crashes: 1}, Liveness: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := x.Explore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Violation != nil || !strings.HasPrefix(res.Liveness, "skipped") {
+		t.Fatalf("want no safety violation and liveness skipped, got %+v, %s", res.Violation, res.Liveness)
+	}
+	cx, err := x.liveness()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cx == nil || !cx.Lasso {
+		t.Fatalf("want a lasso, got %+v", cx)
+	}
+	loop := strings.Join(cx.Steps[cx.LoopAt:], ", ")
+	t.Logf("lasso: %v, loop from step %d: %s", cx.Steps, cx.LoopAt+1, loop)
+	if !slices.ContainsFunc(cx.Steps[:cx.LoopAt], func(s string) bool { return strings.HasPrefix(s, "crash") }) {
+		t.Errorf("the lasso's stem has no crash: %v", cx.Steps)
+	}
+	if !strings.Contains(loop, "dial-done") || !strings.Contains(loop, "timer") {
+		t.Errorf("the loop is not the reconnect loop: %s", loop)
+	}
+}
+
+// TestSymmetryKeepsVerdicts: symmetry reduction stores fewer states and
+// changes no verdict: the clean target passes either way with the same
+// expected F19 outcome, and a mutant is caught with a counterexample of
+// the same length.
+func TestSymmetryKeepsVerdicts(t *testing.T) {
+	cfg := Config{Clients: 2, Servers: 2, Requests: 2, Faults: Faults{Crashes: 1, Restarts: 1}, Liveness: true}
+	plain := cfg
+	plain.NoSymmetry = true
+	a, b := mustCheck(t, cfg), mustCheck(t, plain)
+	if a.Violation != nil || b.Violation != nil {
+		t.Fatalf("violations: %+v / %+v", a.Violation, b.Violation)
+	}
+	if a.Stats.Distinct >= b.Stats.Distinct {
+		t.Errorf("symmetry reduction stored %d states, without it %d", a.Stats.Distinct, b.Stats.Distinct)
+	}
+	if len(a.Expected) != 1 || len(b.Expected) != 1 || len(a.Expected[0].Steps) != len(b.Expected[0].Steps) {
+		t.Errorf("expected outcomes differ: %+v / %+v", a.Expected, b.Expected)
+	}
+	for _, m := range mutants {
+		if m.cfg.Clients < 2 && m.cfg.Servers < 2 {
+			continue
+		}
+		cfg, plain := m.cfg, m.cfg
+		plain.NoSymmetry = true
+		a, b := mustCheck(t, cfg), mustCheck(t, plain)
+		if a.Violation == nil || b.Violation == nil || len(a.Violation.Steps) != len(b.Violation.Steps) {
+			t.Errorf("%s: with and without symmetry: %+v / %+v", m.name, a.Violation, b.Violation)
+		}
+	}
+}

@@ -1,0 +1,424 @@
+package check
+
+import (
+	"bytes"
+	"fmt"
+	"hash/maphash"
+	"runtime"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/zeromq-lockstep/lockstep/model"
+)
+
+// Stats are the counts of an exploration.
+type Stats struct {
+	Generated int64 `json:"generated"` // successor states computed, duplicates included
+	Distinct  int64 `json:"distinct"`  // distinct states stored (after symmetry reduction)
+	Depth     int   `json:"depth"`     // the deepest level reached; the initial state is level 0
+	Frontier  int   `json:"frontier"`  // states in the level being expanded
+	// WidestLevel is the most states one level held: the frontier's
+	// worlds are what the peak heap holds beyond the stored states.
+	WidestLevel int           `json:"widest_level"`
+	Elapsed     time.Duration `json:"elapsed_ns"`
+	// StatesPerSecond is Distinct divided by Elapsed.
+	StatesPerSecond float64 `json:"states_per_second"`
+	// BytesPerState is the heap the visited set, the parent links and the
+	// liveness edges hold, divided by Distinct.
+	BytesPerState float64 `json:"bytes_per_state"`
+	// PeakHeapBytes is the largest live heap measured at the end of a
+	// level (after a collection, whenever the frontier grew by a quarter):
+	// the stored states plus the frontier's worlds.
+	PeakHeapBytes uint64 `json:"peak_heap_bytes"`
+	Workers       int    `json:"workers"`
+	Complete      bool   `json:"complete"` // every reachable state was explored (no MaxStates cut-off)
+}
+
+// Explorer explores one configuration. It is not safe for concurrent use;
+// it uses Config.Workers goroutines itself.
+type Explorer struct {
+	cfg   Config
+	names *names
+	seed  maphash.Seed
+
+	shards  [nShards]shard
+	next    atomic.Int64 // the next state index
+	parents []uint32     // state index -> parent index
+	fps     []uint64     // state index -> fingerprint
+	depth   []uint16     // state index -> level
+	edges   [][]uint32   // state index -> fault-free successors (Liveness)
+	goal    []bool       // state index -> done (Liveness)
+	gen     atomic.Int64
+	level   atomic.Int64 // the level being expanded, for the progress line
+	width   atomic.Int64 // its number of states
+	start   time.Time
+	stats   Stats
+
+	bad      *found // the first violation found at the shallowest level
+	stuckF19 int64  // states in which some client is stuck as F19 says
+	stuckAt  int32  // the first such state, -1 if none
+	terminal int64  // states with no enabled step
+}
+
+// found is a violation and the state it was found in.
+type found struct {
+	v      *violation
+	parent uint32 // the state the violating step started from
+	fp     uint64 // the violating successor's fingerprint (0: the state itself)
+	label  string
+	level  int
+}
+
+const nShards = 64
+
+// shard is one part of the visited set: fingerprint -> state index.
+type shard struct {
+	mu sync.Mutex
+	m  map[uint64]uint32
+	_  [40]byte // keep shards on separate cache lines
+}
+
+// New returns an explorer for cfg.
+func New(cfg Config) (*Explorer, error) {
+	if cfg.Profile.Name == "" {
+		cfg.Profile = model.LibZMQ
+	}
+	if cfg.Workers == 0 {
+		cfg.Workers = runtime.GOMAXPROCS(0)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	x := &Explorer{cfg: cfg, seed: maphash.MakeSeed(), stuckAt: -1}
+	x.names = newNames(&x.cfg)
+	for i := range x.shards {
+		x.shards[i].m = map[uint64]uint32{}
+	}
+	return x, nil
+}
+
+// Config returns the configuration being explored, with defaults filled in.
+func (x *Explorer) Config() Config { return x.cfg }
+
+// Stats returns the counts so far.
+func (x *Explorer) Stats() Stats { return x.stats }
+
+// insert adds fp to the visited set and reports its index and whether it
+// is new.
+func (x *Explorer) insert(fp uint64) (uint32, bool) {
+	sh := &x.shards[fp%nShards]
+	sh.mu.Lock()
+	if idx, ok := sh.m[fp]; ok {
+		sh.mu.Unlock()
+		return idx, false
+	}
+	idx := uint32(x.next.Add(1) - 1)
+	sh.m[fp] = idx
+	sh.mu.Unlock()
+	return idx, true
+}
+
+// node is a stored state waiting in a frontier.
+type node struct {
+	idx uint32
+	st  *state
+}
+
+// record is a new state found by a worker, merged at the end of a level.
+type record struct {
+	idx, parent uint32
+	fp          uint64
+}
+
+// worker is one goroutine's scratch space.
+type worker struct {
+	x       *Explorer
+	k       *keyer
+	ch      forcer
+	acts    []action
+	gen     atomic.Int64 // successors generated in this level, read by the progress line
+	next    []node
+	recs    []record
+	edges   [][2]uint32
+	bad     *found
+	free    []*state // states no longer in use, whose memory the next successors reuse
+	stuck   int64
+	stuckAt int32
+	term    int64
+}
+
+// Explore runs the exploration to the end (or to MaxStates) and returns
+// its result.
+func (x *Explorer) Explore() (*Result, error) {
+	x.start = time.Now()
+	// The explorer allocates a world per successor and keeps few of them:
+	// collecting less often trades memory for speed.
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
+	st, err := x.initial()
+	if err != nil {
+		return nil, err
+	}
+	w0 := x.newWorker()
+	fp := w0.fingerprint(st)
+	idx, _ := x.insert(fp)
+	x.parents, x.fps, x.depth = append(x.parents, idx), append(x.fps, fp), append(x.depth, 0)
+	if x.cfg.Liveness {
+		x.edges = append(x.edges, nil)
+		x.goal = append(x.goal, x.done(st))
+	}
+	frontier := []node{{idx: idx, st: st}}
+	workers := make([]*worker, x.cfg.Workers)
+	for i := range workers {
+		workers[i] = x.newWorker()
+	}
+	if x.cfg.Progress != nil {
+		stop := x.progress(workers)
+		defer stop()
+	}
+	measured := 0 // the widest frontier whose heap was measured
+	complete := true
+	for level := 0; len(frontier) > 0; level++ {
+		x.stats.Depth, x.stats.Frontier = level, len(frontier)
+		x.level.Store(int64(level))
+		x.width.Store(int64(len(frontier)))
+		x.stats.WidestLevel = max(x.stats.WidestLevel, len(frontier))
+		var wg sync.WaitGroup
+		for wi, w := range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := wi; i < len(frontier); i += len(workers) {
+					w.expand(frontier[i], level)
+					if len(w.free) < 64 {
+						w.free = append(w.free, frontier[i].st)
+					}
+					frontier[i].st = nil
+				}
+			}()
+		}
+		wg.Wait()
+		n := int(x.next.Load())
+		x.parents = grow(x.parents, n)
+		x.fps = grow(x.fps, n)
+		x.depth = grow(x.depth, n)
+		if x.cfg.Liveness {
+			x.edges = grow(x.edges, n)
+			x.goal = grow(x.goal, n)
+		}
+		frontier = frontier[:0]
+		for _, w := range workers {
+			for _, r := range w.recs {
+				x.parents[r.idx], x.fps[r.idx], x.depth[r.idx] = r.parent, r.fp, uint16(level+1)
+			}
+			for _, e := range w.edges {
+				x.edges[e[0]] = append(x.edges[e[0]], e[1])
+			}
+			frontier = append(frontier, w.next...)
+			x.gen.Add(w.gen.Swap(0))
+			x.stuckF19 += w.stuck
+			x.terminal += w.term
+			if w.stuckAt >= 0 && x.stuckAt < 0 {
+				x.stuckAt = w.stuckAt // levels run in order: the first is the shallowest
+			}
+			if w.bad != nil && (x.bad == nil || w.bad.level < x.bad.level) {
+				x.bad = w.bad
+			}
+			w.recs, w.edges, w.next, w.stuck, w.term, w.bad = w.recs[:0], w.edges[:0], nil, 0, 0, nil
+		}
+		if x.cfg.Liveness {
+			for _, nd := range frontier {
+				x.goal[nd.idx] = x.done(nd.st)
+			}
+		}
+		x.updateStats(true)
+		if len(frontier) > measured+measured/4 {
+			// A collection first, so that the number is live memory, not
+			// what GOGC lets wait: a few collections per run.
+			measured = len(frontier)
+			runtime.GC()
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			x.stats.PeakHeapBytes = max(x.stats.PeakHeapBytes, ms.HeapAlloc)
+		}
+		if x.bad != nil {
+			complete = false
+			break
+		}
+		if x.cfg.MaxStates > 0 && int(x.next.Load()) >= x.cfg.MaxStates && len(frontier) > 0 {
+			complete = false
+			break
+		}
+	}
+	x.stats.Complete = complete
+	x.updateStats(false)
+	return x.result()
+}
+
+// progress calls Config.Progress once a second, from its own goroutine,
+// with counts read atomically, until the returned stop is called.
+func (x *Explorer) progress(workers []*worker) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				s := Stats{Generated: x.gen.Load(), Distinct: x.next.Load(), Depth: int(x.level.Load()),
+					Frontier: int(x.width.Load()), Elapsed: time.Since(x.start), Workers: len(workers)}
+				for _, w := range workers {
+					s.Generated += w.gen.Load()
+				}
+				s.StatesPerSecond = float64(s.Distinct) / s.Elapsed.Seconds()
+				x.cfg.Progress(s)
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}
+
+func grow[T any](s []T, n int) []T {
+	if n <= len(s) {
+		return s
+	}
+	return append(s, make([]T, n-len(s))...)
+}
+
+func (x *Explorer) updateStats(quick bool) {
+	x.stats.Generated = x.gen.Load()
+	x.stats.Distinct = x.next.Load()
+	x.stats.Elapsed = time.Since(x.start)
+	x.stats.Workers = x.cfg.Workers
+	if s := x.stats.Elapsed.Seconds(); s > 0 {
+		x.stats.StatesPerSecond = float64(x.stats.Distinct) / s
+	}
+	if !quick && x.stats.Distinct > 0 {
+		x.stats.BytesPerState = float64(x.storedBytes()) / float64(x.stats.Distinct)
+	}
+}
+
+// storedBytes estimates what the stored states hold: a Go map entry of
+// the visited set costs its key, value and about a third more for buckets
+// and free slots; the parallel arrays and edge lists cost their capacity.
+func (x *Explorer) storedBytes() int64 {
+	n := x.stats.Distinct
+	b := n * (8 + 4) * 4 / 3 // visited set
+	b += int64(cap(x.parents))*4 + int64(cap(x.fps))*8 + int64(cap(x.depth))*2
+	if x.cfg.Liveness {
+		b += int64(cap(x.edges))*24 + int64(cap(x.goal))
+		for _, e := range x.edges {
+			b += int64(cap(e)) * 4
+		}
+	}
+	return b
+}
+
+func (x *Explorer) newWorker() *worker {
+	return &worker{x: x, k: newKeyer(x), stuckAt: -1}
+}
+
+func (w *worker) fingerprint(st *state) uint64 {
+	fp := maphash.Bytes(w.x.seed, w.k.key(st))
+	if fp == 0 {
+		fp = 1 // 0 means "no successor" in found
+	}
+	return fp
+}
+
+// expand generates every successor of one stored state: every enabled
+// step, with every answer to every open choice it asks.
+func (w *worker) expand(nd node, level int) {
+	x := w.x
+	w.acts = x.actions(nd.st, w.acts[:0])
+	if len(w.acts) == 0 {
+		w.term++
+		if !x.done(nd.st) {
+			w.report(&found{v: &violation{Rule: "deadlock", Fact: "F1, F19", Msg: "no step is possible, yet some request is neither answered nor lost"}, parent: nd.idx, level: level})
+		}
+	}
+	for i := range nd.st.clients {
+		if x.stuck(nd.st, i) {
+			w.stuck++
+			if w.stuckAt < 0 {
+				w.stuckAt = int32(nd.idx)
+			}
+			break
+		}
+	}
+	for _, a := range w.acts {
+		w.branch(nd, a, nil, level)
+	}
+}
+
+// branch runs a with the forced choices prefix, stores the successor, and
+// then runs every choice that the run asked beyond prefix with each of its
+// other answers.
+func (w *worker) branch(nd node, a action, prefix []int, level int) {
+	x := w.x
+	succ, r := w.step(nd.st, a, prefix)
+	asked := append([]int(nil), w.ch.asked...)
+	w.gen.Add(1)
+	fp := w.fingerprint(succ)
+	if x.cfg.Determinism && r.bad == nil {
+		again, _ := w.step(nd.st, a, prefix)
+		first := append([]byte(nil), w.k.key(succ)...)
+		differ := !bytes.Equal(first, w.k.key(again))
+		w.free = append(w.free, again)
+		if differ {
+			r.fail("determinism", "", "the same step with the same choices gave two different states: the model made a choice without its Chooser")
+		}
+	}
+	if r.bad != nil {
+		w.report(&found{v: r.bad, parent: nd.idx, fp: fp, label: x.label(a, prefix), level: level + 1})
+	} else {
+		idx, isNew := x.insert(fp)
+		if isNew {
+			w.recs = append(w.recs, record{idx: idx, parent: nd.idx, fp: fp})
+			w.next = append(w.next, node{idx: idx, st: succ})
+		} else {
+			w.free = append(w.free, succ)
+		}
+		if x.cfg.Liveness && !a.fault() {
+			w.edges = append(w.edges, [2]uint32{nd.idx, idx})
+		}
+	}
+	for i := len(prefix); i < len(asked); i++ {
+		for v := 1; v < asked[i]; v++ {
+			p := make([]int, i+1)
+			copy(p, prefix)
+			p[i] = v
+			w.branch(nd, a, p, level)
+		}
+	}
+}
+
+// step computes one successor.
+func (w *worker) step(st *state, a action, prefix []int) (*state, *run) {
+	w.ch.reset(prefix)
+	var dst *state
+	if n := len(w.free); n > 0 {
+		dst, w.free = w.free[n-1], w.free[:n-1]
+	}
+	succ := st.cloneInto(dst, &w.ch)
+	r := &run{x: w.x, st: succ, ch: &w.ch}
+	r.apply(a)
+	return succ, r
+}
+
+func (w *worker) report(f *found) {
+	if w.bad == nil || f.level < w.bad.level {
+		w.bad = f
+	}
+}
+
+// String summarises the stats on one line, as the progress line shows them.
+func (s Stats) String() string {
+	return fmt.Sprintf("depth %d, %d distinct states, %d generated, %.0f states/s, frontier %d, %s",
+		s.Depth, s.Distinct, s.Generated, s.StatesPerSecond, s.Frontier, s.Elapsed.Round(time.Millisecond))
+}

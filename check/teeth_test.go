@@ -1,0 +1,46 @@
+package check
+
+import (
+	"testing"
+
+	"github.com/zeromq-lockstep/lockstep/model"
+)
+
+// mutants are the TestTeeth mutants of package properties, each with a
+// small configuration in which check must catch it.
+var mutants = []struct {
+	name string
+	cfg  Config
+}{
+	{"second send", Config{Clients: 1, Servers: 1, Requests: 2, Mutation: model.Mutation{SecondSend: true}}},
+	{"reorder requests", Config{Clients: 1, Servers: 1, Requests: 2, Options: model.Options{ReqRelaxed: true}, Mutation: model.Mutation{ReorderRequests: true}}},
+	{"keep held on crash", Config{Clients: 1, Servers: 1, Requests: 1, Faults: Faults{Crashes: 1, Restarts: 1}, Mutation: model.Mutation{KeepHeldOnCrash: true}}},
+	{"queue drops above 3", Config{Clients: 1, Servers: 1, Requests: 5, Options: model.Options{Immediate: true}, Mutation: model.Mutation{QueueDropsAbove: 3}}},
+	{"resend on reconnect", Config{Clients: 1, Servers: 1, Requests: 1, Faults: Faults{Crashes: 1, Restarts: 1}, Mutation: model.Mutation{ResendOnReconnect: true}}},
+	{"accept any id", Config{Clients: 1, Servers: 1, Requests: 2, Options: model.Options{ReqRelaxed: true, ReqCorrelate: true}, Mutation: model.Mutation{AcceptAnyID: true}}},
+	{"shared choices", Config{Clients: 2, Servers: 1, Requests: 1, Determinism: true, Mutation: model.Mutation{SharedChoices: true}}},
+}
+
+// TestTeeth: check catches every mutant of the properties' TestTeeth in a
+// small configuration, with a shortest counterexample, and the same
+// configurations without the mutant pass.
+func TestTeeth(t *testing.T) {
+	for _, m := range mutants {
+		t.Run(m.name, func(t *testing.T) {
+			res := mustCheck(t, m.cfg)
+			if res.Violation == nil {
+				t.Fatalf("check did not catch %s", m.name)
+			}
+			v := res.Violation
+			t.Logf("caught: %s (%s): %s in %d steps: %v", v.Rule, v.Fact, v.Message, len(v.Steps), v.Steps)
+			if len(v.Trace) == 0 {
+				t.Errorf("counterexample has no trace")
+			}
+			clean := m.cfg
+			clean.Mutation = model.Mutation{}
+			if res := mustCheck(t, clean); res.Violation != nil {
+				t.Errorf("without the mutant: %s: %s %v", res.Violation.Rule, res.Violation.Message, res.Violation.Steps)
+			}
+		})
+	}
+}

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestCheckCommand(t *testing.T) {
+	var out, errb bytes.Buffer
+	report := filepath.Join(t.TempDir(), "r.json")
+	if code := run([]string{"check", "-clients", "1", "-servers", "1", "-requests", "2", "-o", report}, &out, &errb); code != 0 {
+		t.Fatalf("clean model: exit %d\n%s%s", code, out.String(), errb.String())
+	}
+	if !strings.Contains(out.String(), "no violation") || !strings.Contains(out.String(), "liveness: checked") {
+		t.Fatalf("output:\n%s", out.String())
+	}
+	var res struct {
+		Stats struct{ Distinct int64 }
+	}
+	if b, err := readFile(report); err != nil || json.Unmarshal(b, &res) != nil || res.Stats.Distinct == 0 {
+		t.Fatalf("report: %v %s", err, b)
+	}
+
+	out.Reset()
+	cex := filepath.Join(t.TempDir(), "c.json")
+	code := run([]string{"check", "-clients", "1", "-servers", "1", "-requests", "1", "-mutation", "keep-held-on-crash", "-format", "msc", "-cex", cex}, &out, &errb)
+	if code != 1 || !strings.Contains(out.String(), "VIOLATION loss") || !strings.Contains(out.String(), "sequenceDiagram") {
+		t.Fatalf("mutant: exit %d\n%s", code, out.String())
+	}
+	out.Reset()
+	errb.Reset()
+	if code := run([]string{"check", "-replay", cex}, &out, &errb); code != 0 || !strings.Contains(errb.String(), "loss") {
+		t.Fatalf("replay: exit %d\n%s%s", code, out.String(), errb.String())
+	}
+
+	for _, bad := range [][]string{{"check", "-bind", "both"}, {"check", "-clients", "0"}, {"check", "-mutation", "nope"}, {"check", "-nope"}, {"check", "-replay", "/nonexistent"}, {"check", "extra"}} {
+		out.Reset()
+		errb.Reset()
+		if code := run(bad, &out, &errb); code != 2 || strings.Count(errb.String(), "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and one line", bad, code, errb.String())
+		}
+	}
+}
+
+func readFile(path string) ([]byte, error) { return os.ReadFile(path) }
