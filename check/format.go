@@ -5,14 +5,14 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/zeromq-lockstep/lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/trace"
 )
 
 // FormatTrace renders a counterexample's trace in one of the model's trace
 // formats (text, jsonl, msc, node). It is the one place the checker
 // depends on where trace formatting lives.
-func FormatTrace(events []model.TraceEvent, format string) ([]byte, error) {
-	return model.FormatTrace(events, format)
+func FormatTrace(events []trace.Event, format string) ([]byte, error) {
+	return trace.Render(events, format)
 }
 
 // CounterexampleFile is what WriteCounterexample saves: the configuration
@@ -39,7 +39,7 @@ func WriteCounterexample(path string, cfg Config, cx *Counterexample) error {
 // Replayed is the result of ReplayFile.
 type Replayed struct {
 	File  CounterexampleFile
-	Trace []model.TraceEvent
+	Trace []trace.Event
 	// Violation is the first invariant the steps break on this model, ""
 	// when the failure no longer reproduces.
 	Violation string
@@ -76,13 +76,13 @@ func ReplayFile(path string) (*Replayed, error) {
 
 // replaySteps runs named steps from the initial state and returns the
 // trace and the first violation.
-func (x *Explorer) replaySteps(steps []string) ([]model.TraceEvent, *violation, error) {
+func (x *Explorer) replaySteps(steps []string) ([]trace.Event, *violation, error) {
 	st, err := x.initial()
 	if err != nil {
 		return nil, nil, err
 	}
 	w := x.newWorker()
-	var tr []model.TraceEvent
+	var tr []trace.Event
 	for n, name := range steps {
 		a, prefix, ok := w.findLabel(st, name)
 		if !ok {

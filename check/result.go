@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/zeromq-lockstep/lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/trace"
 )
 
 // Result is what an exploration found.
@@ -35,7 +35,7 @@ type Counterexample struct {
 	LoopAt int      `json:"loop_at,omitempty"`
 	// Trace is the model's trace of Steps; its times are step numbers in
 	// milliseconds, not time: the explorer has no clock.
-	Trace []model.TraceEvent `json:"-"`
+	Trace []trace.Event `json:"-"`
 	// Events is Trace as jsonl objects, for the -o report.
 	Events []json.RawMessage `json:"trace,omitempty"`
 }
@@ -129,14 +129,14 @@ func (x *Explorer) path(idx uint32) []uint32 {
 // (by fingerprint: a stored state stands for every renaming of itself),
 // and then, when last is not zero, the step to the successor with that
 // fingerprint. It returns the steps' names and their trace.
-func (x *Explorer) replay(path []uint32, last *found) ([]string, []model.TraceEvent, error) {
+func (x *Explorer) replay(path []uint32, last *found) ([]string, []trace.Event, error) {
 	st, err := x.initial()
 	if err != nil {
 		return nil, nil, err
 	}
 	w := x.newWorker()
 	var steps []string
-	var tr []model.TraceEvent
+	var tr []trace.Event
 	want := make([]uint64, 0, len(path))
 	for _, idx := range path[1:] {
 		want = append(want, x.fps[idx])

@@ -6,7 +6,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zeromq-lockstep/lockstep/app"
 	"github.com/zeromq-lockstep/lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/trace"
 )
 
 // state is one node of the exploration: the model's world and the
@@ -58,7 +60,7 @@ func (v *violation) Error() string { return v.Rule + ": " + v.Msg + " (" + v.Fac
 func clientName(i int) string { return "c" + strconv.Itoa(i+1) }
 func serverName(j int) string { return "s" + strconv.Itoa(j+1) }
 
-func endpoint(name string) string { return "tcp://" + name + ":" + strconv.Itoa(model.ServerPort) }
+func endpoint(name string) string { return "tcp://" + name + ":" + strconv.Itoa(app.ServerPort) }
 
 // names caches the socket names and endpoints of a configuration.
 type names struct {
@@ -104,7 +106,7 @@ type run struct {
 	x    *Explorer
 	st   *state
 	ch   *forcer
-	tr   *[]model.TraceEvent
+	tr   *[]trace.Event
 	step int
 	bad  *violation
 }
@@ -115,18 +117,18 @@ func (r *run) fail(rule, fact, format string, args ...any) {
 	}
 }
 
-func (r *run) record(e model.TraceEvent) {
+func (r *run) record(e trace.Event) {
 	if r.tr != nil {
 		e.At = time.Duration(r.step) * time.Millisecond
 		*r.tr = append(*r.tr, e)
 	}
 }
 
-func (r *run) app(actor, event, msg string, queue int) {
+func (r *run) app(actor string, event model.EventKind, msg string, queue int) {
 	if r.tr == nil {
 		return
 	}
-	e := model.TraceEvent{Actor: actor, Event: event, Msg: msg, HasMsg: msg != ""}
+	e := trace.Event{Actor: actor, Kind: event, Msg: msg, HasMsg: msg != ""}
 	if queue >= 0 {
 		e.Queue, e.HasQueue = queue, true
 	}
@@ -138,7 +140,9 @@ func (r *run) app(actor, event, msg string, queue int) {
 func (x *Explorer) initial() (*state, error) {
 	cfg := &x.cfg
 	st := &state{w: model.NewWorld(cfg.Profile, nil)}
-	st.w.Mutate(cfg.Mutation)
+	if err := st.w.Mutate(cfg.Mutation); err != nil {
+		return nil, err
+	}
 	st.clients = make([]client, cfg.Clients)
 	st.servers = make([]server, cfg.Servers)
 	r := &run{x: x, st: st, ch: &forcer{}}
@@ -357,7 +361,7 @@ func (r *run) apply(a action) {
 		c := &st.clients[a.c]
 		k := c.enq
 		c.enq++
-		c.q.Enqueue(model.Request(k))
+		c.q.Enqueue(app.Request(k))
 		r.app(n.client[a.c], model.EventEnqueue, strconv.Itoa(k), c.q.Len())
 	case stepServe:
 		req, err := w.Recv(n.server[a.s])
@@ -367,7 +371,7 @@ func (r *run) apply(a action) {
 		}
 	case stepReply:
 		srv := &st.servers[a.s]
-		rep := model.Reply(model.Request(srv.heldK))
+		rep := app.Reply(app.Request(srv.heldK))
 		if err := w.Send(n.server[a.s], rep); err != nil {
 			r.fail("lockstep", "F2", "%s could not answer the request it holds: %v", n.server[a.s], err)
 		}
@@ -500,7 +504,7 @@ func (r *run) timeout(i int) {
 		return
 	}
 	c.retries++
-	if err := w.Send(name, model.Request(c.lastSent)); err != nil {
+	if err := w.Send(name, app.Request(c.lastSent)); err != nil {
 		// F12: the new REQ queues on its pipes before any connection, so a
 		// send can fail only with Immediate or a profile without pipes.
 		r.app(name, model.EventError, "", -1)
@@ -517,9 +521,9 @@ func (r *run) absorb() {
 			continue
 		}
 		if r.tr != nil {
-			r.record(model.TraceEvent{Actor: o.Actor, Event: o.Event, Msg: o.Msg, HasMsg: o.Msg != "", Reason: o.Reason, Peer: o.Peer})
+			r.record(trace.FromObservation(0, o)) // record stamps the step
 		}
-		switch o.Event {
+		switch o.Kind {
 		case model.EventSend:
 			r.sent(o)
 		case model.EventDrop:

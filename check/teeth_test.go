@@ -1,3 +1,5 @@
+//go:build teeth
+
 package check
 
 import (
@@ -42,5 +44,21 @@ func TestTeeth(t *testing.T) {
 				t.Errorf("without the mutant: %s: %s %v", res.Violation.Rule, res.Violation.Message, res.Violation.Steps)
 			}
 		})
+	}
+}
+
+// TestSymmetryKeepsMutantVerdicts: symmetry reduction finds each mutant's
+// violation at the same depth as the plain search.
+func TestSymmetryKeepsMutantVerdicts(t *testing.T) {
+	for _, m := range mutants {
+		if m.cfg.Clients < 2 && m.cfg.Servers < 2 {
+			continue
+		}
+		cfg, plain := m.cfg, m.cfg
+		plain.NoSymmetry = true
+		a, b := mustCheck(t, cfg), mustCheck(t, plain)
+		if a.Violation == nil || b.Violation == nil || len(a.Violation.Steps) != len(b.Violation.Steps) {
+			t.Errorf("%s: with and without symmetry: %+v / %+v", m.name, a.Violation, b.Violation)
+		}
 	}
 }

@@ -71,7 +71,7 @@ func (w *World) CloneInto(s *Scratch, chooser Chooser) *World {
 		clear(n.attempts)
 		clear(n.timers)
 	}
-	n.profile, n.chooser, n.nextID, n.mutation = w.profile, chooser, w.nextID, w.mutation
+	n.profile, n.chooser, n.nextID, n.mutable = w.profile, chooser, w.nextID, w.mutable
 	n.effects = n.effects[:0]
 	n.live = n.live[:0]
 	for name, k := range w.sockets {
@@ -295,16 +295,14 @@ func (q *AppQueue) Clone() AppQueue { return q.CloneInto(nil) }
 // CloneInto is Clone reusing the memory of old, a queue no longer in use
 // (nil: new memory).
 func (q *AppQueue) CloneInto(old *AppQueue) AppQueue {
-	var items []Message
+	var buf []byte
 	if old != nil {
-		items = old.items[:0]
+		buf = old.buf[:0]
 	}
-	if q.items != nil {
-		items = append(items, q.items...)
-	} else {
-		items = nil
+	if q.n > 0 {
+		buf = append(buf, q.buf[q.head:]...)
 	}
-	return AppQueue{items: items, DropAbove: q.DropAbove}
+	return AppQueue{buf: buf, n: q.n, DropAbove: q.DropAbove}
 }
 
 // Rank maps the socket names and endpoints of a world to small integers

@@ -93,6 +93,9 @@ func cmdCheck(args []string, stdout, stderr io.Writer) error {
 		if !ok {
 			return usageErr("check: -mutation: unknown mutation %q (one of: %s)", *mutation, strings.Join(mutationNames(), ", "))
 		}
+		if !model.Mutations() {
+			return usageErr("check: -mutation needs a lockstep built with -tags teeth: go run -tags teeth ./cmd/lockstep check ...")
+		}
 		cfg.Mutation = m
 	}
 	if err := cfg.Validate(); err != nil {

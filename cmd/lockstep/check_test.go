@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/zeromq-lockstep/lockstep/model"
 )
 
 func TestCheckCommand(t *testing.T) {
@@ -28,6 +30,12 @@ func TestCheckCommand(t *testing.T) {
 	out.Reset()
 	cex := filepath.Join(t.TempDir(), "c.json")
 	code := run([]string{"check", "-clients", "1", "-servers", "1", "-requests", "1", "-mutation", "keep-held-on-crash", "-format", "msc", "-cex", cex}, &out, &errb)
+	if !model.Mutations() {
+		if code != 2 || !strings.Contains(errb.String(), "-tags teeth") {
+			t.Fatalf("a mutant without teeth: exit %d, %s; want 2 naming -tags teeth", code, errb.String())
+		}
+		return // the rest replays the mutant's counterexample: go test -tags teeth
+	}
 	if code != 1 || !strings.Contains(out.String(), "VIOLATION loss") || !strings.Contains(out.String(), "sequenceDiagram") {
 		t.Fatalf("mutant: exit %d\n%s", code, out.String())
 	}
