@@ -60,7 +60,7 @@ func TestNoLongerThanRapid(t *testing.T) {
 		t.Skip("runs rapid with shrinking")
 	}
 	setRapidFlag(t, "rapid.nofailfile", "true")
-	setRapidFlag(t, "rapid.checks", "300")
+	setRapidFlag(t, "rapid.checks", "2000")
 	setRapidFlag(t, "rapid.shrinktime", "2s")
 	caughtBy := map[string]string{
 		"second send": "TestLockstepOrdering", "reorder requests": "TestLockstepOrdering",

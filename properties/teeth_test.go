@@ -36,7 +36,7 @@ func TestTeeth(t *testing.T) {
 		t.Skip("teeth: skipped in -short mode")
 	}
 	setFlag(t, "rapid.nofailfile", "true") // mutants' failures are expected, not regressions
-	setFlag(t, "rapid.checks", "300")
+	setFlag(t, "rapid.checks", "1000")
 	setFlag(t, "rapid.shrinktime", "2s")
 	mutants := []struct {
 		name     string
