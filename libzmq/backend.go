@@ -1,0 +1,923 @@
+//go:build libzmq && cgo
+
+package libzmq
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	zmq "github.com/pebbe/zmq4"
+
+	"github.com/zeromq-lockstep/lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/properties/script"
+)
+
+// Timing of the libzmq backend, on real time over loopback TCP.
+//
+//   - advance D sleeps D, at least AdvanceMin (so that messages sent
+//     before it have arrived) and, from 50ms up, half as long again (a
+//     reconnect takes RECONNECT_IVL plus up to as much jitter and a
+//     handshake, F23), at most AdvanceMax.
+//   - recv and poll that find nothing wait up to RecvWait for a message
+//     before they answer EAGAIN or readable=false: libzmq learns of a
+//     message a little later than the model.
+//   - Term waits TermBound for zmq_ctx_term; a context that does not
+//     terminate is a hang (a finding, not a wait without end).
+const (
+	AdvanceMin = 3 * time.Millisecond
+	AdvanceMax = 1500 * time.Millisecond
+	RecvWait   = 100 * time.Millisecond
+	TermBound  = 2 * time.Second
+	// rebindFor is how long a restart retries EADDRINUSE on its port.
+	rebindFor = time.Second
+)
+
+// Name is the name the backend is registered under.
+const Name = "libzmq"
+
+func init() {
+	script.Register(Name, func() (script.Backend, error) { return New() })
+}
+
+// Backend is the "libzmq" script backend: real libzmq REQ, REP, DEALER
+// and ROUTER sockets (github.com/pebbe/zmq4) over 127.0.0.1, in real
+// time, one zmq context per Backend.
+//
+// Endpoints: a script's endpoint (tcp://server:5454) is only a name. Its
+// first use picks a free port on 127.0.0.1; a bind listens there, and a
+// connect dials a proxy of its own that forwards to that port, which is
+// how Cut and Heal break and restore a link. A restart binds the same
+// port again, retrying EADDRINUSE for up to a second.
+//
+// DEALER: the model's raw peer. Facing a REP it is a libzmq DEALER.
+// Facing a REQ it stands for a ROUTER (model/world.go), because libzmq
+// refuses to pair REQ with DEALER: its identity frame is taken off what
+// it receives, and a send goes to the REQs it is linked to in turn
+// (ROUTER_MANDATORY, so that a REQ that is not connected is skipped; a
+// send with none connected is EAGAIN). Which of the two a DEALER is is
+// decided at its first bind or connect: a bind, or a connect to an
+// endpoint a REQ bound, makes it a ROUTER. Every socket's routing id is
+// its script name, so the ROUTER addresses a REQ by name.
+//
+// Every libzmq call runs on one goroutine locked to its OS thread (a
+// libzmq socket is not thread-safe) and is non-blocking (ZMQ_DONTWAIT)
+// or bounded (a poll of at most RecvWait). Every socket has LINGER 0, so
+// closing it never waits, and a socket monitor whose events (handshake,
+// disconnect, retry) become trace events: connect, disconnect and retry.
+// crash is close with LINGER 0: a socket cannot die in any other way
+// inside one process, and for the peer a killed process and a closed
+// socket look the same (F19 was observed both ways).
+//
+// Observes is false: the times of real events never equal the model's,
+// so only result lines are compared; the events are still in every
+// command's output and in the trace. The state and choose commands are
+// unsupported (libzmq shows neither its pipes nor its choices).
+// Like the Runner that drives it, a Backend is used by one goroutine.
+type Backend struct {
+	start time.Time
+	ex    *executor
+	ctx   *zmq.Context
+
+	socks   map[string]*sock
+	order   []string       // socket names in open order, for draining monitors
+	ports   map[string]int // script endpoint -> bound port on 127.0.0.1
+	proxies map[[2]string]*proxy
+	monSeq  int
+	events  []model.TraceEvent
+	queues  map[string]*appQueue
+	qorder  []string
+
+	mu     sync.Mutex // guards cut and binder, read by proxies
+	cut    map[[2]string]bool
+	binder map[string]string // script endpoint -> name of the socket bound there
+}
+
+type sock struct {
+	name  string
+	kind  model.SocketType
+	opts  model.Options
+	real  zmq.Type // REQ, REP, DEALER or ROUTER; 0 while a DEALER is unrealised
+	typed bool
+	z     *zmq.Socket
+	mon   *zmq.Socket
+	open  bool
+
+	binds    []string
+	connects []string
+	rr       int // ROUTER stand-in: next peer in turn
+}
+
+type appQueue struct{ items []model.Message }
+
+// New opens a backend with a fresh zmq context.
+func New() (*Backend, error) {
+	b := &Backend{
+		start:   time.Now(),
+		ex:      newExecutor(),
+		socks:   map[string]*sock{},
+		ports:   map[string]int{},
+		proxies: map[[2]string]*proxy{},
+		queues:  map[string]*appQueue{},
+		cut:     map[[2]string]bool{},
+		binder:  map[string]string{},
+	}
+	var err error
+	b.ex.do(func() { b.ctx, err = zmq.NewContext() })
+	if err != nil {
+		b.ex.stop()
+		return nil, fmt.Errorf("%w: libzmq: zmq_ctx_new: %v", script.ErrBackend, err)
+	}
+	return b, nil
+}
+
+// executor runs functions on one goroutine locked to its OS thread.
+type executor struct{ fn chan func() }
+
+func newExecutor() *executor {
+	e := &executor{fn: make(chan func())}
+	go func() {
+		runtime.LockOSThread()
+		for f := range e.fn {
+			f()
+		}
+	}()
+	return e
+}
+
+func (e *executor) do(f func()) {
+	done := make(chan struct{})
+	e.fn <- func() { defer close(done); f() }
+	<-done
+}
+
+func (e *executor) stop() { close(e.fn) }
+
+// Observes implements script.Observer: false, see Backend.
+func (b *Backend) Observes() bool { return false }
+
+// Now is the real time since the backend started.
+func (b *Backend) Now() time.Duration { return time.Since(b.start) }
+
+func (b *Backend) record(e model.TraceEvent) {
+	e.At = b.Now()
+	b.events = append(b.events, e)
+}
+
+// Events implements script.Backend: the monitor events and the calls'
+// own events since the last call.
+func (b *Backend) Events() []model.TraceEvent {
+	b.settle()
+	e := b.events
+	b.events = nil
+	return e
+}
+
+// errOf maps a libzmq errno to the model's error of the same meaning.
+func errOf(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	switch zmq.AsErrno(err) {
+	case zmq.Errno(syscall.EAGAIN):
+		return model.ErrAgain
+	case zmq.EFSM:
+		return model.ErrFSM
+	case zmq.Errno(syscall.EADDRINUSE):
+		return model.ErrAddrInUse
+	case zmq.Errno(syscall.ENOENT):
+		return model.ErrNotConnected
+	}
+	return fmt.Errorf("%s: libzmq: %v", op, err)
+}
+
+func (b *Backend) sock(name string) (*sock, error) {
+	s := b.socks[name]
+	if s == nil || !s.open {
+		return nil, fmt.Errorf("%w: %q", model.ErrNoSocket, name)
+	}
+	return s, nil
+}
+
+// port returns the bound port of a script endpoint, picking a free one
+// on first use.
+func (b *Backend) port(ep string) (int, error) {
+	if p, ok := b.ports[ep]; ok {
+		return p, nil
+	}
+	if !strings.HasPrefix(ep, "tcp://") {
+		return 0, fmt.Errorf("%w: endpoint %q: the libzmq backend maps tcp:// endpoints only", script.ErrUnsupported, ep)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("%w: no free port: %v", script.ErrBackend, err)
+	}
+	p := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	b.ports[ep] = p
+	return p, nil
+}
+
+func bindAddr(p int) string { return "tcp://127.0.0.1:" + strconv.Itoa(p) }
+
+// Open implements script.Backend. A DEALER's libzmq socket is made at its
+// first bind or connect (see Backend).
+func (b *Backend) Open(name string, kind model.SocketType, o model.Options) error {
+	if s := b.socks[name]; s != nil && s.open {
+		return fmt.Errorf("%w: %q", model.ErrExists, name)
+	}
+	s := &sock{name: name, kind: kind, opts: o, open: true}
+	switch kind {
+	case model.REQ:
+		s.real, s.typed = zmq.REQ, true
+	case model.REP:
+		s.real, s.typed = zmq.REP, true
+	}
+	if s.typed {
+		if err := b.realise(s); err != nil {
+			return err
+		}
+	}
+	if b.socks[name] == nil {
+		b.order = append(b.order, name)
+	}
+	b.socks[name] = s
+	return nil
+}
+
+// realise makes s's libzmq socket and its monitor, with s's options.
+func (b *Backend) realise(s *sock) error {
+	var err error
+	b.ex.do(func() { err = b.newSocket(s) })
+	return err
+}
+
+func (b *Backend) newSocket(s *sock) error {
+	z, err := b.ctx.NewSocket(s.real)
+	if err != nil {
+		return fmt.Errorf("%w: libzmq: zmq_socket: %v", script.ErrBackend, err)
+	}
+	o := s.opts
+	set := []struct {
+		what string
+		do   func() error
+		when bool
+	}{
+		{"LINGER", func() error { return z.SetLinger(0) }, true},
+		{"ROUTING_ID", func() error { return z.SetIdentity(s.name) }, true},
+		{"REQ_CORRELATE", func() error { return z.SetReqCorrelate(1) }, o.ReqCorrelate},
+		{"REQ_RELAXED", func() error { return z.SetReqRelaxed(1) }, o.ReqRelaxed},
+		{"IMMEDIATE", func() error { return z.SetImmediate(true) }, o.Immediate},
+		{"SNDHWM", func() error { return z.SetSndhwm(o.SndHWM) }, o.SndHWM > 0},
+		{"RCVHWM", func() error { return z.SetRcvhwm(o.RcvHWM) }, o.RcvHWM > 0},
+		{"RECONNECT_IVL", func() error { return z.SetReconnectIvl(o.ReconnectIvl) }, o.ReconnectIvl != 0},
+		{"RECONNECT_IVL_MAX", func() error { return z.SetReconnectIvlMax(o.ReconnectIvlMax) }, o.ReconnectIvlMax != 0},
+		{"ROUTER_MANDATORY", func() error { return z.SetRouterMandatory(1) }, s.real == zmq.ROUTER},
+		{"ROUTER_HANDOVER", func() error { return z.SetRouterHandover(true) }, s.real == zmq.ROUTER},
+	}
+	for _, opt := range set {
+		if !opt.when {
+			continue
+		}
+		if err := opt.do(); err != nil {
+			z.Close()
+			if zmq.AsErrno(err) == zmq.Errno(syscall.EINVAL) {
+				return fmt.Errorf("%w: option %s on %v: %v", script.ErrUnsupported, opt.what, s.real, err)
+			}
+			return fmt.Errorf("%w: libzmq: setsockopt %s: %v", script.ErrBackend, opt.what, err)
+		}
+	}
+	b.monSeq++
+	addr := fmt.Sprintf("inproc://lockstep-monitor-%d", b.monSeq)
+	ev := zmq.EVENT_HANDSHAKE_SUCCEEDED | zmq.EVENT_DISCONNECTED | zmq.EVENT_CONNECT_RETRIED
+	if err := z.Monitor(addr, ev); err != nil {
+		z.Close()
+		return fmt.Errorf("%w: libzmq: zmq_socket_monitor: %v", script.ErrBackend, err)
+	}
+	mon, err := b.ctx.NewSocket(zmq.PAIR)
+	if err == nil {
+		if err = mon.SetLinger(0); err == nil {
+			err = mon.Connect(addr)
+		}
+		if err != nil {
+			mon.Close()
+		}
+	}
+	if err != nil {
+		z.Close()
+		return fmt.Errorf("%w: libzmq: monitor socket: %v", script.ErrBackend, err)
+	}
+	s.z, s.mon = z, mon
+	return nil
+}
+
+// decide fixes a DEALER's libzmq type at its first bind or connect.
+func (b *Backend) decide(s *sock, bind bool, ep string) error {
+	if s.typed {
+		return nil
+	}
+	s.real = zmq.DEALER
+	if bind {
+		s.real = zmq.ROUTER
+	} else if other := b.socks[b.binderOf(ep)]; other != nil && other.kind == model.REQ {
+		s.real = zmq.ROUTER
+	}
+	s.typed = true
+	return b.realise(s)
+}
+
+func (b *Backend) binderOf(ep string) string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.binder[ep]
+}
+
+// Bind implements script.Backend: it listens on the endpoint's port.
+func (b *Backend) Bind(name, ep string) error {
+	s, err := b.sock(name)
+	if err != nil {
+		return err
+	}
+	if err := b.bind(s, ep, false); err != nil {
+		return err
+	}
+	s.binds = append(s.binds, ep)
+	return nil
+}
+
+func (b *Backend) bind(s *sock, ep string, retry bool) error {
+	p, err := b.port(ep)
+	if err != nil {
+		return err
+	}
+	if err := b.decide(s, true, ep); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(rebindFor)
+	for {
+		b.ex.do(func() { err = s.z.Bind(bindAddr(p)) })
+		if err == nil || !retry || zmq.AsErrno(err) != zmq.Errno(syscall.EADDRINUSE) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err != nil {
+		return errOf("bind", err)
+	}
+	b.mu.Lock()
+	b.binder[ep] = s.name
+	b.mu.Unlock()
+	return nil
+}
+
+// Connect implements script.Backend: it connects through the link's
+// proxy (see Backend); like libzmq's, the connect succeeds whether or not
+// anything is bound there yet (F12).
+func (b *Backend) Connect(name, ep string) error {
+	s, err := b.sock(name)
+	if err != nil {
+		return err
+	}
+	if err := b.connect(s, ep); err != nil {
+		return err
+	}
+	s.connects = append(s.connects, ep)
+	return nil
+}
+
+func (b *Backend) proxyFor(from, ep string) (*proxy, error) {
+	key := [2]string{from, ep}
+	if p := b.proxies[key]; p != nil {
+		return p, nil
+	}
+	port, err := b.port(ep)
+	if err != nil {
+		return nil, err
+	}
+	p, err := newProxy("127.0.0.1:"+strconv.Itoa(port), func() bool {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		return b.cut[link(from, b.binder[ep])]
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w: proxy: %v", script.ErrBackend, err)
+	}
+	b.proxies[key] = p
+	return p, nil
+}
+
+func (b *Backend) connect(s *sock, ep string) error {
+	p, err := b.proxyFor(s.name, ep)
+	if err != nil {
+		return err
+	}
+	if err := b.decide(s, false, ep); err != nil {
+		return err
+	}
+	b.ex.do(func() { err = s.z.Connect(bindAddr(p.port())) })
+	return errOf("connect", err)
+}
+
+// Disconnect implements script.Backend with zmq_disconnect.
+func (b *Backend) Disconnect(name, ep string) error {
+	s, err := b.sock(name)
+	if err != nil {
+		return err
+	}
+	p := b.proxies[[2]string{name, ep}]
+	if p == nil || s.z == nil {
+		return fmt.Errorf("%w: %s", model.ErrNotConnected, ep)
+	}
+	b.ex.do(func() { err = s.z.Disconnect(bindAddr(p.port())) })
+	if err != nil {
+		return errOf("disconnect", err)
+	}
+	for i, c := range s.connects {
+		if c == ep {
+			s.connects = append(s.connects[:i:i], s.connects[i+1:]...)
+			break
+		}
+	}
+	return nil
+}
+
+// routerPeers are the REQs a ROUTER stand-in is linked to, in the order
+// the links were made.
+func (b *Backend) routerPeers(s *sock) []string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(n string) {
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	for _, n := range b.order {
+		o := b.socks[n]
+		if o == nil || o.kind != model.REQ {
+			continue
+		}
+		for _, c := range o.connects {
+			for _, bd := range s.binds {
+				if c == bd {
+					add(n)
+				}
+			}
+		}
+		for _, bd := range o.binds {
+			for _, c := range s.connects {
+				if c == bd {
+					add(n)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// sendFrames sends m as one message without blocking.
+func sendFrames(z *zmq.Socket, head []string, m model.Message) error {
+	frames := append(append([]string(nil), head...), m...)
+	if len(frames) == 0 {
+		frames = []string{""}
+	}
+	for i, f := range frames {
+		flag := zmq.DONTWAIT
+		if i < len(frames)-1 {
+			flag |= zmq.SNDMORE
+		}
+		if _, err := z.SendBytes([]byte(f), flag); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Send implements script.Backend: one whole message, ZMQ_DONTWAIT.
+func (b *Backend) Send(name string, m model.Message) error {
+	s, err := b.sock(name)
+	if err != nil {
+		return err
+	}
+	if s.z == nil {
+		return b.traceErr(s, "send", model.ErrAgain) // a DEALER with no pipe blocks (F11)
+	}
+	var peer string
+	b.ex.do(func() {
+		if s.real != zmq.ROUTER {
+			err = sendFrames(s.z, nil, m)
+			return
+		}
+		err = zmq.Errno(syscall.EAGAIN)
+		peers := b.routerPeers(s)
+		for i := range peers {
+			k := (s.rr + i) % len(peers)
+			e := sendFrames(s.z, []string{peers[k]}, m)
+			if e == nil {
+				s.rr, err, peer = k+1, nil, peers[k]
+				return
+			}
+			if no := zmq.AsErrno(e); no != zmq.EHOSTUNREACH && no != zmq.Errno(syscall.EAGAIN) {
+				err = e
+				return
+			}
+		}
+	})
+	if err != nil {
+		return b.traceErr(s, "send", errOf("send", err))
+	}
+	switch s.kind {
+	case model.REP:
+		b.record(model.TraceEvent{Actor: name, Event: model.EventReply, Msg: m.Text(), HasMsg: true})
+	default:
+		b.record(model.TraceEvent{Actor: name, Event: model.EventSend, Msg: m.Text(), HasMsg: true, Peer: peer})
+	}
+	return nil
+}
+
+func (b *Backend) traceErr(s *sock, op string, err error) error {
+	b.record(model.TraceEvent{Actor: s.name, Event: model.EventError, Reason: op + ": " + err.Error()})
+	return err
+}
+
+// Recv implements script.Backend: ZMQ_DONTWAIT, and when nothing is
+// there, a poll of up to RecvWait and a second try.
+func (b *Backend) Recv(name string) (model.Message, error) {
+	s, err := b.sock(name)
+	if err != nil {
+		return nil, err
+	}
+	if s.z == nil {
+		return nil, b.traceErr(s, "recv", model.ErrAgain)
+	}
+	var frames [][]byte
+	b.ex.do(func() {
+		frames, err = s.z.RecvMessageBytes(zmq.DONTWAIT)
+		if zmq.AsErrno(err) != zmq.Errno(syscall.EAGAIN) {
+			return
+		}
+		p := zmq.NewPoller()
+		p.Add(s.z, zmq.POLLIN)
+		if _, perr := p.Poll(RecvWait); perr != nil {
+			err = perr
+			return
+		}
+		frames, err = s.z.RecvMessageBytes(zmq.DONTWAIT)
+	})
+	if err != nil {
+		return nil, b.traceErr(s, "recv", errOf("recv", err))
+	}
+	if s.real == zmq.ROUTER && len(frames) > 0 {
+		frames = frames[1:] // the REQ's routing id
+	}
+	m := make(model.Message, len(frames))
+	for i, f := range frames {
+		m[i] = string(f)
+	}
+	ev := model.EventReceive
+	if s.kind == model.REP {
+		ev = model.EventDeliver
+	}
+	b.record(model.TraceEvent{Actor: name, Event: ev, Msg: m.Text(), HasMsg: true})
+	return m, nil
+}
+
+// Poll implements script.Backend with ZMQ_EVENTS; when the socket is not
+// readable it polls up to RecvWait for a message first.
+func (b *Backend) Poll(name string) (readable, writable bool, err error) {
+	s, err := b.sock(name)
+	if err != nil {
+		return false, false, err
+	}
+	if s.z == nil {
+		return false, false, nil
+	}
+	var st zmq.State
+	b.ex.do(func() {
+		st, err = s.z.GetEvents()
+		if err != nil || st&zmq.POLLIN != 0 {
+			return
+		}
+		p := zmq.NewPoller()
+		p.Add(s.z, zmq.POLLIN)
+		if _, err = p.Poll(RecvWait); err != nil {
+			return
+		}
+		st, err = s.z.GetEvents()
+	})
+	if err != nil {
+		return false, false, errOf("poll", err)
+	}
+	return st&zmq.POLLIN != 0, st&zmq.POLLOUT != 0, nil
+}
+
+// Advance implements script.Backend on real time (see AdvanceMin): it
+// sleeps, taking monitor events and letting application queues hand
+// their heads to their sockets every millisecond.
+func (b *Backend) Advance(d time.Duration) error {
+	if d >= 50*time.Millisecond {
+		d += d / 2
+	}
+	d = min(max(d, AdvanceMin), AdvanceMax)
+	end := time.Now().Add(d)
+	for time.Now().Before(end) {
+		b.settle()
+		time.Sleep(min(time.Millisecond, time.Until(end)))
+	}
+	b.settle()
+	return nil
+}
+
+// settle takes the monitors' events and flushes the application queues.
+func (b *Backend) settle() {
+	b.drainMonitors()
+	b.flushQueues()
+}
+
+func (b *Backend) drainMonitors() {
+	for _, n := range b.order {
+		if s := b.socks[n]; s != nil && s.open && s.mon != nil {
+			b.drain(s)
+		}
+	}
+}
+
+// drain turns s's pending monitor events into trace events: connect (a
+// ZMTP handshake succeeded), disconnect and retry (F23), with the peer's
+// script name when s connected to it.
+func (b *Backend) drain(s *sock) {
+	type mev struct {
+		ev    zmq.Event
+		addr  string
+		value int
+	}
+	var got []mev
+	b.ex.do(func() {
+		for {
+			ev, addr, v, err := s.mon.RecvEvent(zmq.DONTWAIT)
+			if err != nil {
+				return
+			}
+			got = append(got, mev{ev, addr, v})
+		}
+	})
+	for _, e := range got {
+		peer, ep := b.peerOf(s, e.addr)
+		switch e.ev {
+		case zmq.EVENT_HANDSHAKE_SUCCEEDED:
+			b.record(model.TraceEvent{Actor: s.name, Event: model.EventConnect, Peer: peer})
+		case zmq.EVENT_DISCONNECTED:
+			b.record(model.TraceEvent{Actor: s.name, Event: model.EventDisconnect, Peer: peer})
+		case zmq.EVENT_CONNECT_RETRIED:
+			b.record(model.TraceEvent{Actor: s.name, Event: model.EventRetry, Peer: ep,
+				Reason: fmt.Sprintf("reconnect in %dms", e.value)})
+		}
+	}
+}
+
+// peerOf names the other end of a monitor event's address: for a
+// connection s made, the endpoint and the socket bound there.
+func (b *Backend) peerOf(s *sock, addr string) (peer, ep string) {
+	for _, c := range s.connects {
+		if p := b.proxies[[2]string{s.name, c}]; p != nil && addr == bindAddr(p.port()) {
+			return b.binderOf(c), c
+		}
+	}
+	return "", ""
+}
+
+// closeSock closes s's socket and monitor (LINGER 0: nothing waits).
+func (b *Backend) closeSock(s *sock) error {
+	if s.mon != nil {
+		b.drain(s)
+	}
+	var err error
+	b.ex.do(func() {
+		if s.z != nil {
+			err = s.z.Close()
+		}
+		if s.mon != nil {
+			s.mon.Close()
+		}
+	})
+	s.z, s.mon, s.open = nil, nil, false
+	b.mu.Lock()
+	for ep, n := range b.binder {
+		if n == s.name {
+			delete(b.binder, ep)
+		}
+	}
+	b.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("%w: libzmq: zmq_close: %v", script.ErrBackend, err)
+	}
+	return nil
+}
+
+// Crash implements script.Backend: close with LINGER 0 (see Backend).
+func (b *Backend) Crash(name string) error {
+	s, err := b.sock(name)
+	if err != nil {
+		return err
+	}
+	b.record(model.TraceEvent{Actor: name, Event: model.EventCrash})
+	return b.closeSock(s)
+}
+
+// Close implements script.Backend.
+func (b *Backend) Close(name string) error {
+	s, err := b.sock(name)
+	if err != nil {
+		return err
+	}
+	return b.closeSock(s)
+}
+
+// Restart implements script.Backend: a new socket of the same type and
+// options binds the same ports (retrying EADDRINUSE) and connects the
+// same endpoints.
+func (b *Backend) Restart(name string) error {
+	old := b.socks[name]
+	if old == nil {
+		return fmt.Errorf("%w: %q", model.ErrNoSocket, name)
+	}
+	if old.open {
+		return fmt.Errorf("%w: %q is still open", model.ErrExists, name)
+	}
+	s := &sock{name: name, kind: old.kind, opts: old.opts, real: old.real, typed: old.typed, open: true,
+		binds: old.binds, connects: old.connects}
+	if s.typed {
+		if err := b.realise(s); err != nil {
+			return err
+		}
+	}
+	b.socks[name] = s
+	b.record(model.TraceEvent{Actor: name, Event: model.EventRestart, Peer: strings.Join(append(append([]string(nil), s.binds...), s.connects...), " ")})
+	for _, ep := range s.binds {
+		if err := b.bind(s, ep, true); err != nil {
+			return err
+		}
+	}
+	for _, ep := range s.connects {
+		if err := b.connect(s, ep); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func link(a, c string) [2]string {
+	if a > c {
+		a, c = c, a
+	}
+	return [2]string{a, c}
+}
+
+// linkProxies are the proxies that carry connections between a and c.
+func (b *Backend) linkProxies(a, c string) []*proxy {
+	var out []*proxy
+	for key, p := range b.proxies {
+		if link(key[0], b.binderOf(key[1])) == link(a, c) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Cut implements script.Backend: the proxies between a and c drop their
+// connections and refuse new ones until Heal.
+func (b *Backend) Cut(a, c string) error {
+	b.mu.Lock()
+	b.cut[link(a, c)] = true
+	b.mu.Unlock()
+	b.record(model.TraceEvent{Actor: a, Event: model.EventCut, Peer: c})
+	for _, p := range b.linkProxies(a, c) {
+		p.drop()
+	}
+	return nil
+}
+
+// Heal implements script.Backend: the next reconnect gets through.
+func (b *Backend) Heal(a, c string) error {
+	b.mu.Lock()
+	delete(b.cut, link(a, c))
+	b.mu.Unlock()
+	b.record(model.TraceEvent{Actor: a, Event: model.EventHeal, Peer: c})
+	return nil
+}
+
+// Enqueue implements script.Queuer: the Node binding's queue in front of
+// a socket (F24), whose head is handed to the socket whenever ZMQ_EVENTS
+// says it can send.
+func (b *Backend) Enqueue(name string, m model.Message) (int, error) {
+	if _, err := b.sock(name); err != nil {
+		return 0, err
+	}
+	q := b.queues[name]
+	if q == nil {
+		q = &appQueue{}
+		b.queues[name] = q
+		b.qorder = append(b.qorder, name)
+	}
+	q.items = append(q.items, append(model.Message(nil), m...))
+	sent := b.flushOne(name, q)
+	b.record(model.TraceEvent{Actor: name, Event: model.EventEnqueue, Msg: m.Text(), HasMsg: true, Queue: len(q.items), HasQueue: true})
+	if sent {
+		b.flushQueues()
+	}
+	return len(q.items), nil
+}
+
+// Queue implements script.Queuer.
+func (b *Backend) Queue(name string) ([]model.Message, error) {
+	if q := b.queues[name]; q != nil {
+		return append([]model.Message(nil), q.items...), nil
+	}
+	return nil, nil
+}
+
+func (b *Backend) flushQueues() {
+	for _, n := range b.qorder {
+		for b.flushOne(n, b.queues[n]) {
+		}
+	}
+}
+
+// flushOne hands q's head to the socket if it is writable.
+func (b *Backend) flushOne(name string, q *appQueue) bool {
+	s := b.socks[name]
+	if len(q.items) == 0 || s == nil || !s.open || s.z == nil {
+		return false
+	}
+	var err error
+	b.ex.do(func() {
+		var st zmq.State
+		if st, err = s.z.GetEvents(); err == nil {
+			if st&zmq.POLLOUT == 0 {
+				err = zmq.Errno(syscall.EAGAIN)
+				return
+			}
+			err = sendFrames(s.z, nil, q.items[0])
+		}
+	})
+	if err != nil {
+		return false
+	}
+	m := q.items[0]
+	q.items = q.items[1:]
+	b.record(model.TraceEvent{Actor: name, Event: model.EventSend, Msg: m.Text(), HasMsg: true, Queue: len(q.items), HasQueue: true})
+	return true
+}
+
+// ErrTermHang is reported by Shutdown when zmq_ctx_term does not return
+// within TermBound although every socket was closed with LINGER 0: a
+// finding about libzmq, not a wait without end.
+var ErrTermHang = errors.New("libzmq: zmq_ctx_term did not return")
+
+// Shutdown implements script.Backend: it closes every socket and proxy
+// and terminates the context behind a watchdog (TermBound).
+func (b *Backend) Shutdown() error {
+	if b.ctx == nil {
+		return nil
+	}
+	var errs []error
+	for _, n := range b.order {
+		if s := b.socks[n]; s != nil && s.open {
+			if err := b.closeSock(s); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	for _, p := range b.proxies {
+		p.close()
+	}
+	ctx := b.ctx
+	b.ctx = nil
+	done := make(chan error, 1)
+	go func() { done <- ctx.Term() }()
+	t := time.NewTimer(TermBound)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%w: libzmq: zmq_ctx_term: %v", script.ErrBackend, err))
+		}
+	case <-t.C:
+		errs = append(errs, fmt.Errorf("%w: %w within %v with every socket closed (LINGER 0)", script.ErrBackend, ErrTermHang, TermBound))
+	}
+	b.ex.stop()
+	return errors.Join(errs...)
+}
+
+// Version is the version of the libzmq the package is linked with,
+// "MAJOR.MINOR.PATCH".
+func Version() string {
+	major, minor, patch := zmq.Version()
+	return fmt.Sprintf("%d.%d.%d", major, minor, patch)
+}
