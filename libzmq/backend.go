@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -35,6 +37,13 @@ const (
 	AdvanceMax = 1500 * time.Millisecond
 	RecvWait   = 100 * time.Millisecond
 	TermBound  = 2 * time.Second
+	// SendGap is the pause after every send, so that messages that
+	// different sockets send one after another reach a common peer in
+	// that order, as in the model, where each takes the same latency.
+	SendGap = 2 * time.Millisecond
+	// SendWait is how long a send that would block polls for POLLOUT
+	// before it answers EAGAIN.
+	SendWait = 20 * time.Millisecond
 	// rebindFor is how long a restart retries EADDRINUSE on its port.
 	rebindFor = time.Second
 )
@@ -93,6 +102,12 @@ type Backend struct {
 	events  []model.TraceEvent
 	queues  map[string]*appQueue
 	qorder  []string
+	// live: the connections that the monitors say are up, by connecting
+	// socket and script endpoint.
+	live map[[2]string]bool
+	// liveIn counts, by bound socket, the accepted connections that its
+	// monitor says are up.
+	liveIn map[string]int
 
 	mu     sync.Mutex // guards cut and binder, read by proxies
 	cut    map[[2]string]bool
@@ -125,6 +140,8 @@ func New() (*Backend, error) {
 		ports:   map[string]int{},
 		proxies: map[[2]string]*proxy{},
 		queues:  map[string]*appQueue{},
+		live:    map[[2]string]bool{},
+		liveIn:  map[string]int{},
 		cut:     map[[2]string]bool{},
 		binder:  map[string]string{},
 	}
@@ -421,7 +438,38 @@ func (b *Backend) connect(s *sock, ep string) error {
 		return err
 	}
 	b.ex.do(func() { err = s.z.Connect(bindAddr(p.port())) })
-	return errOf("connect", err)
+	if err != nil {
+		return errOf("connect", err)
+	}
+	b.waitUp(s.name, ep)
+	return nil
+}
+
+// ConnectWait bounds how long a connect waits for its handshake.
+const ConnectWait = 500 * time.Millisecond
+
+// waitUp waits, up to ConnectWait, for the connection from name to ep to
+// complete its handshake, when something is bound there and the link is
+// not cut. The model attaches a connection's pipe to the bound side in
+// connect order (F8, F14); libzmq attaches it when the handshake
+// completes, so connections made one right after another would attach
+// in any order.
+func (b *Backend) waitUp(name, ep string) {
+	b.mu.Lock()
+	bound := b.binder[ep]
+	cut := b.cut[link(name, bound)]
+	b.mu.Unlock()
+	if bound == "" || cut || !b.compatible(b.socks[name], b.socks[bound]) {
+		return
+	}
+	deadline := time.Now().Add(ConnectWait)
+	for !b.live[[2]string{name, ep}] && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Microsecond)
+		b.drainMonitors()
+	}
+	if os.Getenv("LZ_DEBUG") != "" && !b.live[[2]string{name, ep}] {
+		fmt.Fprintf(os.Stderr, "waitUp timeout %s %s\n", name, ep)
+	}
 }
 
 // Disconnect implements script.Backend with zmq_disconnect.
@@ -512,6 +560,16 @@ func (b *Backend) Send(name string, m model.Message) error {
 	b.ex.do(func() {
 		if s.real != zmq.ROUTER {
 			err = sendFrames(s.z, nil, m)
+			if zmq.AsErrno(err) == zmq.Errno(syscall.EAGAIN) {
+				// The I/O thread may not yet have taken the last message
+				// off a full pipe to a live connection; the model's
+				// connected pipe drains at once (F18).
+				p := zmq.NewPoller()
+				p.Add(s.z, zmq.POLLOUT)
+				if _, perr := p.Poll(SendWait); perr == nil {
+					err = sendFrames(s.z, nil, m)
+				}
+			}
 			return
 		}
 		err = zmq.Errno(syscall.EAGAIN)
@@ -529,6 +587,7 @@ func (b *Backend) Send(name string, m model.Message) error {
 			}
 		}
 	})
+	time.Sleep(SendGap)
 	if err != nil {
 		return b.traceErr(s, "send", errOf("send", err))
 	}
@@ -631,7 +690,60 @@ func (b *Backend) Advance(d time.Duration) error {
 		time.Sleep(min(time.Millisecond, time.Until(end)))
 	}
 	b.settle()
+	b.waitReconnects(d)
 	return nil
+}
+
+// waitReconnects waits, up to ConnectWait, for every connection that the
+// model would have re-established within d: one whose socket retries
+// (RECONNECT_IVL not -1, no RECONNECT_IVL_MAX backoff) at most every
+// d/2, whose endpoint is bound and whose link is not cut. libzmq's
+// reconnect timer is RECONNECT_IVL plus up to as much jitter (F23), and
+// its handshake comes after that; the model's reconnect is done by then.
+func (b *Backend) waitReconnects(d time.Duration) {
+	deadline := time.Now().Add(ConnectWait)
+	for {
+		var missing bool
+		for key := range b.proxies {
+			s := b.socks[key[0]]
+			if s == nil || !s.open || !slices.Contains(s.connects, key[1]) || b.live[key] {
+				continue
+			}
+			ivl := s.opts.ReconnectIvl
+			if ivl == 0 {
+				ivl = model.DefaultReconnectIvl
+			}
+			if ivl < 0 || s.opts.ReconnectIvlMax != 0 || 2*ivl > d {
+				continue
+			}
+			b.mu.Lock()
+			bound, cut := b.binder[key[1]], b.cut[link(key[0], b.binder[key[1]])]
+			b.mu.Unlock()
+			if bound != "" && !cut && b.compatible(s, b.socks[bound]) {
+				missing = true
+			}
+		}
+		if !missing || time.Now().After(deadline) {
+			return
+		}
+		time.Sleep(time.Millisecond)
+		b.settle()
+	}
+}
+
+// compatible reports whether libzmq completes a handshake between the
+// two sockets (ZMTP's socket-type pairs for REQ, REP, DEALER, ROUTER).
+func (b *Backend) compatible(s, o *sock) bool {
+	if o == nil || !o.open || !s.typed || !o.typed {
+		return false
+	}
+	ok := map[zmq.Type][]zmq.Type{
+		zmq.REQ:    {zmq.REP, zmq.ROUTER},
+		zmq.REP:    {zmq.REQ, zmq.DEALER},
+		zmq.DEALER: {zmq.REP, zmq.DEALER, zmq.ROUTER},
+		zmq.ROUTER: {zmq.REQ, zmq.DEALER, zmq.ROUTER},
+	}
+	return slices.Contains(ok[s.real], o.real)
 }
 
 // settle takes the monitors' events and flushes the application queues.
@@ -671,8 +783,18 @@ func (b *Backend) drain(s *sock) {
 		peer, ep := b.peerOf(s, e.addr)
 		switch e.ev {
 		case zmq.EVENT_HANDSHAKE_SUCCEEDED:
+			if ep != "" {
+				b.live[[2]string{s.name, ep}] = true
+			} else {
+				b.liveIn[s.name]++
+			}
 			b.record(model.TraceEvent{Actor: s.name, Event: model.EventConnect, Peer: peer})
 		case zmq.EVENT_DISCONNECTED:
+			if ep != "" {
+				delete(b.live, [2]string{s.name, ep})
+			} else if b.liveIn[s.name] > 0 {
+				b.liveIn[s.name]--
+			}
 			b.record(model.TraceEvent{Actor: s.name, Event: model.EventDisconnect, Peer: peer})
 		case zmq.EVENT_CONNECT_RETRIED:
 			b.record(model.TraceEvent{Actor: s.name, Event: model.EventRetry, Peer: ep,
@@ -684,9 +806,9 @@ func (b *Backend) drain(s *sock) {
 // peerOf names the other end of a monitor event's address: for a
 // connection s made, the endpoint and the socket bound there.
 func (b *Backend) peerOf(s *sock, addr string) (peer, ep string) {
-	for _, c := range s.connects {
-		if p := b.proxies[[2]string{s.name, c}]; p != nil && addr == bindAddr(p.port()) {
-			return b.binderOf(c), c
+	for key, p := range b.proxies {
+		if key[0] == s.name && addr == bindAddr(p.port()) {
+			return b.binderOf(key[1]), key[1]
 		}
 	}
 	return "", ""
@@ -707,6 +829,7 @@ func (b *Backend) closeSock(s *sock) error {
 		}
 	})
 	s.z, s.mon, s.open = nil, nil, false
+	delete(b.liveIn, s.name)
 	b.mu.Lock()
 	for ep, n := range b.binder {
 		if n == s.name {
@@ -727,7 +850,74 @@ func (b *Backend) Crash(name string) error {
 		return err
 	}
 	b.record(model.TraceEvent{Actor: name, Event: model.EventCrash})
-	return b.closeSock(s)
+	return b.closeAndWait(s)
+}
+
+// DownWait bounds how long a crash, close or cut waits for the peers'
+// monitors to report the connections it ended.
+const DownWait = time.Second
+
+// closeAndWait closes s and waits, up to DownWait, until every socket
+// that was connected to it has seen its connection end. libzmq learns of
+// a dead peer from the TCP connection, a little after the model does;
+// without the wait, a request sent in between goes out on the dead
+// connection and is lost (F22) where the model keeps it in the pipe
+// (F21).
+func (b *Backend) closeAndWait(s *sock) error {
+	eps := append([]string(nil), s.binds...)
+	name := s.name
+	// The bound sockets s is connected to, and how many connections each
+	// should have left once s's are gone.
+	b.drainMonitors()
+	target := map[string]int{}
+	for key := range b.live {
+		if key[0] == name {
+			if bd := b.binderOf(key[1]); bd != "" {
+				if _, ok := target[bd]; !ok {
+					target[bd] = b.liveIn[bd]
+				}
+				target[bd]--
+			}
+		}
+	}
+	err := b.closeSock(s)
+	b.waitDown(func(key [2]string) bool {
+		return key[0] == name || slices.Contains(eps, key[1])
+	})
+	deadline := time.Now().Add(DownWait)
+	for bd, n := range target {
+		for b.liveIn[bd] > n && time.Now().Before(deadline) {
+			if o := b.socks[bd]; o == nil || !o.open {
+				break
+			}
+			time.Sleep(time.Millisecond)
+			b.drainMonitors()
+		}
+	}
+	return err
+}
+
+// waitDown waits, up to DownWait, until no live connection matches.
+func (b *Backend) waitDown(match func(key [2]string) bool) {
+	deadline := time.Now().Add(DownWait)
+	for {
+		b.drainMonitors()
+		up := false
+		for key := range b.live {
+			if key[0] == "" || !match(key) {
+				continue
+			}
+			if o := b.socks[key[0]]; o == nil || !o.open {
+				delete(b.live, key)
+				continue
+			}
+			up = true
+		}
+		if !up || time.Now().After(deadline) {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 // Close implements script.Backend.
@@ -736,7 +926,7 @@ func (b *Backend) Close(name string) error {
 	if err != nil {
 		return err
 	}
-	return b.closeSock(s)
+	return b.closeAndWait(s)
 }
 
 // Restart implements script.Backend: a new socket of the same type and
@@ -800,6 +990,7 @@ func (b *Backend) Cut(a, c string) error {
 	for _, p := range b.linkProxies(a, c) {
 		p.drop()
 	}
+	b.waitDown(func(key [2]string) bool { return link(key[0], b.binderOf(key[1])) == link(a, c) })
 	return nil
 }
 
