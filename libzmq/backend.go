@@ -93,6 +93,9 @@ type Backend struct {
 	start time.Time
 	ex    *executor
 	ctx   *zmq.Context
+	// wait is how long recv and poll wait for a message (RecvWait; the
+	// scenario runner, which polls every millisecond, sets 0).
+	wait time.Duration
 
 	socks   map[string]*sock
 	order   []string       // socket names in open order, for draining monitors
@@ -135,6 +138,7 @@ type appQueue struct{ items []model.Message }
 func New() (*Backend, error) {
 	b := &Backend{
 		start:   time.Now(),
+		wait:    RecvWait,
 		ex:      newExecutor(),
 		socks:   map[string]*sock{},
 		ports:   map[string]int{},
@@ -618,12 +622,12 @@ func (b *Backend) Recv(name string) (model.Message, error) {
 	var frames [][]byte
 	b.ex.do(func() {
 		frames, err = s.z.RecvMessageBytes(zmq.DONTWAIT)
-		if zmq.AsErrno(err) != zmq.Errno(syscall.EAGAIN) {
+		if zmq.AsErrno(err) != zmq.Errno(syscall.EAGAIN) || b.wait == 0 {
 			return
 		}
 		p := zmq.NewPoller()
 		p.Add(s.z, zmq.POLLIN)
-		if _, perr := p.Poll(RecvWait); perr != nil {
+		if _, perr := p.Poll(b.wait); perr != nil {
 			err = perr
 			return
 		}
@@ -660,12 +664,12 @@ func (b *Backend) Poll(name string) (readable, writable bool, err error) {
 	var st zmq.State
 	b.ex.do(func() {
 		st, err = s.z.GetEvents()
-		if err != nil || st&zmq.POLLIN != 0 {
+		if err != nil || st&zmq.POLLIN != 0 || b.wait == 0 {
 			return
 		}
 		p := zmq.NewPoller()
 		p.Add(s.z, zmq.POLLIN)
-		if _, err = p.Poll(RecvWait); err != nil {
+		if _, err = p.Poll(b.wait); err != nil {
 			return
 		}
 		st, err = s.z.GetEvents()

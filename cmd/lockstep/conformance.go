@@ -19,7 +19,7 @@ import (
 // when some differ, 2 for bad input.
 func cmdConformance(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("conformance", flag.ContinueOnError)
-	backend := fs.String("backend", "sim", "sim (the model) or zmq4 (real go-zeromq/zmq4 sockets on 127.0.0.1)")
+	backend := fs.String("backend", "sim", "sim (the model), zmq4 (real go-zeromq/zmq4 sockets on 127.0.0.1) or libzmq (real libzmq; a binary built with -tags libzmq)")
 	fact := fs.String("fact", "", "run only this fact's scripts, e.g. F5")
 	verbose := fs.Bool("v", false, "print each script's result and every differing command, expected vs actual")
 	pos, help, err := parseCommand(fs, args, stdout)
@@ -28,6 +28,11 @@ func cmdConformance(args []string, stdout io.Writer) error {
 	}
 	if len(pos) > 0 {
 		return usageErr("conformance: unexpected argument %q (flags only: -backend sim|zmq4 -fact F5 -v)", pos[0])
+	}
+	if *backend == backendLibzmq {
+		if err := needLibzmq("conformance"); err != nil {
+			return err
+		}
 	}
 	if !slices.Contains(script.Backends(), *backend) {
 		return usageErr("conformance: unknown backend %q (backends: %s)", *backend, strings.Join(script.Backends(), ", "))
@@ -39,7 +44,11 @@ func cmdConformance(args []string, stdout io.Writer) error {
 		}
 		*fact = f
 	}
-	results, err := script.Conformance(*backend, *fact)
+	conformance := script.Conformance
+	if *backend == backendLibzmq {
+		conformance = func(_, fact string) ([]script.FactResult, error) { return libzmqConformance(fact) }
+	}
+	results, err := conformance(*backend, *fact)
 	if err != nil {
 		return err
 	}

@@ -110,7 +110,7 @@ func cmdRun(args []string, stdout io.Writer) error {
 	if err := b.check("run"); err != nil {
 		return err
 	}
-	if b.backend != backendZMQ4 && f.format != "msc" {
+	if b.backend == backendSim && f.format != "msc" {
 		return streamRun(sc, &f, stdout)
 	}
 	trace, err := runTrace(sc, &f, b)
