@@ -73,7 +73,7 @@ func init() {
 // send with none connected is EAGAIN). Which of the two a DEALER is is
 // decided at its first bind or connect: a bind, or a connect to an
 // endpoint a REQ bound, makes it a ROUTER. Every socket's routing id is
-// its script name, so the ROUTER addresses a REQ by name.
+// its script name and incarnation, so the ROUTER addresses a REQ by name.
 //
 // Every libzmq call runs on one goroutine locked to its OS thread (a
 // libzmq socket is not thread-safe) and is non-blocking (ZMQ_DONTWAIT)
@@ -130,6 +130,10 @@ type sock struct {
 	binds    []string
 	connects []string
 	rr       int // ROUTER stand-in: next peer in turn
+	// rid is the routing id, the name and the incarnation: a restarted
+	// REQ must not reuse the id of its predecessor, whose pipe the peer
+	// may not have removed yet (a ROUTER or REP refuses a duplicate).
+	rid string
 }
 
 type appQueue struct{ items []model.Message }
@@ -235,14 +239,41 @@ func (b *Backend) port(ep string) (int, error) {
 	if !strings.HasPrefix(ep, "tcp://") {
 		return 0, fmt.Errorf("%w: endpoint %q: the libzmq backend maps tcp:// endpoints only", script.ErrUnsupported, ep)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := freePort()
 	if err != nil {
-		return 0, fmt.Errorf("%w: no free port: %v", script.ErrBackend, err)
+		return 0, err
 	}
-	p := l.Addr().(*net.TCPAddr).Port
-	l.Close()
 	b.ports[ep] = p
 	return p, nil
+}
+
+// Endpoint ports come from below Linux's ephemeral range (32768 and up),
+// where the proxies' ports (and other programs' outgoing connections)
+// are allocated, so that no proxy can take a port an endpoint will bind
+// later.
+const portLow, portHigh = 20000, 32000
+
+var portNext = struct {
+	sync.Mutex
+	n int
+}{n: portLow + int(time.Now().UnixNano()%int64(portHigh-portLow))}
+
+// freePort returns a port below the ephemeral range that is free now.
+func freePort() (int, error) {
+	portNext.Lock()
+	defer portNext.Unlock()
+	for range portHigh - portLow {
+		p := portNext.n
+		portNext.n++
+		if portNext.n >= portHigh {
+			portNext.n = portLow
+		}
+		if l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p)); err == nil {
+			l.Close()
+			return p, nil
+		}
+	}
+	return 0, fmt.Errorf("%w: no free port in %d..%d on 127.0.0.1", script.ErrBackend, portLow, portHigh)
 }
 
 func bindAddr(p int) string { return "tcp://127.0.0.1:" + strconv.Itoa(p) }
@@ -280,6 +311,8 @@ func (b *Backend) realise(s *sock) error {
 }
 
 func (b *Backend) newSocket(s *sock) error {
+	b.monSeq++
+	s.rid = fmt.Sprintf("%s.%d", s.name, b.monSeq)
 	z, err := b.ctx.NewSocket(s.real)
 	if err != nil {
 		return fmt.Errorf("%w: libzmq: zmq_socket: %v", script.ErrBackend, err)
@@ -291,7 +324,7 @@ func (b *Backend) newSocket(s *sock) error {
 		when bool
 	}{
 		{"LINGER", func() error { return z.SetLinger(0) }, true},
-		{"ROUTING_ID", func() error { return z.SetIdentity(s.name) }, true},
+		{"ROUTING_ID", func() error { return z.SetIdentity(s.rid) }, true},
 		{"REQ_CORRELATE", func() error { return z.SetReqCorrelate(1) }, o.ReqCorrelate},
 		{"REQ_RELAXED", func() error { return z.SetReqRelaxed(1) }, o.ReqRelaxed},
 		{"IMMEDIATE", func() error { return z.SetImmediate(true) }, o.Immediate},
@@ -457,13 +490,15 @@ const ConnectWait = 500 * time.Millisecond
 // not cut. The model attaches a connection's pipe to the bound side in
 // connect order (F8, F14); libzmq attaches it when the handshake
 // completes, so connections made one right after another would attach
-// in any order.
+// in any order. A socket with IMMEDIATE=1 does not wait: until the
+// handshake it has no pipe, and a send then blocks (F13), as the model's
+// does before its dial completes.
 func (b *Backend) waitUp(name, ep string) {
 	b.mu.Lock()
 	bound := b.binder[ep]
 	cut := b.cut[link(name, bound)]
 	b.mu.Unlock()
-	if bound == "" || cut || !b.compatible(b.socks[name], b.socks[bound]) {
+	if s := b.socks[name]; bound == "" || cut || s.opts.Immediate || !b.compatible(s, b.socks[bound]) {
 		return
 	}
 	deadline := time.Now().Add(ConnectWait)
@@ -580,7 +615,11 @@ func (b *Backend) Send(name string, m model.Message) error {
 		peers := b.routerPeers(s)
 		for i := range peers {
 			k := (s.rr + i) % len(peers)
-			e := sendFrames(s.z, []string{peers[k]}, m)
+			rid := peers[k]
+			if o := b.socks[rid]; o != nil {
+				rid = o.rid
+			}
+			e := sendFrames(s.z, []string{rid}, m)
 			if e == nil {
 				s.rr, err, peer = k+1, nil, peers[k]
 				return
