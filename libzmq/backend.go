@@ -427,6 +427,21 @@ func (b *Backend) bind(s *sock, ep string, retry bool) error {
 	b.mu.Lock()
 	b.binder[ep] = s.name
 	b.mu.Unlock()
+	return b.openProxies()
+}
+
+// openProxies makes each proxy listen exactly while its endpoint is bound
+// and its link is not cut (see proxy).
+func (b *Backend) openProxies() error {
+	for key, p := range b.proxies {
+		b.mu.Lock()
+		bound := b.binder[key[1]]
+		open := bound != "" && !b.cut[link(key[0], bound)]
+		b.mu.Unlock()
+		if err := p.setOpen(open); err != nil {
+			return fmt.Errorf("%w: proxy for %s: %v", script.ErrBackend, key[1], err)
+		}
+	}
 	return nil
 }
 
@@ -463,7 +478,7 @@ func (b *Backend) proxyFor(from, ep string) (*proxy, error) {
 		return nil, fmt.Errorf("%w: proxy: %v", script.ErrBackend, err)
 	}
 	b.proxies[key] = p
-	return p, nil
+	return p, b.openProxies()
 }
 
 func (b *Backend) connect(s *sock, ep string) error {
@@ -883,7 +898,7 @@ func (b *Backend) closeSock(s *sock) error {
 	if err != nil {
 		return fmt.Errorf("%w: libzmq: zmq_close: %v", script.ErrBackend, err)
 	}
-	return nil
+	return b.openProxies()
 }
 
 // Crash implements script.Backend: close with LINGER 0 (see Backend).
@@ -1030,6 +1045,9 @@ func (b *Backend) Cut(a, c string) error {
 	b.cut[link(a, c)] = true
 	b.mu.Unlock()
 	b.record(model.TraceEvent{Actor: a, Event: model.EventCut, Peer: c})
+	if err := b.openProxies(); err != nil {
+		return err
+	}
 	for _, p := range b.linkProxies(a, c) {
 		p.drop()
 	}
@@ -1043,7 +1061,7 @@ func (b *Backend) Heal(a, c string) error {
 	delete(b.cut, link(a, c))
 	b.mu.Unlock()
 	b.record(model.TraceEvent{Actor: a, Event: model.EventHeal, Peer: c})
-	return nil
+	return b.openProxies()
 }
 
 // Enqueue implements script.Queuer: the Node binding's queue in front of

@@ -5,18 +5,22 @@ package libzmq
 import (
 	"io"
 	"net"
+	"strconv"
 	"sync"
 	"time"
 )
 
 // proxy is the loopback TCP hop between one connecting socket and one
 // script endpoint: the connector dials the proxy, which dials the bound
-// port. It is how the backend cuts and heals a link (Cut, Heal): a cut
-// closes every connection it carries and refuses new ones by closing
-// them at once, which libzmq sees as a dropped connection followed by
-// reconnect attempts (F22, F23). It listens on 127.0.0.1 only.
+// port. It is how the backend cuts and heals a link (Cut, Heal). It
+// listens on 127.0.0.1 only, and only while something is bound at the
+// endpoint and the link is not cut, so that the connector's dial is
+// refused exactly when it would be without the proxy (F23: a refusal and
+// a dropped connection are not the same to libzmq with
+// RECONNECT_IVL=-1); a cut also closes every connection it carries.
 type proxy struct {
-	ln     net.Listener
+	ln     net.Listener // nil while closed
+	portN  int
 	target string // 127.0.0.1:PORT of the bound socket
 	cut    func() bool
 
@@ -29,24 +33,45 @@ type proxy struct {
 // refusal is immediate.
 const dialBound = time.Second
 
+// newProxy reserves a port for a proxy; it listens from setOpen(true).
 func newProxy(target string, cut func() bool) (*proxy, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	p := &proxy{ln: ln, target: target, cut: cut, conns: map[net.Conn]net.Conn{}}
-	p.wg.Add(1)
-	go p.accept()
-	return p, nil
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	return &proxy{portN: port, target: target, cut: cut, conns: map[net.Conn]net.Conn{}}, nil
 }
 
 // port is the port the connector dials.
-func (p *proxy) port() int { return p.ln.Addr().(*net.TCPAddr).Port }
+func (p *proxy) port() int { return p.portN }
 
-func (p *proxy) accept() {
+// setOpen starts or stops listening on the proxy's port. Stopping keeps
+// the connections it carries (the bound socket's close ends them).
+func (p *proxy) setOpen(open bool) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch {
+	case open && p.ln == nil:
+		ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p.portN))
+		if err != nil {
+			return err
+		}
+		p.ln = ln
+		p.wg.Add(1)
+		go p.accept(ln)
+	case !open && p.ln != nil:
+		p.ln.Close()
+		p.ln = nil
+	}
+	return nil
+}
+
+func (p *proxy) accept(ln net.Listener) {
 	defer p.wg.Done()
 	for {
-		c, err := p.ln.Accept()
+		c, err := ln.Accept()
 		if err != nil {
 			return
 		}
@@ -93,7 +118,7 @@ func (p *proxy) drop() {
 
 // close stops the proxy and waits for its goroutines.
 func (p *proxy) close() {
-	p.ln.Close()
+	p.setOpen(false)
 	p.drop()
 	p.wg.Wait()
 }
