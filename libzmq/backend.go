@@ -35,7 +35,7 @@ import (
 const (
 	AdvanceMin = 3 * time.Millisecond
 	AdvanceMax = 1500 * time.Millisecond
-	RecvWait   = 100 * time.Millisecond
+	RecvWait   = 300 * time.Millisecond
 	TermBound  = 2 * time.Second
 	// SendGap is the pause after every send, so that messages that
 	// different sockets send one after another reach a common peer in
@@ -498,7 +498,7 @@ func (b *Backend) connect(s *sock, ep string) error {
 }
 
 // ConnectWait bounds how long a connect waits for its handshake.
-const ConnectWait = 500 * time.Millisecond
+const ConnectWait = 2 * time.Second
 
 // waitUp waits, up to ConnectWait, for the connection from name to ep to
 // complete its handshake, when something is bound there and the link is
@@ -611,13 +611,20 @@ func (b *Backend) Send(name string, m model.Message) error {
 		return b.traceErr(s, "send", model.ErrAgain) // a DEALER with no pipe blocks (F11)
 	}
 	var peer string
+	b.drainMonitors()
+	connected := b.liveIn[name] > 0
+	for key := range b.live {
+		connected = connected || key[0] == name
+	}
 	b.ex.do(func() {
 		if s.real != zmq.ROUTER {
 			err = sendFrames(s.z, nil, m)
-			if zmq.AsErrno(err) == zmq.Errno(syscall.EAGAIN) {
+			if zmq.AsErrno(err) == zmq.Errno(syscall.EAGAIN) && connected {
 				// The I/O thread may not yet have taken the last message
 				// off a full pipe to a live connection; the model's
-				// connected pipe drains at once (F18).
+				// connected pipe drains at once (F18). Only with a live
+				// connection: without one, EAGAIN is the answer (F11,
+				// F13), and waiting would let a handshake complete.
 				p := zmq.NewPoller()
 				p.Add(s.z, zmq.POLLOUT)
 				if _, perr := p.Poll(SendWait); perr == nil {
@@ -913,7 +920,7 @@ func (b *Backend) Crash(name string) error {
 
 // DownWait bounds how long a crash, close or cut waits for the peers'
 // monitors to report the connections it ended.
-const DownWait = time.Second
+const DownWait = 2 * time.Second
 
 // closeAndWait closes s and waits, up to DownWait, until every socket
 // that was connected to it has seen its connection end. libzmq learns of

@@ -109,10 +109,10 @@ func maskRacy(s string) string {
 	var out []string
 	skip := false
 	for _, l := range lines {
-		if strings.HasPrefix(l, "  ") && !strings.HasPrefix(l, "   ") {
+		if !strings.HasPrefix(l, "   ") {
 			skip = false
 			name, _, _ := strings.Cut(strings.TrimSpace(l), ":")
-			if slices.Contains(Racy, name) {
+			if strings.HasPrefix(l, "  ") && slices.Contains(Racy, name) {
 				out = append(out, "  "+name+": racy: conforms or differs from run to run (the race of F10), not pinned")
 				skip = true
 				continue
