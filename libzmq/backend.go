@@ -111,6 +111,10 @@ type Backend struct {
 	// liveIn counts, by bound socket, the accepted connections that its
 	// monitor says are up.
 	liveIn map[string]int
+	// firstDial: connections whose first dial found the endpoint bound,
+	// not yet reported up; the model completes such a dial within one
+	// advance (F23: the first attempt is immediate).
+	firstDial map[[2]string]bool
 
 	mu     sync.Mutex // guards cut and binder, read by proxies
 	cut    map[[2]string]bool
@@ -141,17 +145,18 @@ type appQueue struct{ items []model.Message }
 // New opens a backend with a fresh zmq context.
 func New() (*Backend, error) {
 	b := &Backend{
-		start:   time.Now(),
-		wait:    RecvWait,
-		ex:      newExecutor(),
-		socks:   map[string]*sock{},
-		ports:   map[string]int{},
-		proxies: map[[2]string]*proxy{},
-		queues:  map[string]*appQueue{},
-		live:    map[[2]string]bool{},
-		liveIn:  map[string]int{},
-		cut:     map[[2]string]bool{},
-		binder:  map[string]string{},
+		start:     time.Now(),
+		wait:      RecvWait,
+		ex:        newExecutor(),
+		socks:     map[string]*sock{},
+		ports:     map[string]int{},
+		proxies:   map[[2]string]*proxy{},
+		queues:    map[string]*appQueue{},
+		live:      map[[2]string]bool{},
+		liveIn:    map[string]int{},
+		firstDial: map[[2]string]bool{},
+		cut:       map[[2]string]bool{},
+		binder:    map[string]string{},
 	}
 	var err error
 	b.ex.do(func() { b.ctx, err = zmq.NewContext() })
@@ -513,7 +518,12 @@ func (b *Backend) waitUp(name, ep string) {
 	bound := b.binder[ep]
 	cut := b.cut[link(name, bound)]
 	b.mu.Unlock()
-	if s := b.socks[name]; bound == "" || cut || s.opts.Immediate || !b.compatible(s, b.socks[bound]) {
+	s := b.socks[name]
+	if bound == "" || cut || !b.compatible(s, b.socks[bound]) {
+		return
+	}
+	b.firstDial[[2]string{name, ep}] = true
+	if s.opts.Immediate {
 		return
 	}
 	deadline := time.Now().Add(ConnectWait)
@@ -760,7 +770,9 @@ func (b *Backend) Advance(d time.Duration) error {
 }
 
 // waitReconnects waits, up to ConnectWait, for every connection that the
-// model would have re-established within d: one whose socket retries
+// model would have established within d: a first dial that found its
+// endpoint bound (the model's dial takes 2ms), and a reconnect of a
+// socket that retries
 // (RECONNECT_IVL not -1, no RECONNECT_IVL_MAX backoff) at most every
 // d/2, whose endpoint is bound and whose link is not cut. libzmq's
 // reconnect timer is RECONNECT_IVL plus up to as much jitter (F23), and
@@ -768,7 +780,14 @@ func (b *Backend) Advance(d time.Duration) error {
 func (b *Backend) waitReconnects(d time.Duration) {
 	deadline := time.Now().Add(ConnectWait)
 	for {
-		var missing bool
+		missing := false
+		for key := range b.firstDial {
+			if o := b.socks[key[0]]; o == nil || !o.open || b.live[key] {
+				delete(b.firstDial, key)
+				continue
+			}
+			missing = true
+		}
 		for key := range b.proxies {
 			s := b.socks[key[0]]
 			if s == nil || !s.open || !slices.Contains(s.connects, key[1]) || b.live[key] {
@@ -850,6 +869,7 @@ func (b *Backend) drain(s *sock) {
 		case zmq.EVENT_HANDSHAKE_SUCCEEDED:
 			if ep != "" {
 				b.live[[2]string{s.name, ep}] = true
+				delete(b.firstDial, [2]string{s.name, ep})
 			} else {
 				b.liveIn[s.name]++
 			}
@@ -895,6 +915,11 @@ func (b *Backend) closeSock(s *sock) error {
 	})
 	s.z, s.mon, s.open = nil, nil, false
 	delete(b.liveIn, s.name)
+	for key := range b.firstDial {
+		if key[0] == s.name || b.binderOf(key[1]) == s.name {
+			delete(b.firstDial, key)
+		}
+	}
 	b.mu.Lock()
 	for ep, n := range b.binder {
 		if n == s.name {
@@ -1052,6 +1077,11 @@ func (b *Backend) Cut(a, c string) error {
 	b.cut[link(a, c)] = true
 	b.mu.Unlock()
 	b.record(model.TraceEvent{Actor: a, Event: model.EventCut, Peer: c})
+	for key := range b.firstDial {
+		if link(key[0], b.binderOf(key[1])) == link(a, c) {
+			delete(b.firstDial, key)
+		}
+	}
 	if err := b.openProxies(); err != nil {
 		return err
 	}

@@ -8,9 +8,9 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -33,22 +33,26 @@ const golden = "../properties/script/testdata/libzmq/conformance.txt"
 
 func TestLibzmqConformance(t *testing.T) {
 	defer goleak.VerifyNone(t)
-	results, err := Conformance("")
-	if err != nil {
-		t.Fatal(err)
+	record := func() string {
+		results, err := Conformance("")
+		if err != nil {
+			t.Fatal(err)
+		}
+		rateWithoutRacy(results)
+		var b, d bytes.Buffer
+		b.WriteString("# How libzmq " + Version() + " (github.com/pebbe/zmq4) fares on every fact's scripts.\n")
+		b.WriteString("# Generated: go test -tags libzmq ./libzmq -run TestLibzmqConformance -rewrite\n")
+		b.WriteString("# libzmq is the reference: a difference is a model fix to make or a finding (libzmq/LIBZMQ-FINDINGS.md).\n\n")
+		script.WriteDetails(&d, results)
+		b.WriteString(maskRacy(maskRequestIDs(d.String())))
+		return b.String()
 	}
-	var b bytes.Buffer
-	b.WriteString("# How libzmq " + Version() + " (github.com/pebbe/zmq4) fares on every fact's scripts.\n")
-	b.WriteString("# Generated: go test -tags libzmq ./libzmq -run TestLibzmqConformance -rewrite\n")
-	b.WriteString("# libzmq is the reference: a difference is a model fix to make or a finding (libzmq/LIBZMQ-FINDINGS.md).\n\n")
-	var d bytes.Buffer
-	script.WriteDetails(&d, results)
-	b.WriteString(maskRacy(maskRequestIDs(d.String())))
+	got := record()
 	if *rewrite {
 		if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(golden, b.Bytes(), 0o644); err != nil {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		return
@@ -57,8 +61,14 @@ func TestLibzmqConformance(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v (generate it with -rewrite)", err)
 	}
-	if got := b.String(); got != string(want) {
-		t.Errorf("libzmq results differ from %s (regenerate with -rewrite if the change is intended):\n%s", golden, got)
+	if got != string(want) {
+		// Real time on a loaded machine can stretch a step past the
+		// backend's bounds; a change in libzmq or the backend differs
+		// on every run, so one rerun must match.
+		t.Logf("first run differs from %s; running again:\n%s", golden, got)
+		if got = record(); got != string(want) {
+			t.Errorf("libzmq results differ from %s (regenerate with -rewrite if the change is intended):\n%s", golden, got)
+		}
 	}
 }
 
@@ -98,10 +108,15 @@ func maskRequestIDs(s string) string {
 	return strings.Join(lines, "\n")
 }
 
-// Racy lists the scripts whose outcome on libzmq depends on the race
-// that F10 documents (libzmq forgets the reply pipe in 38 of 40 trials):
-// the record names them without pinning their result.
-var Racy = []string{"f10_immediate.txt"}
+// Racy lists the scripts whose outcome on libzmq depends on a race, and
+// which: the record names them without pinning their result.
+var Racy = map[string]string{
+	"f10_immediate.txt": "the race of F10: libzmq forgets the reply pipe in 38 of 40 trials",
+	"f17_rep_never_blocks.txt": "which of three back-to-back replies a full pipe drops depends on when " +
+		"libzmq's I/O thread takes the first off the pipe (LIBZMQ-FINDINGS F17)",
+	"f22_connection_drop.txt": "the cut comes at the instant of the sends: what is in flight then " +
+		"depends on timing that real time cannot pin (LIBZMQ-FINDINGS F22)",
+}
 
 // maskRacy replaces the details of each Racy script with one line.
 func maskRacy(s string) string {
@@ -112,8 +127,8 @@ func maskRacy(s string) string {
 		if !strings.HasPrefix(l, "   ") {
 			skip = false
 			name, _, _ := strings.Cut(strings.TrimSpace(l), ":")
-			if strings.HasPrefix(l, "  ") && slices.Contains(Racy, name) {
-				out = append(out, "  "+name+": racy: conforms or differs from run to run (the race of F10), not pinned")
+			if why, ok := Racy[name]; ok && strings.HasPrefix(l, "  ") {
+				out = append(out, "  "+name+": racy: conforms or differs from run to run, not pinned: "+why)
 				skip = true
 				continue
 			}
@@ -124,4 +139,28 @@ func maskRacy(s string) string {
 		out = append(out, l)
 	}
 	return strings.Join(out, "\n")
+}
+
+// rateWithoutRacy rates each fact on its scripts that are not Racy, as
+// Conformance does, and as "racy" when it has no other script.
+func rateWithoutRacy(results []script.FactResult) {
+	for i, fr := range results {
+		status, any := script.NotApplicable, false
+		for _, r := range fr.Scripts {
+			if _, racy := Racy[path.Base(r.Path)]; racy {
+				continue
+			}
+			any = true
+			switch st := r.Status(); {
+			case st == script.Differs:
+				status = script.Differs
+			case st == script.Conforms && status == script.NotApplicable:
+				status = script.Conforms
+			}
+		}
+		if !any && len(fr.Scripts) > 0 {
+			status = "racy"
+		}
+		results[i].Status = status
+	}
 }

@@ -33,6 +33,10 @@ type proxy struct {
 // refusal is immediate.
 const dialBound = time.Second
 
+// DialLatency is how long the proxy holds a new connection before it
+// dials the bound port.
+const DialLatency = 2 * time.Millisecond
+
 // newProxy reserves a port for a proxy; it listens from setOpen(true).
 func newProxy(target string, cut func() bool) (*proxy, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -79,6 +83,10 @@ func (p *proxy) accept(ln net.Listener) {
 			c.Close()
 			continue
 		}
+		// A dial takes DialLatency, as the model's takes two message
+		// latencies: a send right after connect finds no completed
+		// connection (F13), however fast loopback is.
+		time.Sleep(DialLatency)
 		u, err := net.DialTimeout("tcp", p.target, dialBound)
 		if err != nil {
 			c.Close() // nobody bound: the connector sees a dropped connection and retries
