@@ -24,9 +24,10 @@ type proxy struct {
 	target string // 127.0.0.1:PORT of the bound socket
 	cut    func() bool
 
-	mu    sync.Mutex
-	conns map[net.Conn]net.Conn
-	wg    sync.WaitGroup
+	mu     sync.Mutex
+	closed bool
+	conns  map[net.Conn]net.Conn
+	wg     sync.WaitGroup
 }
 
 // dialBound bounds the proxy's dial to the bound port; on loopback a
@@ -93,6 +94,12 @@ func (p *proxy) accept(ln net.Listener) {
 			continue
 		}
 		p.mu.Lock()
+		if p.closed {
+			p.mu.Unlock()
+			c.Close()
+			u.Close()
+			continue
+		}
 		p.conns[c] = u
 		p.mu.Unlock()
 		p.wg.Add(2)
@@ -124,9 +131,19 @@ func (p *proxy) drop() {
 	}
 }
 
-// close stops the proxy and waits for its goroutines.
+// close stops the proxy and waits, up to dialBound, for its goroutines.
 func (p *proxy) close() {
+	p.mu.Lock()
+	p.closed = true
+	p.mu.Unlock()
 	p.setOpen(false)
 	p.drop()
-	p.wg.Wait()
+	done := make(chan struct{})
+	go func() { p.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(dialBound + DialLatency):
+		p.drop() // a connection registered while closing
+		<-done
+	}
 }
