@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,6 +34,13 @@ func outcome(m model.Message, err error) string {
 	}
 	return "error: " + err.Error()
 }
+
+// explicitChecks: the command line set -rapid.checks (looked at once,
+// before this package sets it, which flag.Visit would count too).
+var (
+	explicitChecks bool
+	explicitOnce   sync.Once
+)
 
 // pair drives the model (the sim backend, default profile: libzmq's
 // semantics) and real libzmq with the same calls.
@@ -71,9 +79,10 @@ func (p *pair) settle(d time.Duration) error {
 // sequences; an explicit -rapid.checks wins.
 func TestModelAgreesWithLibzmq(t *testing.T) {
 	defer goleak.VerifyNone(t)
-	explicit := false
-	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "rapid.checks" })
-	if !explicit {
+	explicitOnce.Do(func() {
+		flag.Visit(func(f *flag.Flag) { explicitChecks = explicitChecks || f.Name == "rapid.checks" })
+	})
+	if !explicitChecks {
 		old := flag.Lookup("rapid.checks").Value.String()
 		if err := flag.Set("rapid.checks", "8"); err != nil {
 			t.Fatal(err)
