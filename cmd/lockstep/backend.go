@@ -25,13 +25,22 @@ const (
 )
 
 func (b *backendFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&b.backend, "backend", backendSim, "what runs the scenario: sim (the model) or zmq4 (real sockets on 127.0.0.1, real time)")
+	fs.StringVar(&b.backend, "backend", backendSim, "what runs the scenario: sim (the model), zmq4 (real sockets on 127.0.0.1, real time) or libzmq (real libzmq, a binary built with -tags libzmq)")
 	fs.IntVar(&b.port, "port", 0, "zmq4: the port the first server binds (the next servers the following ports); 0 picks free ports")
 }
 
 func (b *backendFlags) check(cmd string) error {
+	if b.backend == backendLibzmq {
+		if err := needLibzmq(cmd); err != nil {
+			return err
+		}
+		if b.port != 0 {
+			return usageErr("%s: -port needs -backend zmq4", cmd)
+		}
+		return nil
+	}
 	if b.backend != backendSim && b.backend != backendZMQ4 {
-		return usageErr("%s: -backend: unknown backend %q (one of: sim, zmq4)", cmd, b.backend)
+		return usageErr("%s: -backend: unknown backend %q (one of: sim, zmq4, libzmq)", cmd, b.backend)
 	}
 	if b.port < 0 || b.port > 65535 {
 		return usageErr("%s: -port: %d is not a port", cmd, b.port)

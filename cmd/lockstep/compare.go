@@ -28,6 +28,7 @@ func cmdCompare(args []string, stdout io.Writer) error {
 	f.register(fs)
 	all := fs.Bool("all", false, "print every row, not only the differing ones")
 	port := fs.Int("port", 0, "the port the first zmq4 server binds; 0 picks free ports")
+	backend := fs.String("backend", backendZMQ4, "the real side: zmq4 (model under profile zmq4) or libzmq (model under its default profile; a binary built with -tags libzmq)")
 	pos, help, err := parseCommand(fs, args, stdout)
 	if help || err != nil {
 		return err
@@ -39,9 +40,15 @@ func cmdCompare(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	b := backendFlags{backend: backendZMQ4, port: *port}
+	b := backendFlags{backend: *backend, port: *port}
+	if b.backend == backendSim {
+		return usageErr("compare: -backend: sim is the model itself (one of: zmq4, libzmq)")
+	}
 	if err := b.check("compare"); err != nil {
 		return err
+	}
+	if b.backend == backendLibzmq {
+		return compareLibzmq(sc, &f, *all, stdout)
 	}
 	if f.length.d > maxCompareFor {
 		return usageErr("compare: -for %v is longer than compare's limit of %v (a comparison holds every message of both runs); choose a shorter -for", f.length.d, maxCompareFor)

@@ -20,7 +20,7 @@ import (
 // when some differ, 2 for bad input.
 func cmdConformance(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("conformance", flag.ContinueOnError)
-	impl := fs.String("backend", "sim", "sim (the model) or zmq4 (real go-zeromq/zmq4 sockets on 127.0.0.1)")
+	impl := fs.String("backend", "sim", "sim (the model), zmq4 (real go-zeromq/zmq4 sockets on 127.0.0.1) or libzmq (real libzmq; a binary built with -tags libzmq)")
 	fact := fs.String("fact", "", "run only this fact's scripts, e.g. F5")
 	verbose := fs.Bool("v", false, "print each script's result and every differing command, expected vs actual")
 	pos, help, err := parseCommand(fs, args, stdout)
@@ -29,6 +29,11 @@ func cmdConformance(args []string, stdout io.Writer) error {
 	}
 	if len(pos) > 0 {
 		return usageErr("conformance: unexpected argument %q (flags only: -backend sim|zmq4 -fact F5 -v)", pos[0])
+	}
+	if *impl == backendLibzmq {
+		if err := needLibzmq("conformance"); err != nil {
+			return err
+		}
 	}
 	if !slices.Contains(backend.Backends(), *impl) {
 		return usageErr("conformance: unknown backend %q (backends: %s)", *impl, strings.Join(backend.Backends(), ", "))
@@ -40,7 +45,11 @@ func cmdConformance(args []string, stdout io.Writer) error {
 		}
 		*fact = string(f)
 	}
-	results, err := spec.Conformance(*impl, model.FactID(*fact))
+	conformance := spec.Conformance
+	if *impl == backendLibzmq {
+		conformance = func(_ string, fact model.FactID) ([]spec.FactResult, error) { return libzmqConformance(fact) }
+	}
+	results, err := conformance(*impl, model.FactID(*fact))
 	if err != nil {
 		return err
 	}

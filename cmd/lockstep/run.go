@@ -115,6 +115,9 @@ func cmdRun(args []string, stdout io.Writer) error {
 	if err := b.check("run"); err != nil {
 		return err
 	}
+	if b.backend == backendLibzmq {
+		return runLibzmq(sc, &f, stdout)
+	}
 	if b.backend != backendZMQ4 {
 		return streamRun(sc, &f, stdout)
 	}
@@ -165,4 +168,24 @@ func writeErr(cmd string, err error) error {
 		return usageErr("%s: %v", cmd, err)
 	}
 	return err
+}
+
+// runLibzmq runs sc on real libzmq (a binary built with -tags libzmq) and
+// prints its trace; a run on real sockets is seconds long, so its trace
+// is printed once it ends.
+func runLibzmq(sc app.Scenario, f *runFlags, stdout io.Writer) error {
+	events, err := libzmqRun(sc, f)
+	if err != nil {
+		return err
+	}
+	tw, err := trace.NewWriter(stdout, f.format)
+	if err != nil {
+		return usageErr("run: %v", err)
+	}
+	for _, e := range events {
+		if err := tw.Write(e); err != nil {
+			return err
+		}
+	}
+	return tw.Close()
 }
