@@ -37,8 +37,8 @@ func TestSpecIsCurrent(t *testing.T) {
 	}
 }
 
-// TestSpecCoversEveryFact: every fact has a row, a script and, for the
-// facts the properties cite, those properties.
+// TestSpecCoversEveryFact: every fact has a row, a script, a recorded
+// libzmq result and, for the facts the properties cite, those properties.
 func TestSpecCoversEveryFact(t *testing.T) {
 	spec, err := renderSpec()
 	if err != nil {
@@ -55,8 +55,12 @@ func TestSpecCoversEveryFact(t *testing.T) {
 			t.Errorf("spec: no row for F%d", i)
 			continue
 		}
-		if cols := strings.Split(row, " | "); len(cols) != 5 || cols[2] == "-" {
+		cols := strings.Split(row, " | ")
+		if len(cols) != 6 || cols[2] == "-" {
 			t.Errorf("spec: F%d's row has no script: %s", i, row)
+		}
+		if len(cols) == 6 && strings.Contains(cols[5], "not recorded") {
+			t.Errorf("spec: F%d has no libzmq result: %s", i, row)
 		}
 	}
 }
