@@ -27,27 +27,16 @@ func needLibzmq(cmd string) error {
 // the two outcomes side by side. Exit 0 when they agree, 1 when they
 // differ.
 func compareLibzmq(sc app.Scenario, f *runFlags, all bool, stdout io.Writer) error {
-	res, err := sim.Run(sc, f.simConfig())
-	if err != nil {
+	var modelSide trace.Accumulator // the model's trace is not kept
+	cfg := f.simConfig()
+	cfg.Sink = modelSide.Add
+	if _, err := sim.Run(sc, cfg); err != nil {
 		return usageErr("compare: %v", err)
 	}
-	real, err := libzmqRun(sc, f)
+	real, err := libzmqRun(sc, f) // real time: as long as -for, at most an hour
 	if err != nil {
 		return err
 	}
-	lines := trace.CompareOutcomes(trace.OutcomeOf(res.Trace), trace.OutcomeOf(real))
-	fmt.Fprintf(stdout, "%s for %v: model (default profile, seed %d) vs libzmq (127.0.0.1, real time)\n", sc.Name, f.length.d, f.seed)
-	fmt.Fprint(stdout, trace.FormatComparison(lines, "model", "libzmq", !all))
-	if trace.Agree(lines) {
-		fmt.Fprintln(stdout, "agree")
-		return nil
-	}
-	n := 0
-	for _, l := range lines {
-		if l.Differs {
-			n++
-		}
-	}
-	fmt.Fprintf(stdout, "differ: %d rows marked !\n", n)
-	return &exitError{code: 1}
+	header := fmt.Sprintf("%s for %v: model (default profile, seed %d) vs libzmq (127.0.0.1, real time)", sc.Name, f.length.d, f.seed)
+	return printComparison(stdout, header, modelSide.Outcome(), trace.OutcomeOf(real), "model", "libzmq", all)
 }

@@ -47,11 +47,11 @@ func cmdCompare(args []string, stdout io.Writer) error {
 	if err := b.check("compare"); err != nil {
 		return err
 	}
-	if b.backend == backendLibzmq {
-		return compareLibzmq(sc, &f, *all, stdout)
-	}
 	if f.length.d > maxCompareFor {
 		return usageErr("compare: -for %v is longer than compare's limit of %v (a comparison holds every message of both runs); choose a shorter -for", f.length.d, maxCompareFor)
+	}
+	if b.backend == backendLibzmq {
+		return compareLibzmq(sc, &f, *all, stdout)
 	}
 	// Neither trace is kept: each run's outcome is accumulated as its
 	// events happen.
@@ -67,9 +67,16 @@ func cmdCompare(args []string, stdout io.Writer) error {
 	if _, err := runZMQ4(sc, rcfg); err != nil {
 		return err
 	}
-	lines := trace.CompareOutcomes(modelSide.Outcome(), realSide.Outcome())
-	fmt.Fprintf(stdout, "%s for %v: model (profile zmq4, seed %d) vs zmq4 v0.17.0 (127.0.0.1, mock clock)\n", sc.Name, f.length.d, f.seed)
-	fmt.Fprint(stdout, trace.FormatComparison(lines, "model/zmq4", "zmq4", !*all))
+	header := fmt.Sprintf("%s for %v: model (profile zmq4, seed %d) vs zmq4 v0.17.0 (127.0.0.1, mock clock)", sc.Name, f.length.d, f.seed)
+	return printComparison(stdout, header, modelSide.Outcome(), realSide.Outcome(), "model/zmq4", "zmq4", *all)
+}
+
+// printComparison prints two outcomes side by side under header, then
+// the verdict: exit 0 when they agree, 1 when they differ.
+func printComparison(stdout io.Writer, header string, a, b trace.Outcome, nameA, nameB string, all bool) error {
+	lines := trace.CompareOutcomes(a, b)
+	fmt.Fprintln(stdout, header)
+	fmt.Fprint(stdout, trace.FormatComparison(lines, nameA, nameB, !all))
 	if trace.Agree(lines) {
 		fmt.Fprintln(stdout, "agree")
 		return nil
