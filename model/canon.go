@@ -145,11 +145,19 @@ func (c *cloner) socket(s *socket) *socket {
 	}
 	n := slot(&c.s.sockets)
 	pipes, binds, connect, arrivals := n.pipes[:0], n.binds[:0], n.connect[:0], n.arrivals[:0]
+	lb, fq := n.lb.pipes[:0], n.fq.pipes[:0]
 	*n = *s
 	c.sockets = append(c.sockets, pair[socket]{s, n})
 	n.pipes = pipes
 	for _, p := range s.pipes {
 		n.pipes = append(n.pipes, c.pipe(p))
+	}
+	n.lb.pipes, n.fq.pipes = lb, fq
+	for _, p := range s.lb.pipes {
+		n.lb.pipes = append(n.lb.pipes, c.pipe(p))
+	}
+	for _, p := range s.fq.pipes {
+		n.fq.pipes = append(n.fq.pipes, c.pipe(p))
 	}
 	n.binds = append(binds, s.binds...)
 	n.connect = connect
@@ -344,6 +352,8 @@ func (w *World) AppendCanonical(buf []byte, name string, rank Rank) []byte {
 	e.msg(s.held)
 	e.int(s.sendRR)
 	e.int(s.recvRR)
+	e.rotation(w, &s.lb)
+	e.rotation(w, &s.fq)
 	e.int(len(s.binds))
 	for _, ep := range s.binds {
 		e.name(ep)
@@ -456,6 +466,16 @@ func (e *encoder) pipe(w *World, p *pipe) {
 	} else {
 		e.int(-1)
 	}
+}
+
+// rotation encodes libzmq's order of a socket's pipes (F8, F14).
+func (e *encoder) rotation(w *World, r *rotation) {
+	e.int(len(r.pipes))
+	for _, p := range r.pipes {
+		e.ref(w, p)
+	}
+	e.int(r.active)
+	e.int(r.current)
 }
 
 // ref encodes a reference to one of the socket's pipes: its place in the

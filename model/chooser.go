@@ -6,7 +6,9 @@ type Choice string
 
 const (
 	// ChoiceFairQueue picks which ready pipe a socket reads next. Candidates
-	// are listed in rotation order, so 0 is strict round-robin (F14).
+	// are the ready pipes in the order of libzmq's rotation (fq_t), so 0 is
+	// what libzmq reads; it reads another only when it has not yet
+	// processed a pipe's activation (F14).
 	ChoiceFairQueue Choice = "fair-queue"
 	// ChoiceForgetReplyPipe decides the race of F10 when the pipe holding the
 	// outstanding request is destroyed: 0 forgets it (strays are then

@@ -215,11 +215,16 @@ const reasonProtocolError = "protocol error"
 func (w *World) pump(conn *connection) {
 	for d := ToBinder; d <= ToConnecter; d++ {
 		src, dst := conn.src(d), conn.dst(d)
+		moved := false
 		for len(src.out) > 0 && len(dst.in)+len(conn.wire[d]) < dst.owner.opts.rcvHWM() {
 			var m Message
 			m, src.out = popFront(src.out)
 			conn.wire[d] = append(conn.wire[d], m)
 			w.emit(Transmit{Conn: conn.id, Dir: d, From: src.owner.name, To: dst.owner.name, Msg: m})
+			moved = true
+		}
+		if moved {
+			w.roomMade(src)
 		}
 	}
 }
@@ -243,9 +248,7 @@ func (w *World) Arrive(id ConnID, d Dir) {
 		return
 	}
 	dst.in = append(dst.in, m)
-	if dst.owner.typ == REP && w.profile.RepArrivalOrder {
-		dst.owner.arrivals = append(dst.owner.arrivals, dst) // departs from F14
-	}
+	w.arrived(dst)
 }
 
 // wellFormedReply is libzmq's req_session_t check: a delimiter, optionally

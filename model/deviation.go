@@ -25,6 +25,7 @@ var Deviations = []Deviation{
 	{"RecvEOFOnPeerLoss", []FactID{"F19"}, "a REQ waiting for a reply gets EOF when its REP dies, instead of waiting forever"},
 	{"NoReconnect", []FactID{"F23"}, "a connection that ends is never re-established"},
 	{"RepArrivalOrder", []FactID{"F14"}, "REP serves requests first come, first served across clients"},
+	{"AttachOrderRotation", []FactID{"F8", "F14"}, "sends and receives rotate over the pipes in attach order, which libzmq's rotation leaves once a pipe fills, empties or ends"},
 }
 
 // Departures returns the deviations p has set, in field order.

@@ -52,6 +52,11 @@ type Profile struct {
 	// RepArrivalOrder: REP serves requests first come, first served across
 	// all clients, not fair-queued per pipe (departs from F14).
 	RepArrivalOrder bool
+	// AttachOrderRotation: sends rotate over the pipes in attach order,
+	// skipping those that cannot take a message, and receives take the
+	// first ready pipe after the last one read; libzmq's rotation changes
+	// its order as pipes fill, empty and end (departs from F8, F14).
+	AttachOrderRotation bool
 }
 
 // LibZMQ is the default profile: RFC 28 as libzmq 4.3 implements it.
@@ -73,4 +78,5 @@ var ZMQ4 = Profile{
 	RecvEOFOnPeerLoss:       true,
 	NoReconnect:             true,
 	RepArrivalOrder:         true,
+	AttachOrderRotation:     true,
 }

@@ -60,19 +60,19 @@ func (w *World) Writable(name string) bool {
 		if w.profile.NoPoller {
 			// F3 does not apply: the application keeps lockstep itself,
 			// and a send without a pipe fails rather than blocks (F11).
-			return !s.receivingReply && (w.nextWritable(s) != nil || w.profile.SendFailsWithoutPipe)
+			return !s.receivingReply && (w.anyWritable(s) || w.profile.SendFailsWithoutPipe)
 		}
 		if s.receivingReply && !w.relaxed(s) && !(teeth && w.mut().SecondSend) {
 			return false
 		}
-		return w.nextWritable(s) != nil
+		return w.anyWritable(s)
 	case REP:
 		if w.profile.RepNotStrict {
 			return s.envPipe != nil // departs from F2: any reply after the first request
 		}
 		return s.sendingReply
 	default:
-		return w.nextWritable(s) != nil
+		return w.anyWritable(s)
 	}
 }
 
@@ -112,27 +112,69 @@ func (w *World) anyIn(s *socket) bool {
 	return false
 }
 
-// nextWritable is libzmq's lb_t: the next pipe in attach order, from the
-// rotation point, that is neither destroyed nor at its SNDHWM (F8, F18).
+// nextWritable is libzmq's lb_t::sendpipe up to the write: the pipe the
+// rotation is at, after moving past those that are destroyed or at their
+// SNDHWM (F8, F18).
 func (w *World) nextWritable(s *socket) *pipe {
+	if w.profile.AttachOrderRotation {
+		return w.nextWritableInAttachOrder(s)
+	}
+	r := &s.lb
+	for r.active > 0 {
+		if p := r.pipes[r.current]; w.canTake(p) {
+			return p
+		}
+		r.deactivateCurrent()
+	}
+	return nil
+}
+
+// canTake says whether a send could queue a message on p now.
+func (w *World) canTake(p *pipe) bool {
+	return !p.terminated && len(p.out) < p.owner.opts.sndHWM()
+}
+
+// anyWritable is nextWritable without its effect on the rotation, for
+// polling: every pipe that can take a message is active, since the model
+// activates a pipe when it gets room.
+func (w *World) anyWritable(s *socket) bool {
+	if w.profile.AttachOrderRotation {
+		return w.nextWritableInAttachOrder(s) != nil
+	}
+	for _, p := range s.lb.pipes[:s.lb.active] {
+		if w.canTake(p) {
+			return true
+		}
+	}
+	return false
+}
+
+// nextWritableInAttachOrder is nextWritable under
+// Profile.AttachOrderRotation: the next pipe in attach order, from the
+// rotation point, that can take a message (departs from F8).
+func (w *World) nextWritableInAttachOrder(s *socket) *pipe {
 	n := len(s.pipes)
 	for i := 0; i < n; i++ {
 		p := s.pipes[(s.sendRR+i)%n]
-		if !p.terminated && len(p.out) < s.opts.sndHWM() {
+		if w.canTake(p) {
 			return p
 		}
 	}
 	return nil
 }
 
-// put queues a whole message on p and advances the rotation past it: the
-// rotation moves once per message (F8).
+// put queues a whole message on p, the pipe nextWritable returned, and
+// advances the rotation past it: the rotation moves once per message (F8).
 func (w *World) put(p *pipe, m Message) {
 	s := p.owner
-	for i, q := range s.pipes {
-		if q == p {
-			s.sendRR = (i + 1) % len(s.pipes)
+	if w.profile.AttachOrderRotation {
+		for i, q := range s.pipes {
+			if q == p {
+				s.sendRR = (i + 1) % len(s.pipes)
+			}
 		}
+	} else {
+		s.lb.advance()
 	}
 	p.out = append(p.out, m)
 	if p.conn != nil {
@@ -140,9 +182,32 @@ func (w *World) put(p *pipe, m Message) {
 	}
 }
 
-// nextReadable is libzmq's fq_t: among pipes holding a message, listed in
-// rotation order from the last one read, the chooser picks; strict rotation
-// is choice 0 (F14).
+// roomMade tells p's socket that p can take a message again, as libzmq's
+// activate_write command does once the engine has read from a full pipe.
+func (w *World) roomMade(p *pipe) {
+	if s := p.owner; s.typ != REP && !p.terminated && !w.profile.AttachOrderRotation {
+		s.lb.activate(p)
+	}
+}
+
+// arrived tells p's socket that p holds a message, as libzmq's
+// activate_read command does for a pipe its fq_t found empty (F14).
+func (w *World) arrived(p *pipe) {
+	s := p.owner
+	if s.typ == REP && w.profile.RepArrivalOrder {
+		s.arrivals = append(s.arrivals, p) // departs from F14
+	}
+	if !w.profile.AttachOrderRotation {
+		s.fq.activate(p)
+	}
+}
+
+// nextReadable is libzmq's fq_t::recvpipe up to the read: the rotation
+// moves past the empty pipes it meets, each of which becomes inactive,
+// and stops at the first pipe that holds a message. Which ready pipe is
+// read is an open choice whose candidates are the ready pipes from there
+// on in the rotation's order; 0 is libzmq's (F14). The rotation then moves
+// past the pipe read.
 func (w *World) nextReadable(s *socket) *pipe {
 	for s.typ == REP && w.profile.RepArrivalOrder && len(s.arrivals) > 0 {
 		// Departs from F14: first come, first served across pipes.
@@ -152,6 +217,58 @@ func (w *World) nextReadable(s *socket) *pipe {
 			return p
 		}
 	}
+	if w.profile.AttachOrderRotation {
+		return w.nextReadableInAttachOrder(s)
+	}
+	r := &s.fq
+	for r.active > 0 && len(r.pipes[r.current].in) == 0 {
+		r.deactivateCurrent()
+	}
+	if r.active == 0 {
+		return nil
+	}
+	ready := 0
+	for _, p := range r.pipes[:r.active] {
+		if len(p.in) > 0 {
+			ready++
+		}
+	}
+	if k := w.choose(ChoiceFairQueue, ready); k > 0 {
+		for i := 1; ; i++ {
+			if j := (r.current + i) % r.active; len(r.pipes[j].in) > 0 {
+				if k--; k == 0 {
+					r.current = j
+					break
+				}
+			}
+		}
+	}
+	p := r.pipes[r.current]
+	r.advance()
+	return p
+}
+
+// drain is fq_t::recv in a loop until it finds nothing, without choices:
+// what libzmq's REQ does to the replies still queued when it sends a new
+// request (F9). Every pipe ends up inactive.
+func (w *World) drain(s *socket, f func(*pipe, Message)) {
+	r := &s.fq
+	for r.active > 0 {
+		p := r.pipes[r.current]
+		if len(p.in) == 0 {
+			r.deactivateCurrent()
+			continue
+		}
+		r.advance()
+		f(p, w.take(p))
+	}
+}
+
+// nextReadableInAttachOrder is nextReadable under
+// Profile.AttachOrderRotation: among pipes holding a message, listed in
+// attach order from the last one read, the chooser picks (departs from
+// F14).
+func (w *World) nextReadableInAttachOrder(s *socket) *pipe {
 	n := len(s.pipes)
 	var ready []*pipe
 	for i := 0; i < n; i++ {
@@ -247,15 +364,23 @@ func (w *World) reqSend(s *socket, body Message) error {
 	m = append(m, Delimiter) // F4
 	m = append(m, body...)
 	// F9: replies already queued belong to earlier requests; libzmq eats
-	// them before the new request is fully sent.
-	// (The copy of the pipe list, which take may shorten, is made only
-	// when there is something to discard.)
-	if w.anyIn(s) && !w.profile.StaleRepliesKept {
-		for _, q := range append([]*pipe(nil), s.pipes...) {
-			for len(q.in) > 0 {
-				w.observeMsg(EventDrop, s.name, q.peer, bodyText(w.take(q)), "stale reply discarded by new request")
+	// them before the new request is fully sent (req.cpp, xsend).
+	switch {
+	case w.profile.StaleRepliesKept:
+	case w.profile.AttachOrderRotation:
+		// (The copy of the pipe list, which take may shorten, is made
+		// only when there is something to discard.)
+		if w.anyIn(s) {
+			for _, q := range append([]*pipe(nil), s.pipes...) {
+				for len(q.in) > 0 {
+					w.observeMsg(EventDrop, s.name, q.peer, bodyText(w.take(q)), "stale reply discarded by new request")
+				}
 			}
 		}
+	default:
+		w.drain(s, func(q *pipe, m Message) {
+			w.observeMsg(EventDrop, s.name, q.peer, bodyText(m), "stale reply discarded by new request")
+		})
 	}
 	s.receivingReply = true
 	s.replyPipe = p

@@ -128,9 +128,13 @@ type socket struct {
 	typ  SocketType
 	opts Options
 
-	pipes   []*pipe // in attach order (F8)
-	sendRR  int     // index of the next pipe to send on
-	recvRR  int     // index where the fair-queue rotation resumes
+	pipes []*pipe // in attach order
+	// lb and fq are libzmq's rotations for sends (REQ, DEALER; F8) and
+	// receives (F14); under Profile.AttachOrderRotation, sendRR and recvRR
+	// index s.pipes instead.
+	lb, fq  rotation
+	sendRR  int // index of the next pipe to send on
+	recvRR  int // index where the fair-queue rotation resumes
 	binds   []string
 	connect []*connecter
 
@@ -333,6 +337,8 @@ func (w *World) close(name, how string) error {
 		p.in, p.out, p.terminated = nil, nil, true
 	}
 	s.pipes = nil
+	s.lb.reset()
+	s.fq.reset()
 	return nil
 }
 
@@ -348,6 +354,10 @@ func bodyText(m Message) string {
 func (w *World) attach(s *socket, peer string) *pipe {
 	p := &pipe{id: w.id(), owner: s, peer: peer}
 	s.pipes = append(s.pipes, p)
+	if s.typ != REP {
+		s.lb.attach(p) // REP routes its replies; it has no lb_t
+	}
+	s.fq.attach(p)
 	return p
 }
 
@@ -355,6 +365,8 @@ func (w *World) attach(s *socket, peer string) *pipe {
 // without disturbing the rotation of the others.
 func (w *World) detach(p *pipe) {
 	s := p.owner
+	s.lb.terminated(p)
+	s.fq.terminated(p)
 	for i, q := range s.pipes {
 		if q != p {
 			continue
