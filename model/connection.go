@@ -158,7 +158,11 @@ func (w *World) TimerFired(t TimerID) {
 // reset ends a connection: what is on the wire is lost; a connecting pipe
 // survives while Immediate is off and the connect() goes on (F21), every
 // other pipe is destroyed with its unsent messages (F22).
-func (w *World) reset(conn *connection, reason string) {
+func (w *World) reset(conn *connection, reason string) { w.resetBy(conn, reason, nil) }
+
+// resetBy is reset for a connection that the session of pipe by ended
+// with a protocol error (F6); by is nil for any other end.
+func (w *World) resetBy(conn *connection, reason string, by *pipe) {
 	if w.conns[conn.id] != conn {
 		return
 	}
@@ -175,7 +179,6 @@ func (w *World) reset(conn *connection, reason string) {
 		}
 		conn.wire[d] = nil
 	}
-	protocolError := reason == reasonProtocolError
 	for d := ToBinder; d <= ToConnecter; d++ {
 		p := conn.pipes[d]
 		p.conn = nil
@@ -191,9 +194,11 @@ func (w *World) reset(conn *connection, reason string) {
 			// Departs from F23: the connection is never re-established.
 			w.stop(c)
 		}
-		if c != nil && !c.stopped && protocolError {
-			// F6: libzmq does not re-establish a connection that ended in
-			// a protocol error.
+		if c != nil && !c.stopped && p == by {
+			// F6: libzmq does not re-establish a connection that its
+			// session ended for a protocol error (session_base.cpp,
+			// engine_error). The peer only sees the connection close, and
+			// reconnects if it is the connecting side (F23).
 			w.stop(c)
 		}
 		if c != nil && !c.stopped && !s.opts.Immediate && !w.profile.NoPipeWithoutConnection { // F21
@@ -244,7 +249,7 @@ func (w *World) Arrive(id ConnID, d Dir) {
 		// F6: REQ's session accepts only [id,] "", body...; anything else
 		// is a protocol error that ends the connection for good.
 		w.observeMsg(EventDrop, dst.owner.name, conn.src(d).owner.name, m.Text(), "malformed reply")
-		w.reset(conn, reasonProtocolError)
+		w.resetBy(conn, reasonProtocolError, dst)
 		return
 	}
 	dst.in = append(dst.in, m)
