@@ -45,7 +45,14 @@ type Client struct {
 	Connect  []string
 	Options  model.Options
 	Interval time.Duration // how often the application sends
-	// Start is the first send; zero means one Interval after the start.
+	// Drift is how much later than its Interval each send comes: the
+	// blog's Node (0.10) re-armed setInterval from when its callback ran,
+	// on timers of millisecond granularity, so each tick came about 1 ms
+	// late on the last, and the tick due with a slow reply fell after it
+	// (the blog prints 7 and 14 queued after its bursts, not 8 and 15).
+	Drift time.Duration
+	// Start is the first send; zero means one Interval (and Drift) after
+	// the start.
 	Start time.Duration
 }
 
@@ -54,8 +61,11 @@ func (c Client) FirstSend() time.Duration {
 	if c.Start > 0 {
 		return c.Start
 	}
-	return c.Interval
+	return c.Interval + c.Drift
 }
+
+// NextSend is when the client sends next after the send due at due.
+func (c Client) NextSend(due time.Duration) time.Duration { return due + c.Interval + c.Drift }
 
 // Request is the payload of a client's k-th request (k from 0): the
 // counter, as the blog's client sends msgcount++.
@@ -93,7 +103,7 @@ func blogServer(name string) Server {
 }
 
 func blogClient(name string, endpoints ...string) Client {
-	return Client{Name: name, Connect: endpoints, Interval: 100 * time.Millisecond}
+	return Client{Name: name, Connect: endpoints, Interval: 100 * time.Millisecond, Drift: time.Millisecond}
 }
 
 // Scenarios returns the built-in scenarios, in the order `lockstep

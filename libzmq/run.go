@@ -115,7 +115,7 @@ func Run(sc app.Scenario, cfg RunConfig) (events []trace.Event, err error) {
 					return nil, err
 				}
 				c.k++
-				c.next += c.Interval
+				c.next = c.NextSend(c.next)
 			}
 		}
 		for _, s := range servers {

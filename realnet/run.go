@@ -400,7 +400,7 @@ func (r *runner) tick(c *client, due time.Duration) {
 	r.flush(c, func() {
 		r.record(trace.Event{Actor: c.spec.Name, Kind: model.EventEnqueue, Msg: m.Text(), HasMsg: true, Queue: len(c.queue), HasQueue: true})
 	})
-	next := due + c.spec.Interval
+	next := c.spec.NextSend(due)
 	r.at(next, func() { r.tick(c, next) })
 }
 

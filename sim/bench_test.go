@@ -164,6 +164,9 @@ func (m *mockBlog) signal() {
 	}
 }
 
+// blogTick is the blog client's period with its drift (app.Client.Drift).
+const blogTick = 101 * time.Millisecond
+
 func (m *mockBlog) tick() {
 	defer m.signal()
 	m.mu.Lock()
@@ -172,8 +175,8 @@ func (m *mockBlog) tick() {
 	m.sent++
 	m.queue++
 	m.serve()
-	m.tickAt = m.clk.Now().Add(100 * time.Millisecond)
-	m.clk.AfterFunc(100*time.Millisecond, m.tick)
+	m.tickAt = m.clk.Now().Add(blogTick)
+	m.clk.AfterFunc(blogTick, m.tick)
 }
 
 func (m *mockBlog) reply() {
@@ -202,8 +205,8 @@ func (m *mockBlog) serve() {
 
 func newMockBlog() *mockBlog {
 	m := &mockBlog{clk: clock.NewMock()}
-	m.tickAt = m.clk.Now().Add(100 * time.Millisecond)
-	m.clk.AfterFunc(100*time.Millisecond, m.tick)
+	m.tickAt = m.clk.Now().Add(blogTick)
+	m.clk.AfterFunc(blogTick, m.tick)
 	return m
 }
 

@@ -211,7 +211,7 @@ func (r *Running) tick(c *ClientApp, i int) {
 	r.flush(c, func() {
 		s.Record(trace.Event{Actor: c.Spec.Name, Kind: model.EventEnqueue, Msg: m.Text(), HasMsg: true, Queue: c.Queue.Len(), HasQueue: true})
 	})
-	s.scheduleApp(s.Now()+c.Spec.Interval, appTick, i, 0)
+	s.scheduleApp(c.Spec.NextSend(s.Now()), appTick, i, 0)
 }
 
 // flush hands queued requests to the socket one at a time, so that each
