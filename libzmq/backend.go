@@ -116,6 +116,8 @@ type Backend struct {
 	// not yet reported up; the model completes such a dial within one
 	// advance (F23: the first attempt is immediate).
 	firstDial map[[2]string]bool
+	// rids: every routing id each socket name has had, oldest first.
+	rids map[string][]string
 
 	mu     sync.Mutex // guards cut and binder, read by proxies
 	cut    map[[2]string]bool
@@ -156,6 +158,7 @@ func New() (*Backend, error) {
 		live:      map[[2]string]bool{},
 		liveIn:    map[string]int{},
 		firstDial: map[[2]string]bool{},
+		rids:      map[string][]string{},
 		cut:       map[[2]string]bool{},
 		binder:    map[string]string{},
 	}
@@ -319,6 +322,7 @@ func (b *Backend) realise(s *sock) error {
 func (b *Backend) newSocket(s *sock) error {
 	b.monSeq++
 	s.rid = fmt.Sprintf("%s.%d", s.name, b.monSeq)
+	b.rids[s.name] = append(b.rids[s.name], s.rid)
 	z, err := b.ctx.NewSocket(s.real)
 	if err != nil {
 		return fmt.Errorf("%w: libzmq: zmq_socket: %v", backend.ErrBackend, err)
@@ -644,22 +648,33 @@ func (b *Backend) Send(name string, m model.Message) error {
 			}
 			return
 		}
+		// A ROUTER knows a new peer only once it has read the peer's
+		// routing id, which it does when it processes its commands: a
+		// send processes them at most once a millisecond, ZMQ_EVENTS
+		// always. The model's DEALER has its pipe at once.
+		if _, e := s.z.GetEvents(); e != nil {
+			err = e
+			return
+		}
 		err = zmq.Errno(syscall.EAGAIN)
 		peers := b.routerPeers(s)
 		for i := range peers {
 			k := (s.rr + i) % len(peers)
-			rid := peers[k]
-			if o := b.socks[rid]; o != nil {
-				rid = o.rid
-			}
-			e := sendFrames(s.z, []string{rid}, m)
-			if e == nil {
-				s.rr, err, peer = k+1, nil, peers[k]
-				return
-			}
-			if no := zmq.AsErrno(e); no != zmq.EHOSTUNREACH && no != zmq.Errno(syscall.EAGAIN) {
-				err = e
-				return
+			// Newest incarnation first. A ROUTER that connected keeps the
+			// routing id it first read on that connect()'s pipe, whatever
+			// the peer says after a reconnect (router.cpp: "assumes that
+			// the peer always uses the same routing id").
+			rids := b.rids[peers[k]]
+			for j := len(rids) - 1; j >= 0; j-- {
+				e := sendFrames(s.z, []string{rids[j]}, m)
+				if e == nil {
+					s.rr, err, peer = k+1, nil, peers[k]
+					return
+				}
+				if no := zmq.AsErrno(e); no != zmq.EHOSTUNREACH && no != zmq.Errno(syscall.EAGAIN) {
+					err = e
+					return
+				}
 			}
 		}
 	})

@@ -345,18 +345,30 @@ func (w *World) reqSend(s *socket, body Message) error {
 		}
 		return ErrNoConnection
 	}
-	if p == nil {
-		return ErrAgain // F11, F13, F18
-	}
-	m := make(Message, 0, len(body)+2)
 	if s.opts.ReqCorrelate {
 		// F7: a 4-byte id, +1 per request, from a random start, in native
-		// (here little-endian) byte order.
+		// (here little-endian) byte order. libzmq counts the id before it
+		// looks for a pipe, so a send that blocks uses one up (req.cpp,
+		// xsend; F20).
 		if !s.idStarted {
 			s.requestID = uint32(w.choose(ChoiceRequestID, 1<<31))
 			s.idStarted = true
 		}
 		s.requestID++
+	}
+	if p == nil {
+		if s.receivingReply {
+			// F20: a relaxed REQ gives the outstanding request up before
+			// it looks for a pipe (req.cpp, xsend), so a send that blocks
+			// leaves none: a receive then fails with EFSM. Found by
+			// TestModelAgreesWithLibzmqFaults.
+			s.receivingReply, s.replyPipe = false, nil
+			s.request, s.requestMsg = nil, nil
+		}
+		return ErrAgain // F11, F13, F18
+	}
+	m := make(Message, 0, len(body)+2)
+	if s.opts.ReqCorrelate {
 		var id [4]byte
 		binary.LittleEndian.PutUint32(id[:], s.requestID)
 		m = append(m, string(id[:]))

@@ -56,7 +56,11 @@ type Client struct {
 	Queue     model.AppQueue
 	next      int           // counter of the next request
 	lastSend  time.Duration // when the current request was last sent (pirate)
-	Enqueued  []string      // bodies handed to the application queue, in order
+	// current is a Lazy Pirate's request that has no reply yet: the
+	// application's own record, since a resend that blocks leaves the
+	// socket with no request outstanding (F20).
+	current  model.Message
+	Enqueued []string // bodies handed to the application queue, in order
 }
 
 // Server is one server process.
@@ -196,11 +200,16 @@ func (s *System) react() bool {
 				break
 			}
 			progress = true
+			c.current = nil
 			s.record(c.Name, model.EventReceive, reply.Text(), c.Queue.Len())
 		}
 		for s.mayFlush(c) {
-			if _, ok := c.Queue.FlushOne(s.W, c.Name); !ok {
+			m, ok := c.Queue.FlushOne(s.W, c.Name)
+			if !ok {
 				break
+			}
+			if s.Cfg.Pirate {
+				c.current = m
 			}
 			c.lastSend = s.Sim.Now()
 			progress = true
@@ -213,11 +222,7 @@ func (s *System) react() bool {
 // mayFlush: a Lazy Pirate application sends its next request only once the
 // current one is answered; a plain binding relies on the socket's readiness.
 func (s *System) mayFlush(c *Client) bool {
-	if !s.Cfg.Pirate {
-		return true
-	}
-	st, err := s.W.State(c.Name)
-	return err == nil && !st.AwaitingReply
+	return !s.Cfg.Pirate || c.current == nil
 }
 
 func (s *System) state(name string) model.SocketState {
@@ -245,6 +250,9 @@ func (s *System) SendDirect(c *Client) error {
 		c.next++
 		c.Enqueued = append(c.Enqueued, body)
 		c.lastSend = s.Sim.Now()
+		if s.Cfg.Pirate {
+			c.current = model.Message{body}
+		}
 	}
 	if before.AwaitingReply && !s.W.Relaxed(c.Name) {
 		s.Misuse = append(s.Misuse, MisuseResult{Op: c.Name + " send while awaiting a reply", Err: err, StateBefore: before, StateAfter: s.state(c.Name)})
@@ -265,6 +273,7 @@ func (s *System) RecvDirect(c *Client) error {
 		s.Misuse = append(s.Misuse, MisuseResult{Op: c.Name + " recv with no request outstanding", Err: err, StateBefore: before, StateAfter: s.state(c.Name)})
 	}
 	if err == nil {
+		c.current = nil
 		s.record(c.Name, model.EventReceive, reply.Text(), c.Queue.Len())
 	} else {
 		s.Sim.Record(trace.Event{Actor: c.Name, Kind: model.EventError, Reason: "recv: " + err.Error()})
@@ -276,13 +285,12 @@ func (s *System) RecvDirect(c *Client) error {
 // Retry is the Lazy Pirate's timeout: resend the current request if no
 // reply came within PirateTimeout.
 func (s *System) Retry(c *Client) {
-	st := s.state(c.Name)
-	if !s.Cfg.Pirate || !st.AwaitingReply || s.Sim.Now()-c.lastSend < PirateTimeout {
+	if !s.Cfg.Pirate || c.current == nil || s.Sim.Now()-c.lastSend < PirateTimeout {
 		return
 	}
-	if err := s.W.Send(c.Name, st.Request); err == nil {
+	if err := s.W.Send(c.Name, c.current); err == nil {
 		c.lastSend = s.Sim.Now()
-		s.record(c.Name, model.EventResend, st.Request.Text(), -1)
+		s.record(c.Name, model.EventResend, c.current.Text(), -1)
 	}
 	s.settle()
 }
@@ -377,6 +385,7 @@ func (s *System) RestartClient(c *Client) {
 		s.Sim.Record(trace.Event{Actor: c.Name, Kind: model.EventDrop, Msg: m.Text(), HasMsg: true, Reason: "queued when the client process died"})
 	}
 	c.Queue = model.AppQueue{DropAbove: s.Cfg.Mutation.QueueDropsAbove}
+	c.current = nil
 	s.must(s.W.Crash(c.Name))
 	s.settle()
 	s.must(s.W.NewREQ(c.Name, s.Cfg.Client))
