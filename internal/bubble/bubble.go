@@ -8,8 +8,9 @@
 // fresh top-level *testing.T in [testing.RunTests], an exported (if
 // internal-minded) function, but outside go test RunTests runs nothing:
 // the list of -test.cpu values it loops over is filled only by
-// [testing.M.Run]. So, once per process and only outside a test binary,
-// [Run] builds an M with [testing.MainStart] and runs it with one empty
+// [testing.M.Run]. So, once per process and only where M.Run has not run
+// (outside go test, or in a test binary's TestMain before m.Run), [Run]
+// builds an M with [testing.MainStart] and runs it with one empty
 // test. MainStart takes an unexported interface, testDeps (see
 // $GOROOT/src/testing/testing.go and testing/internal/testdeps); [deps]
 // implements it with no profiling, no fuzzing and no coverage, which
@@ -98,9 +99,13 @@ func Run(name string, f func(t *testing.T)) (passed bool, err error) {
 	return ok, nil
 }
 
-// setup makes RunTests work outside go test (see the package doc).
+// setup makes RunTests work outside go test (see the package doc). A test
+// binary can also run a program before M.Run (a TestMain that calls main,
+// as lockstep's own does to test the binary): its flags are not parsed
+// yet, and then, or when a probe runs nothing, it takes the MainStart path
+// too.
 func setup() {
-	if testing.Testing() {
+	if testing.Testing() && flag.Parsed() && probe() {
 		return
 	}
 	if !flag.Parsed() {
@@ -108,14 +113,36 @@ func setup() {
 		_ = flag.CommandLine.Parse(nil)
 	}
 	m := testing.MainStart(deps{}, []testing.InternalTest{{Name: "bubble-setup", F: func(*testing.T) {}}}, nil, nil, nil)
-	out := os.Stdout
-	if null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0); err == nil {
-		os.Stdout = null
-		defer func() { os.Stdout = out; null.Close() }()
-	}
-	if code := m.Run(); code != 0 {
+	code := 0
+	quiet(func() { code = m.Run() })
+	if code != 0 {
 		panic(fmt.Sprintf("bubble: testing.M.Run of an empty test exited %d", code))
 	}
+}
+
+// probe reports whether RunTests runs a test: M.Run has filled its list
+// of CPU counts. Its output (a warning when nothing ran) is discarded.
+func probe() bool {
+	ran := false
+	quiet(func() {
+		testing.RunTests(func(string, string) (bool, error) { return true, nil },
+			[]testing.InternalTest{{Name: "bubble-probe", F: func(*testing.T) { ran = true }}})
+	})
+	return ran
+}
+
+// quiet runs f with standard output and error sent to /dev/null.
+func quiet(f func()) {
+	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		f()
+		return
+	}
+	defer null.Close()
+	out, errw := os.Stdout, os.Stderr
+	os.Stdout, os.Stderr = null, null
+	defer func() { os.Stdout, os.Stderr = out, errw }()
+	f()
 }
 
 // corpusEntry is testing's corpusEntry, an alias of this unnamed struct.
