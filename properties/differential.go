@@ -121,6 +121,9 @@ type differential struct {
 	realLog  []string
 	incident []string
 	netTrace string
+	// unread counts the requests sent and not yet served, as the model
+	// has them (an upper bound with two servers).
+	unread int
 	// differs is the first operation (from 1) on which the sides
 	// differed, 0 while they agree; saw is what each side said then.
 	differs int
@@ -188,6 +191,15 @@ func (d *differential) close() {
 	d.netTrace = d.net.trace()
 }
 
+// diffMaxUnread: the differential sends no request while this many are
+// unread. zmq4's REP queues ten requests and a reader goroutine per
+// connection holds one more, blocked (ZMQ4-FINDINGS H5); past that the
+// order in which REP serves follows the readers' turns, not the arrival
+// order the profile's RepArrivalOrder says (found on simnet: c1 sends 12,
+// then c2 one; REP serves c1#10, c2#0, c1#11). The profile does not name
+// this yet, so the property stays below it.
+const diffMaxUnread = 10
+
 // drainREP reads, on an exact network, what zmq4's REP has queued before
 // it closes, and throws it away, as the close would. A REP closed with more
 // than ten requests unread leaves its reader goroutine blocked for ever
@@ -252,10 +264,19 @@ func (d *differential) apply(op DiffOp) (modelSaw, realSaw string) {
 	switch op.Kind {
 	case DiffSend:
 		name := clientName(op.Index)
+		if d.unread >= diffMaxUnread {
+			modelSaw = "send skipped: ten requests unread (H5)"
+			realSaw = modelSaw
+			break
+		}
 		body := model.Message{RequestBody(name, d.next[op.Index])}
 		d.next[op.Index]++
-		modelSaw = "send " + body.Text() + ": " + kind(w.Send(name, body))
+		merr := w.Send(name, body)
+		modelSaw = "send " + body.Text() + ": " + kind(merr)
 		realSaw = "send " + body.Text() + ": " + kind(d.real.Send(name, body))
+		if merr == nil {
+			d.unread++
+		}
 	case DiffRecv, DiffServe:
 		name := clientName(op.Index)
 		if op.Kind == DiffServe {
@@ -263,6 +284,9 @@ func (d *differential) apply(op DiffOp) (modelSaw, realSaw string) {
 		}
 		m, err := w.Recv(name)
 		modelSaw = "recv: " + result(m, err)
+		if op.Kind == DiffServe && err == nil {
+			d.unread = max(d.unread-1, 0)
+		}
 		if errors.Is(err, model.ErrAgain) {
 			// Nothing predicted: zmq4 is not asked (see DiffRecv).
 			realSaw = modelSaw
@@ -277,6 +301,7 @@ func (d *differential) apply(op DiffOp) (modelSaw, realSaw string) {
 		realSaw = "reply: " + kind(d.real.Send(name, rep))
 	case DiffCrash:
 		name := serverName(op.Index)
+		d.unread = 0 // the crash loses them
 		ep := modelEndpoint(op.Index)
 		_ = w.Crash(name)
 		_ = w.NewREP(name, model.Options{})
