@@ -5,6 +5,7 @@ package properties_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,11 +19,9 @@ import (
 // deliberate defect cannot be replayed by a build that has none; replay
 // says so and how to rebuild, rather than reporting the failure gone.
 func TestReplayRefusesMutantsWithoutTeeth(t *testing.T) {
-	src := filepath.Join("testdata", "rapid", "TestModelAgreesWithZMQ4", "TestModelAgreesWithZMQ4-eof-once.fail")
-	data, err := os.ReadFile(src)
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := []byte(fmt.Sprintf("# 2026/11/26 00:33:20.053670 [TestModelAgreesWithZMQ4] lockstep property TestModelAgreesWithZMQ4 version %d\n"+
+		"# 2026/11/26 00:33:20.053672 [TestModelAgreesWithZMQ4] [rapid] draw servers: 1\n"+
+		"v0.4.8#4796482530128101878\n0x0", properties.Version))
 	mut, _ := json.Marshal(model.Mutation{SecondSend: true}) // as the properties log it
 	lines := strings.SplitN(string(data), "\n", 2)
 	withMutant := lines[0] + "\n# 2026/11/26 00:33:20.053671 [TestModelAgreesWithZMQ4] lockstep mutation " + string(mut) + "\n" + lines[1]
@@ -30,7 +29,7 @@ func TestReplayRefusesMutantsWithoutTeeth(t *testing.T) {
 	if err := os.WriteFile(file, []byte(withMutant), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err = properties.Replay(file)
+	_, err := properties.Replay(file)
 	if !errors.Is(err, properties.ErrBadFailFile) || !strings.Contains(err.Error(), "-tags teeth") {
 		t.Fatalf("replay of a mutant's fail file without teeth: got %v, want ErrBadFailFile naming -tags teeth", err)
 	}

@@ -13,8 +13,8 @@ import (
 type Property struct {
 	Test  string         // the go test name, which is also rapid's fail-file folder
 	Facts []model.FactID // the facts it checks
-	// Real: the property runs real zmq4 sockets, so it is slow; its
-	// teeth are tested with few checks.
+	// Real: the property runs zmq4 over real TCP sockets, so it is slow;
+	// its teeth are tested with few checks.
 	Real bool
 	run  func(*rapid.T, model.Mutation)
 }
@@ -52,7 +52,8 @@ var All = []Property{
 	{Test: "TestDeterminism", Facts: []model.FactID{}, run: determinism},
 	{Test: "TestSimulatorScenarios", Facts: []model.FactID{"F1", "F9", "F15", "F19", "F24"}, run: simulatorScenarios},
 	{Test: "TestSimulatorAgenda", Facts: []model.FactID{}, run: simulatorAgenda},
-	{Test: "TestModelAgreesWithZMQ4", Facts: []model.FactID{"F1", "F2", "F5", "F8", "F11", "F14", "F19"}, run: modelAgreesWithZMQ4, Real: true},
+	{Test: "TestModelAgreesWithZMQ4", Facts: []model.FactID{"F1", "F2", "F5", "F8", "F11", "F14", "F19"}, run: modelAgreesWithZMQ4},
+	{Test: "TestModelAgreesWithZMQ4OverTCP", Facts: []model.FactID{"F1", "F2", "F5", "F8", "F11", "F14", "F19"}, run: modelAgreesWithZMQ4OverTCP, Real: true},
 }
 
 // Lookup finds a property by its test name.

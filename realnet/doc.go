@@ -7,5 +7,8 @@
 // It is the only package that calls zmq4. Every call is bounded; a panic
 // in zmq4 is recovered and reported as a panic event and an overrun as a
 // hang (ZMQ4-FINDINGS.md beside this file lists what zmq4 gets wrong).
-// Only 127.0.0.1 is ever bound or dialled.
+// Only 127.0.0.1 is ever bound or dialled, or, with [Config.Net], a
+// simnet network's in-memory endpoints: [Run] runs a scenario there in a
+// synctest bubble (lockstep's CLI does so by default, through
+// simnet.RunProgram), and [Sockets] takes simnet endpoints too.
 package realnet

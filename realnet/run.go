@@ -3,13 +3,17 @@ package realnet
 import (
 	"errors"
 	"fmt"
+	"net"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/benbjohnson/clock"
 
 	"github.com/zeromq-lockstep/lockstep/app"
 	"github.com/zeromq-lockstep/lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/simnet"
 	"github.com/zeromq-lockstep/lockstep/trace"
 )
 
@@ -40,6 +44,17 @@ type Config struct {
 	// Sink, when set, receives every trace event as it happens, and
 	// Result.Trace stays empty, as in the simulator.
 	Sink func(trace.Event)
+	// Net, when set, runs the scenario on this simnet network instead of
+	// loopback TCP: each server and client is a host of its own named
+	// after it, a crash is its host's (connections reset, bytes in flight
+	// lost, F22) before its socket closes, and Clock must be nil or the
+	// real clock, which inside the network's synctest bubble is virtual.
+	// Timers and socket results due at one instant are ordered: the
+	// timers first, in the order they were set (network alarms), then
+	// what the network delivers, as in the simulator, so one schedule
+	// gives one trace. Clients dial in the background, so a crash at 0s
+	// comes while their dials are under way. Ports must be unset.
+	Net *simnet.Network
 }
 
 // Result is what a run produced.
@@ -106,7 +121,11 @@ type runner struct {
 	repliesInTransit int
 	unsettledSince   time.Time
 	lost             map[string]bool
-	stopping         bool
+	// replied maps a request to the reply a server sent for it, until a
+	// client reads that reply: a client whose recv fails then lost the
+	// reply in flight, not the request (F22).
+	replied  map[string]string
+	stopping bool
 }
 
 // Run executes scenario sc on real zmq4 REQ and REP sockets over loopback
@@ -124,7 +143,12 @@ func Run(sc app.Scenario, cfg Config) (*Result, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = clock.New()
 	}
-	r := &runner{cfg: cfg, clk: cfg.Clock, events: make(chan func(), 64), done: make(chan struct{}), lost: map[string]bool{}}
+	if cfg.Net != nil {
+		if _, mock := cfg.Clock.(*clock.Mock); mock || len(cfg.Ports) > 0 {
+			return nil, fmt.Errorf("realnet: a run on simnet takes neither a mock clock nor ports")
+		}
+	}
+	r := &runner{cfg: cfg, clk: cfg.Clock, events: make(chan func(), 64), done: make(chan struct{}), lost: map[string]bool{}, replied: map[string]string{}}
 	r.mock, _ = cfg.Clock.(*clock.Mock)
 	r.socks = NewSockets(cfg.Bound)
 	r.socks.OnIncident = func(string, *CallError) {} // recorded by the caller
@@ -141,6 +165,9 @@ func Run(sc app.Scenario, cfg Config) (*Result, error) {
 		ep := "tcp://127.0.0.1:0"
 		if p, ok := cfg.Ports[spec.Name]; ok {
 			ep = fmt.Sprintf("tcp://127.0.0.1:%d", p)
+		}
+		if cfg.Net != nil {
+			ep = cfg.Net.Host(spec.Name).Bind(endpointPort(spec.Endpoint))
 		}
 		if err := r.socks.NewREP(spec.Name); err != nil {
 			return nil, err
@@ -250,7 +277,17 @@ func (r *runner) loop() {
 			next = r.agenda[0].at
 		}
 		d := max(next-r.now(), 0)
-		t := r.clk.Timer(d)
+		// On simnet the timer is an alarm of the network's, so that the
+		// timers of an instant run before the bytes that arrive then.
+		var timer <-chan time.Time
+		var alarm <-chan struct{}
+		stop := func() {}
+		if r.cfg.Net != nil {
+			alarm = r.cfg.Net.Alarm(next)
+		} else {
+			t := r.clk.Timer(d)
+			timer, stop = t.C, func() { t.Stop() }
+		}
 		if r.mock != nil {
 			r.mock.Add(d)
 		}
@@ -264,10 +301,12 @@ func (r *runner) loop() {
 					// A result scheduled something sooner than the
 					// timer we wait for (a server's 1ms reply): wait
 					// for that instead.
-					t.Stop()
+					stop()
 					fired = true
 				}
-			case <-t.C:
+			case <-timer:
+				fired = true
+			case <-alarm:
 				fired = true
 			case <-watch.C:
 				r.checkSettled()
@@ -285,6 +324,18 @@ func (r *runner) loop() {
 			return
 		}
 	}
+}
+
+// endpointPort is the port of a scenario's endpoint (tcp://server:5454),
+// or app.ServerPort when it names none.
+func endpointPort(ep string) int {
+	_, hp, _ := strings.Cut(ep, "://")
+	if _, p, err := net.SplitHostPort(hp); err == nil {
+		if n, err := strconv.Atoi(p); err == nil {
+			return n
+		}
+	}
+	return app.ServerPort
 }
 
 // settled says that no socket result is due: every client that awaits a
@@ -361,6 +412,10 @@ func (r *runner) connect(c *client, eps map[string]string) {
 		return
 	}
 	c.gen++
+	if r.cfg.Net != nil {
+		r.connectLater(c, eps)
+		return
+	}
 	c.connected = true
 	for _, ep := range c.spec.Connect {
 		if err := r.socks.Connect(name, eps[ep]); err != nil {
@@ -375,6 +430,47 @@ func (r *runner) connect(c *client, eps map[string]string) {
 		}
 		r.record(trace.Event{Actor: name, Kind: model.EventConnect, Peer: peer})
 	}
+}
+
+// connectLater dials the client's servers in order on a goroutine of its
+// own, as a program whose Dial blocks while its timers run on: zmq4 dials
+// synchronously and retries a refused dial (10 times, 250ms apart, F23),
+// and on simnet the scenario's timers, a crash at 0s or a restart, must
+// not wait for that. The client sends once its dials have returned.
+func (r *runner) connectLater(c *client, eps map[string]string) {
+	name, gen := c.spec.Name, c.gen
+	type dialed struct {
+		peer string
+		err  error
+	}
+	go func() {
+		var out []dialed
+		for _, ep := range c.spec.Connect {
+			_, hp, _ := strings.Cut(eps[ep], "://")
+			err := r.socks.Connect(name, r.cfg.Net.Host(name).Connect(hp))
+			peer := ep
+			for _, s := range r.servers {
+				if s.spec.Endpoint == ep {
+					peer = s.spec.Name
+				}
+			}
+			out = append(out, dialed{peer, err})
+		}
+		r.post(func() {
+			if gen != c.gen || r.stopping {
+				return
+			}
+			for _, d := range out {
+				if d.err != nil {
+					r.recordErr(name, d.err)
+					continue
+				}
+				r.record(trace.Event{Actor: name, Kind: model.EventConnect, Peer: d.peer})
+			}
+			c.connected = true
+			r.flush(c, nil)
+		})
+	}()
 }
 
 // replace abandons a client's hung socket and gives it a fresh one.
@@ -458,7 +554,13 @@ func (r *runner) onReply(c *client, gen int, m model.Message, err error) {
 			r.record(trace.Event{Actor: name, Kind: model.EventDisconnect, Reason: "EOF"})
 		}
 		r.recordErr(name, err)
-		if !r.lost[c.request] {
+		if rep, ok := r.replied[c.request]; ok {
+			delete(r.replied, c.request)
+			if !r.lost[rep] {
+				r.lost[rep] = true
+				r.record(trace.Event{Actor: name, Kind: model.EventDrop, Msg: rep, HasMsg: true, Reason: "reply lost with its connection"})
+			}
+		} else if !r.lost[c.request] {
 			r.lost[c.request] = true
 			r.record(trace.Event{Actor: name, Kind: model.EventDrop, Msg: c.request, HasMsg: true, Reason: "request lost with its connection"})
 		}
@@ -467,6 +569,7 @@ func (r *runner) onReply(c *client, gen int, m model.Message, err error) {
 		return
 	}
 	r.repliesInTransit = max(r.repliesInTransit-1, 0)
+	delete(r.replied, c.request)
 	c.request = ""
 	r.record(trace.Event{Actor: name, Kind: model.EventReceive, Msg: m.Text(), HasMsg: true, Queue: len(c.queue), HasQueue: true})
 	r.flush(c, nil)
@@ -529,6 +632,7 @@ func (r *runner) reply(s *server, inc int, req model.Message) {
 		r.recordErr(s.spec.Name, err)
 	} else {
 		r.repliesInTransit++
+		r.replied[req.Text()] = rep.Text()
 	}
 	s.holding = false
 	r.serve(s)
@@ -545,6 +649,9 @@ func (r *runner) crash(s *server) {
 	}
 	s.up, s.holding = false, false
 	s.incarnation++
+	if r.cfg.Net != nil {
+		r.cfg.Net.CrashNow(s.spec.Name)
+	}
 	if err := r.socks.Crash(s.spec.Name); err != nil {
 		r.recordErr(s.spec.Name, err)
 	}
@@ -555,6 +662,9 @@ func (r *runner) restart(s *server) {
 		return
 	}
 	name := s.spec.Name
+	if r.cfg.Net != nil {
+		r.cfg.Net.Restart(name)
+	}
 	if err := r.socks.NewREP(name); err != nil {
 		r.recordErr(name, err)
 		return

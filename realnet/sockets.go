@@ -327,8 +327,9 @@ func (s *Sockets) incident(name string, e *CallError) {
 }
 
 // Bind binds socket name to endpoint, which must be tcp://127.0.0.1:PORT
-// (PORT 0 picks a free port) or inproc://NAME, and returns the endpoint as
-// bound, with its port.
+// (PORT 0 picks a free port), inproc://NAME or a simnet endpoint
+// ([simnet.Host.Bind], with a port), and returns the endpoint as bound,
+// with its port.
 func (s *Sockets) Bind(name, endpoint string) (string, error) {
 	if err := checkEndpoint(endpoint); err != nil {
 		return "", &CallError{Op: "bind", Socket: name, Err: err}
@@ -344,10 +345,10 @@ func (s *Sockets) Bind(name, endpoint string) (string, error) {
 	})
 }
 
-// checkEndpoint allows loopback TCP only (and inproc): realnet never
-// listens on a public interface.
+// checkEndpoint allows loopback TCP only (and inproc and simnet's
+// in-memory network): realnet never listens on a public interface.
 func checkEndpoint(ep string) error {
-	if strings.HasPrefix(ep, "inproc://") {
+	if strings.HasPrefix(ep, "inproc://") || isSimnet(ep) {
 		return nil
 	}
 	rest, ok := strings.CutPrefix(ep, "tcp://")
@@ -514,4 +515,20 @@ func fromMsg(m zmq4.Msg) model.Message {
 		out[i] = string(f)
 	}
 	return out
+}
+
+// isSimnet reports whether ep is an endpoint of a [simnet.Network]
+// ("simnet1://server:5454"), whose scheme is simnet and a number.
+func isSimnet(ep string) bool {
+	scheme, _, ok := strings.Cut(ep, "://")
+	digits, found := strings.CutPrefix(scheme, "simnet")
+	if !ok || !found || digits == "" {
+		return false
+	}
+	for _, r := range digits {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"testing/synctest"
+
+	"github.com/zeromq-lockstep/lockstep/internal/bubble"
 )
 
 // Run calls f with a new network inside a [testing/synctest] bubble, so
@@ -23,13 +25,22 @@ import (
 func Run(t *testing.T, f func(t *testing.T, n *Network)) {
 	t.Helper()
 	var s *slot
-	synctest.Test(t, func(t *testing.T) {
-		n := New()
-		s = n.slot
-		defer n.Close()
-		f(t, n)
-	})
-	// Only now has every goroutine that could use the scheme exited.
+	synctest.Test(t, func(t *testing.T) { inside(t, f, &s) })
+	release(s)
+}
+
+// inside is the body of a bubble: a network for f, closed when f
+// returns (or fails t), its scheme in *s.
+func inside(t *testing.T, f func(t *testing.T, n *Network), s **slot) {
+	n := New()
+	*s = n.slot
+	defer n.Close()
+	f(t, n)
+}
+
+// release hands a bubble's scheme back; only once the bubble has ended
+// has every goroutine that could use it exited.
+func release(s *slot) {
 	if s != nil {
 		releaseSlot(s)
 	}
@@ -79,18 +90,26 @@ func Isolated(t *testing.T, f func(t *testing.T, n *Network)) Outcome {
 	return Outcome{Passed: err == nil, Output: string(out)}
 }
 
-// RunB is [Run] for benchmarks, whose *testing.B cannot enter a synctest
-// bubble: it runs f as a test of its own through [testing.RunTests] and
-// fails b if that test fails. Time only the work inside f (b's timer runs
-// throughout; use b.ReportMetric for virtual-time rates).
+// RunProgram is [Run] for code that has no *testing.T of its own: a
+// program's main (lockstep compare runs zmq4 on simnet so), a benchmark,
+// a rapid property. It runs f in a bubble of its own through lockstep's
+// internal/bubble, which works in and outside go test (its doc says how),
+// and reports whether f's t passed. A bubble that leaks goroutines still
+// ends the process, as in Run.
+func RunProgram(f func(t *testing.T, n *Network)) (passed bool, err error) {
+	var s *slot
+	passed, err = bubble.Run("simnet", func(t *testing.T) { inside(t, f, &s) })
+	release(s)
+	return passed, err
+}
+
+// RunB is [RunProgram] for benchmarks, whose *testing.B cannot enter a
+// synctest bubble; it fails b if f fails. Time only the work inside f
+// (b's timer runs throughout; use b.ReportMetric for virtual-time rates).
 func RunB(b *testing.B, f func(t *testing.T, n *Network)) {
 	b.Helper()
-	all := func(string, string) (bool, error) { return true, nil }
-	ok := testing.RunTests(all, []testing.InternalTest{{
-		Name: b.Name() + "/simnet",
-		F:    func(t *testing.T) { Run(t, f) },
-	}})
-	if !ok {
-		b.Fatal("simnet: the run failed")
+	ok, err := RunProgram(f)
+	if err != nil || !ok {
+		b.Fatalf("simnet: the run failed (%v)", err)
 	}
 }

@@ -51,6 +51,7 @@ type Network struct {
 	agenda   agenda
 	settlers []chan struct{} // Settle calls waiting for the instant to end
 	dials    map[string]int  // dials so far per "from>host:port", for keys
+	alarms   uint64          // alarms so far, for their order
 	wake     chan struct{}
 	stopped  bool
 	done     chan struct{} // closed when loop returns
@@ -356,6 +357,30 @@ func (n *Network) Heal(a, b string) {
 	n.Settle()
 }
 
+// Alarm returns a channel that is closed at virtual time at (since the
+// network was created; now, if that has passed) before anything else the
+// network does at that instant, and the network then waits until the
+// bubble settles. A harness that keeps its own timers on alarms therefore
+// acts at the start of their instant, as in lockstep's simulator, where a
+// timer or fault set earlier comes before bytes that arrive at the same
+// instant; to crash a host then, use [Network.CrashNow]. Alarms of one
+// instant close in the order they were asked for. An alarm nobody waits
+// for any more costs nothing but its instant.
+func (n *Network) Alarm(at time.Duration) <-chan struct{} {
+	ch := make(chan struct{})
+	n.mu.Lock()
+	n.alarms++
+	n.schedule(&item{at: n.start.Add(at), seq: n.alarms, alarm: ch})
+	n.mu.Unlock()
+	return ch
+}
+
+// CrashNow is [Network.Crash] without settling first: for a harness woken
+// by an [Network.Alarm], so that the crash comes before whatever else is
+// due at this instant (bytes that arrive then are lost with the host's
+// connections). It settles after, as Crash does.
+func (n *Network) CrashNow(name string) { n.crash(name) }
+
 // Crash kills host name: its programs' contexts are cancelled, every
 // connection it has is reset (the peer reads what had already arrived,
 // then io.EOF; bytes in flight are lost, F22), its listeners stop
@@ -364,6 +389,10 @@ func (n *Network) Heal(a, b string) {
 // instant, and settles again after.
 func (n *Network) Crash(name string) {
 	n.Settle()
+	n.crash(name)
+}
+
+func (n *Network) crash(name string) {
 	h := n.Host(name)
 	n.mu.Lock()
 	if !h.up {

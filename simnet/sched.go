@@ -15,6 +15,9 @@ type item struct {
 	data []byte // arrival: the bytes (nil with fin)
 	fin  bool   // arrival: the peer closed after these bytes
 	dial *dial  // dial completion
+	// alarm: closed for the harness (Network.Alarm); its key is "", so
+	// it comes before the network's own items of the instant.
+	alarm chan struct{}
 }
 
 type agenda []*item
@@ -102,6 +105,10 @@ func (n *Network) loop() {
 
 // apply carries out one item; n.mu is held.
 func (n *Network) apply(it *item) {
+	if it.alarm != nil {
+		close(it.alarm)
+		return
+	}
 	if it.dial != nil {
 		n.completeDial(it.dial)
 		return

@@ -19,15 +19,18 @@ import (
 const maxCompareFor = time.Hour
 
 // cmdCompare runs a scenario on the model under the zmq4 profile and on
-// real zmq4 sockets (application timers on a mock clock, so it takes far
-// less than the virtual time), and prints the two observable outcomes side
-// by side. Exit 0 when they agree, 1 when they differ, 2 for bad input.
+// real zmq4 sockets, on simnet by default (zmq4's own code on virtual
+// time, deterministic) or with -net tcp on loopback TCP (application
+// timers on a mock clock, so it takes far less than the virtual time), and
+// prints the two observable outcomes side by side. Exit 0 when they agree, 1 when they differ, 2 for bad input.
 func cmdCompare(args []string, stdout io.Writer) error {
 	var f runFlags
 	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
 	f.register(fs)
 	all := fs.Bool("all", false, "print every row, not only the differing ones")
-	port := fs.Int("port", 0, "the port the first zmq4 server binds; 0 picks free ports")
+	port := fs.Int("port", 0, "-net tcp: the port the first zmq4 server binds; 0 picks free ports")
+	var b backendFlags
+	b.registerNet(fs)
 	backend := fs.String("backend", backendZMQ4, "the real side: zmq4 (model under profile zmq4) or libzmq (model under its default profile; a binary built with -tags libzmq)")
 	pos, help, err := parseCommand(fs, args, stdout)
 	if help || err != nil {
@@ -40,7 +43,7 @@ func cmdCompare(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	b := backendFlags{backend: *backend, port: *port}
+	b.backend, b.port = *backend, *port
 	if b.backend == backendSim {
 		return usageErr("compare: -backend: sim is the model itself (one of: zmq4, libzmq)")
 	}
@@ -64,10 +67,14 @@ func cmdCompare(args []string, stdout io.Writer) error {
 	}
 	rcfg := f.realnetConfig(b, sc, clock.NewMock())
 	rcfg.Sink = realSide.Add
-	if _, err := runZMQ4(sc, rcfg); err != nil {
+	if _, err := runZMQ4(sc, rcfg, b.net); err != nil {
 		return err
 	}
-	header := fmt.Sprintf("%s for %v: model (profile zmq4, seed %d) vs zmq4 v0.17.0 (127.0.0.1, mock clock)", sc.Name, f.length.d, f.seed)
+	where := "simnet, virtual time"
+	if b.net == netTCP {
+		where = "127.0.0.1, mock clock"
+	}
+	header := fmt.Sprintf("%s for %v: model (profile zmq4, seed %d) vs zmq4 v0.17.0 (%s)", sc.Name, f.length.d, f.seed, where)
 	return printComparison(stdout, header, modelSide.Outcome(), realSide.Outcome(), "model/zmq4", "zmq4", *all)
 }
 

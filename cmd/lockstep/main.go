@@ -38,8 +38,9 @@ const usage = `lockstep: ZeroMQ REQ/REP semantics, executable
 
 usage:
   lockstep run SCENARIO [-seed N] [-for D] [-restart-at D] [-down D] [-server NAME] [-format text|node|jsonl|msc]
-               [-backend sim|zmq4] [-port N]   zmq4: real sockets on 127.0.0.1, real time
-  lockstep compare SCENARIO [-seed N] [-for D] [-restart-at D -down D] [-all]
+               [-backend sim|zmq4] [-net simnet|tcp] [-port N]   zmq4: real zmq4 on simnet (virtual
+               time, the default) or with -net tcp on 127.0.0.1 in real time
+  lockstep compare SCENARIO [-seed N] [-for D] [-restart-at D -down D] [-all] [-net simnet|tcp]
                the model under the zmq4 profile against real zmq4; exit 0 agree, 1 differ
   lockstep scenarios
   lockstep replay FILE [-format text|node|jsonl|msc]   re-run a rapid fail file from go test ./properties

@@ -132,3 +132,27 @@ func TestReplaySaysWhenTheFailureIsGone(t *testing.T) {
 		t.Fatalf("stderr %q, want it to say the failure is gone", errb.String())
 	}
 }
+
+// TestReplayOfTheDifferentialIsDeterministic: a fail file of the
+// differential property (zmq4 on simnet) replays with exit 0, and two
+// replays print the same trace and the same zmq4 and network logs, byte
+// for byte.
+func TestReplayOfTheDifferentialIsDeterministic(t *testing.T) {
+	file := writeFailFile(t, "TestModelAgreesWithZMQ4", model.Mutation{ReorderRequests: true})
+	var first string
+	for i := range 3 {
+		var out, errb bytes.Buffer
+		if code := run([]string{"replay", file}, &out, &errb); code != 0 {
+			t.Fatalf("replay %d: exit %d, stderr %q", i, code, errb.String())
+		}
+		got := out.String() + errb.String()
+		if !strings.Contains(got, "simnet trace:") {
+			t.Fatalf("replay %d shows no simnet trace:\n%s", i, got)
+		}
+		if i == 0 {
+			first = got
+		} else if got != first {
+			t.Fatalf("replay %d differs from the first:\n%s\n---\n%s", i, first, got)
+		}
+	}
+}

@@ -9,8 +9,9 @@ import (
 	"github.com/zeromq-lockstep/lockstep/trace"
 )
 
-// streamZMQ4 runs sc on real zmq4 sockets in real time and prints each
-// event as it happens, like streamRun: memory does not grow with -for.
+// streamZMQ4 runs sc on real zmq4 sockets, on simnet's virtual time or
+// TCP's real time, and prints each event as it happens, like streamRun:
+// memory does not grow with -for.
 func streamZMQ4(sc app.Scenario, f *runFlags, b backendFlags, stdout io.Writer) error {
 	tw, err := trace.NewWriter(stdout, f.format)
 	if err != nil {
@@ -23,7 +24,7 @@ func streamZMQ4(sc app.Scenario, f *runFlags, b backendFlags, stdout io.Writer) 
 			werr = tw.Write(e)
 		}
 	}
-	if _, err := runZMQ4(sc, cfg); err != nil {
+	if _, err := runZMQ4(sc, cfg, b.net); err != nil {
 		return err
 	}
 	return writeErr("run", tw.Close())
