@@ -179,6 +179,7 @@ func init() {
 		"connect":    {"connect NAME ENDPOINT", sockEndpoint},
 		"disconnect": {"disconnect NAME ENDPOINT", sockEndpoint},
 		"send":       {"send NAME FRAME...", sockFrames},
+		"answer":     {"answer NAME FRAME... (the last message's envelope, then FRAMEs)", sockFrames},
 		"recv":       {"recv NAME", sock},
 		"poll":       {"poll NAME", sock},
 		"state":      {"state NAME", sock},

@@ -200,11 +200,32 @@ func TestSkipAndCompare(t *testing.T) {
 	if res, err := Run(s, "sim"); err != nil || !res.Skipped {
 		t.Fatalf("got %+v %v, want skipped", res, err)
 	}
-	if !same("1ms c drop \"x\"\nerror: EFSM\n", "error: EFSM\n", false) || same("1ms c drop \"x\"\n", "error: EFSM\n", false) {
+	var w, g RequestIDs
+	if !same("1ms c drop \"x\"\nerror: EFSM\n", "error: EFSM\n", false, &w, &g) || same("1ms c drop \"x\"\n", "error: EFSM\n", false, &w, &g) {
 		t.Fatal("comparison without events")
 	}
 	if !IsEventLine(`1.5s c send "x"`) || IsEventLine("readable=true writable=false") || IsEventLine("ok") {
 		t.Fatal("IsEventLine")
 	}
 	_ = model.Facts
+}
+
+func TestRequestIDsAreRelative(t *testing.T) {
+	var model, real RequestIDs
+	for _, c := range []struct{ want, got string }{
+		{`["\x01\x00\x00\x00" "" "r1"]`, `["\xe4\xa9\xe2y" "" "r1"]`},
+		{`["\x03\x00\x00\x00" "" "r3"]`, `["\xe6\xa9\xe2y" "" "r3"]`},
+	} {
+		if a, b := model.Relative(c.want), real.Relative(c.got); a != b {
+			t.Fatalf("%s and %s: %s != %s", c.want, c.got, a, b)
+		}
+	}
+	// One apart on one side and two on the other is a difference.
+	if model.Relative(`["\x04\x00\x00\x00" "" "r4"]`) == real.Relative(`["\xe8\xa9\xe2y" "" "r4"]`) {
+		t.Fatal("ids two apart compared equal to ids one apart")
+	}
+	var other RequestIDs
+	if got := other.Relative(`["abc" "" "x"]`); got != `["abc" "" "x"]` {
+		t.Fatalf("a 3-byte frame was rewritten: %s", got)
+	}
 }
