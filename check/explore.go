@@ -137,7 +137,10 @@ type worker struct {
 	x       *Explorer
 	k       *keyer
 	ch      forcer
+	r       run // the transition in progress, reused
+	pend    pending
 	acts    []action
+	asked   [][]int // per depth of branch, a copy of the choices asked
 	gen     atomic.Int64 // successors generated in this level, read by the progress line
 	next    []node
 	recs    []record
@@ -191,9 +194,11 @@ func (x *Explorer) Explore() (*Result, error) {
 				defer wg.Done()
 				for i := wi; i < len(frontier); i += len(workers) {
 					w.expand(frontier[i], level)
-					if len(w.free) < 64 {
-						w.free = append(w.free, frontier[i].st)
-					}
+					// Every expanded state's memory goes to the next
+					// level's states: a world costs some 7 KiB in maps
+					// and slabs, and allocating it anew for every
+					// distinct state was a third of all allocations.
+					w.free = append(w.free, frontier[i].st)
 					frontier[i].st = nil
 				}
 			}()
@@ -335,7 +340,7 @@ func (w *worker) fingerprint(st *state) uint64 {
 // step, with every answer to every open choice it asks.
 func (w *worker) expand(nd node, level int) {
 	x := w.x
-	w.acts = x.actions(nd.st, w.acts[:0])
+	w.acts = x.actions(nd.st, w.acts[:0], &w.pend)
 	if len(w.acts) == 0 {
 		w.term++
 		if !x.done(nd.st) {
@@ -361,21 +366,21 @@ func (w *worker) expand(nd node, level int) {
 // other answers.
 func (w *worker) branch(nd node, a action, prefix []int, level int) {
 	x := w.x
-	succ, r := w.step(nd.st, a, prefix)
-	asked := append([]int(nil), w.ch.asked...)
+	succ, bad := w.step(nd.st, a, prefix)
+	asked := w.branches(len(prefix))
 	w.gen.Add(1)
 	fp := w.fingerprint(succ)
-	if x.cfg.Determinism && r.bad == nil {
-		again, _ := w.step(nd.st, a, prefix)
+	if x.cfg.Determinism && bad == nil {
 		first := append([]byte(nil), w.k.key(succ)...)
+		again, _ := w.step(nd.st, a, prefix)
 		differ := !bytes.Equal(first, w.k.key(again))
 		w.free = append(w.free, again)
 		if differ {
-			r.fail("determinism", "", "the same step with the same choices gave two different states: the model made a choice without its Chooser")
+			bad = &violation{Rule: "determinism", Msg: "the same step with the same choices gave two different states: the model made a choice without its Chooser"}
 		}
 	}
-	if r.bad != nil {
-		w.report(&found{v: r.bad, parent: nd.idx, fp: fp, label: x.label(a, prefix), level: level + 1})
+	if bad != nil {
+		w.report(&found{v: bad, parent: nd.idx, fp: fp, label: x.label(a, prefix), level: level + 1})
 	} else {
 		idx, isNew := x.insert(fp)
 		if isNew {
@@ -398,17 +403,41 @@ func (w *worker) branch(nd node, a action, prefix []int, level int) {
 	}
 }
 
-// step computes one successor.
-func (w *worker) step(st *state, a action, prefix []int) (*state, *run) {
+// branches returns the choices the last step asked, when one of them
+// beyond the first known ones has another answer to try, and nil
+// otherwise: most steps ask nothing, or only choices of one option, and
+// then nothing is copied. The copy lives in per-depth scratch memory, since
+// the branches it leads to run steps of their own.
+func (w *worker) branches(known int) []int {
+	asked := w.ch.asked
+	more := false
+	for _, n := range asked[min(known, len(asked)):] {
+		if n > 1 {
+			more = true
+			break
+		}
+	}
+	if !more {
+		return nil
+	}
+	for len(w.asked) <= known {
+		w.asked = append(w.asked, nil)
+	}
+	w.asked[known] = append(w.asked[known][:0], asked...)
+	return w.asked[known]
+}
+
+// step computes one successor and the first invariant it breaks.
+func (w *worker) step(st *state, a action, prefix []int) (*state, *violation) {
 	w.ch.reset(prefix)
 	var dst *state
 	if n := len(w.free); n > 0 {
 		dst, w.free = w.free[n-1], w.free[:n-1]
 	}
 	succ := st.cloneInto(dst, &w.ch)
-	r := &run{x: w.x, st: succ, ch: &w.ch}
-	r.apply(a)
-	return succ, r
+	w.r = run{x: w.x, st: succ, ch: &w.ch, eff: w.r.eff}
+	w.r.apply(a)
+	return succ, w.r.bad
 }
 
 func (w *worker) report(f *found) {

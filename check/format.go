@@ -98,7 +98,7 @@ func (x *Explorer) replaySteps(steps []string) ([]trace.Event, *violation, error
 		}
 		st = succ
 	}
-	if len(x.actions(st, nil)) == 0 && !x.done(st) {
+	if len(x.actions(st, nil, nil)) == 0 && !x.done(st) {
 		return tr, &violation{Rule: "deadlock", Fact: "F1, F19", Msg: "no step is possible, yet some request is neither answered nor lost"}, nil
 	}
 	return tr, nil, nil
@@ -106,7 +106,7 @@ func (x *Explorer) replaySteps(steps []string) ([]trace.Event, *violation, error
 
 // findLabel finds the step of st that label names.
 func (w *worker) findLabel(st *state, label string) (action, []int, bool) {
-	for _, a := range w.x.actions(st, nil) {
+	for _, a := range w.x.actions(st, nil, nil) {
 		if p, ok := w.findLabelBranch(st, a, nil, label); ok {
 			return a, p, true
 		}

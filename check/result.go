@@ -162,7 +162,7 @@ func (x *Explorer) replay(path []uint32, last *found) ([]string, []trace.Event, 
 
 // find searches the successors of st for one with fingerprint fp.
 func (w *worker) find(st *state, fp uint64) (action, []int, bool) {
-	for _, a := range w.x.actions(st, nil) {
+	for _, a := range w.x.actions(st, nil, nil) {
 		if p, ok := w.findBranch(st, a, nil, fp); ok {
 			return a, p, true
 		}
@@ -173,7 +173,9 @@ func (w *worker) find(st *state, fp uint64) (action, []int, bool) {
 func (w *worker) findBranch(st *state, a action, prefix []int, fp uint64) ([]int, bool) {
 	succ, _ := w.step(st, a, prefix)
 	asked := append([]int(nil), w.ch.asked...)
-	if w.fingerprint(succ) == fp {
+	fpSucc := w.fingerprint(succ)
+	w.free = append(w.free, succ)
+	if fpSucc == fp {
 		return prefix, true
 	}
 	for i := len(prefix); i < len(asked); i++ {
