@@ -140,7 +140,7 @@ type worker struct {
 	r       run // the transition in progress, reused
 	pend    pending
 	acts    []action
-	asked   [][]int // per depth of branch, a copy of the choices asked
+	asked   [][]int      // per depth of branch, a copy of the choices asked
 	gen     atomic.Int64 // successors generated in this level, read by the progress line
 	next    []node
 	recs    []record

@@ -98,9 +98,9 @@ func TestCloneHandlesEveryField(t *testing.T) {
 			// Messages are never changed in place once made (reqSend, repRecv).
 			"request": "shared message", "requestMsg": "shared message", "envelope": "shared message", "held": "shared message",
 		},
-		reflect.TypeFor[pipe](): {"owner": "deep", "out": "copied", "in": "copied", "conn": "deep", "connecter": "deep"},
+		reflect.TypeFor[pipe]():       {"owner": "deep", "out": "copied", "in": "copied", "conn": "deep", "connecter": "deep"},
 		reflect.TypeFor[connection](): {"pipes": "deep", "wire": "copied"},
-		reflect.TypeFor[connecter](): {"sock": "deep", "pipe": "deep", "conn": "deep"},
+		reflect.TypeFor[connecter]():  {"sock": "deep", "pipe": "deep", "conn": "deep"},
 		reflect.TypeFor[World](): {
 			"sockets": "rebuilt", "binds": "rebuilt", "conns": "rebuilt", "live": "rebuilt", "attempts": "rebuilt", "timers": "rebuilt",
 			"chooser": "replaced", "effects": "emptied", "mutable": "value (a Mutation in the teeth build)",
