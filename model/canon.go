@@ -106,11 +106,19 @@ func (w *World) CloneInto(s *Scratch, chooser Chooser) *World {
 			}
 		}
 	}
-	for id, k := range w.conns {
-		n.conns[id] = c.conn(k)
-	}
+	// conns and live hold the same connections (DialDone adds to both,
+	// reset removes from both), so the map is rebuilt from the list
+	// without iterating it; a world where they differ is copied the long
+	// way.
 	for _, k := range w.live {
-		n.live = append(n.live, c.conn(k))
+		nk := c.conn(k)
+		n.live = append(n.live, nk)
+		n.conns[nk.id] = nk
+	}
+	if len(n.conns) != len(w.conns) {
+		for id, k := range w.conns {
+			n.conns[id] = c.conn(k)
+		}
 	}
 	for id, k := range w.attempts {
 		n.attempts[id] = c.connecter(k)
