@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/zeromq-lockstep/lockstep/check"
+	"github.com/zeromq-lockstep/lockstep/internal/safefile"
 	"github.com/zeromq-lockstep/lockstep/model"
 )
 
@@ -52,8 +54,8 @@ func cmdCheck(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&cfg.Workers, "workers", 0, "goroutines expanding states (0: every core)")
 	format := fs.String("format", "text", "counterexample trace format: text, jsonl, msc")
 	report := fs.String("o", "", "write a JSON report to this file")
-	cex := fs.String("cex", "", "write the counterexample to this file (replay it with -replay)")
-	replay := fs.String("replay", "", "replay a counterexample file written by -cex and print its trace")
+	cex := fs.String("cex", "", "write the counterexample to this file (replay it with lockstep replay FILE)")
+	replay := fs.String("replay", "", "replay a counterexample file written by -cex (as lockstep replay FILE does)")
 	quiet := fs.Bool("q", false, "no progress line")
 	pos, help, err := parseCommand(fs, args, stdout)
 	if help || err != nil {
@@ -101,6 +103,13 @@ func cmdCheck(args []string, stdout, stderr io.Writer) error {
 	if err := cfg.Validate(); err != nil {
 		return usageErr("check: %v", err)
 	}
+	// The outputs are checked before a run that may take hours, so that a
+	// mistyped path is not found only at its end.
+	for _, o := range []struct{ flag, path string }{{"-o", *report}, {"-cex", *cex}} {
+		if err := writablePath(o.path); err != nil {
+			return usageErr("check: %s: %v", o.flag, err)
+		}
+	}
 	if !*quiet && isTerminal(stderr) {
 		cfg.Progress = func(s check.Stats) { fmt.Fprintf(stderr, "\rcheck: %s   ", s) }
 	}
@@ -124,7 +133,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if err := os.WriteFile(*report, append(b, '\n'), 0o644); err != nil {
+		if err := safefile.WriteRegular(*report, append(b, '\n')); err != nil {
 			return usageErr("check: -o: %v", err)
 		}
 	}
@@ -156,22 +165,29 @@ func cmdCheck(args []string, stdout, stderr io.Writer) error {
 	return &exitError{code: 1, msg: fmt.Sprintf("check: %s violated after %d steps", v.Rule, len(v.Steps))}
 }
 
+// checkReplay is `lockstep replay FILE` for a counterexample file, kept
+// as check -replay for the runs that already use it.
 func checkReplay(path, format string, stdout, stderr io.Writer) error {
-	r, err := check.ReplayFile(path)
+	data, err := safefile.ReadRegular(path, check.MaxCounterexampleBytes)
 	if err != nil {
-		return usageErr("check: -replay: %v", err)
+		return usageErr("check: -replay: %v", strings.TrimPrefix(err.Error(), safefile.ErrRefused.Error()+": "))
 	}
-	out, err := check.FormatTrace(r.Trace, format)
-	if err != nil {
-		return err
+	return replayCounterexample(data, format, "check: -replay", stdout, stderr)
+}
+
+// writablePath says why path could not be written as an output file:
+// something other than a regular file is there, or its directory is
+// missing. The empty path (no output asked for) is fine.
+func writablePath(path string) error {
+	if path == "" {
+		return nil
 	}
-	if _, err := stdout.Write(out); err != nil {
-		return err
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		return fmt.Errorf("%s is not a regular file", safefile.QuotePath(path))
 	}
-	if r.Violation == "" {
-		return &exitError{code: 1, msg: "check: -replay: the counterexample no longer fails"}
+	if fi, err := os.Stat(filepath.Dir(path)); err != nil || !fi.IsDir() {
+		return fmt.Errorf("%s: no such directory", safefile.QuotePath(filepath.Dir(path)))
 	}
-	fmt.Fprintf(stderr, "check: replayed %d steps: %s\n", len(r.File.Found.Steps), r.Violation)
 	return nil
 }
 
