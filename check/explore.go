@@ -34,6 +34,28 @@ type Stats struct {
 	PeakHeapBytes uint64 `json:"peak_heap_bytes"`
 	Workers       int    `json:"workers"`
 	Complete      bool   `json:"complete"` // every reachable state was explored (no MaxStates cut-off)
+	// Part is which part of a split run was explored; nil for a whole run.
+	Part *Part `json:"part,omitempty"`
+}
+
+// Part describes the part of a split run (Config.Parts) an exploration
+// took. Every part explores the levels before Level in full, and those
+// states count in each part's Distinct; at Level it keeps Kept of the
+// level's Width states and explores what is reachable from them. A state
+// reachable from the kept states of two parts is explored by both, since
+// the parts share no visited set: the parts' Distinct counts add up to
+// more than the whole's. Every state of the whole run is reached by some
+// part (its shortest path passes through a state of Level, or lies before
+// it), so the parts' verdicts together are the whole's.
+type Part struct {
+	Index int `json:"index"` // 1..Of
+	Of    int `json:"of"`
+	// Level is the level where the parts divide; -1 when the exploration
+	// ended before any level was wide enough, and every part explored
+	// the whole.
+	Level int `json:"level"`
+	Width int `json:"width"` // states in that level
+	Kept  int `json:"kept"`  // of which this part explored these
 }
 
 // Explorer explores one configuration. It is not safe for concurrent use;
@@ -182,7 +204,22 @@ func (x *Explorer) Explore() (*Result, error) {
 	}
 	measured := 0 // the widest frontier whose heap was measured
 	complete := true
+	all := workers
+	if x.cfg.split() {
+		// The levels before the split run on one worker, so that every
+		// part finds the same states in the same order and their shares
+		// of the split level are disjoint and complete.
+		workers = workers[:1]
+		x.stats.Part = &Part{Index: x.cfg.Part, Of: x.cfg.Parts, Level: -1}
+	}
 	for level := 0; len(frontier) > 0; level++ {
+		if p := x.stats.Part; p != nil && p.Level < 0 && len(frontier) >= x.splitWidth() {
+			frontier = x.share(frontier, level)
+			workers = all
+			if len(frontier) == 0 {
+				break
+			}
+		}
 		x.stats.Depth, x.stats.Frontier = level, len(frontier)
 		x.level.Store(int64(level))
 		x.width.Store(int64(len(frontier)))
@@ -237,6 +274,16 @@ func (x *Explorer) Explore() (*Result, error) {
 				x.goal[nd.idx] = x.done(nd.st)
 			}
 		}
+		// The next level makes about as many new states as this one holds
+		// at most; worlds kept beyond that would only hold memory while
+		// the levels shrink towards the end.
+		keep := len(frontier)/len(workers) + 64
+		for _, w := range workers {
+			if len(w.free) > keep {
+				clear(w.free[keep:])
+				w.free = w.free[:keep]
+			}
+		}
 		x.updateStats(true)
 		if len(frontier) > measured+measured/4 {
 			// A collection first, so that the number is live memory, not
@@ -259,6 +306,29 @@ func (x *Explorer) Explore() (*Result, error) {
 	x.stats.Complete = complete
 	x.updateStats(false)
 	return x.result()
+}
+
+func (x *Explorer) splitWidth() int {
+	if x.cfg.SplitWidth > 0 {
+		return x.cfg.SplitWidth * x.cfg.Parts
+	}
+	return DefaultSplitWidth * x.cfg.Parts
+}
+
+// share keeps this part's states of the split level: every Parts-th, in
+// the order the one worker found them.
+func (x *Explorer) share(frontier []node, level int) []node {
+	p := x.stats.Part
+	p.Level, p.Width = level, len(frontier)
+	kept := frontier[:0]
+	for i, nd := range frontier {
+		if i%x.cfg.Parts == x.cfg.Part-1 {
+			kept = append(kept, nd)
+		}
+	}
+	clear(frontier[len(kept):])
+	p.Kept = len(kept)
+	return kept
 }
 
 // progress calls Config.Progress once a second, from its own goroutine,

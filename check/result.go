@@ -88,6 +88,11 @@ func (x *Explorer) result() (*Result, error) {
 		res.Liveness = "skipped: a safety invariant failed first"
 	case !x.stats.Complete:
 		res.Liveness = "skipped: the exploration stopped at MaxStates"
+	case x.stats.Part != nil && x.stats.Part.Level >= 0:
+		// A part holds the edges of its own states only: a state of
+		// another part's share, reached here, was not expanded, and
+		// judging it settled or not would be a guess.
+		res.Liveness = "skipped: a part of a split run holds only part of the graph; check liveness on the whole"
 	case x.cfg.Faults.Restarts < x.cfg.Faults.Crashes:
 		res.Liveness = "skipped: fewer restarts than crashes, so a server may stay down for ever"
 	default:

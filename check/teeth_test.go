@@ -62,3 +62,26 @@ func TestSymmetryKeepsMutantVerdicts(t *testing.T) {
 		}
 	}
 }
+
+// TestPartsKeepMutantVerdicts: every mutant the whole run catches is
+// caught by some part of a split run, with a counterexample as short, and
+// no part finds a shorter one.
+func TestPartsKeepMutantVerdicts(t *testing.T) {
+	for _, m := range mutants {
+		whole := mustCheck(t, m.cfg)
+		if whole.Violation == nil {
+			t.Fatalf("%s: the whole run does not catch it", m.name)
+		}
+		best := -1
+		for i := 1; i <= 3; i++ {
+			c := m.cfg
+			c.Part, c.Parts, c.SplitWidth = i, 3, 1
+			if res := mustCheck(t, c); res.Violation != nil && (best < 0 || len(res.Violation.Steps) < best) {
+				best = len(res.Violation.Steps)
+			}
+		}
+		if best != len(whole.Violation.Steps) {
+			t.Errorf("%s: the whole's counterexample has %d steps, the parts' shortest %d", m.name, len(whole.Violation.Steps), best)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/zeromq-lockstep/lockstep/check"
@@ -52,6 +53,8 @@ func cmdCheck(args []string, stdout, stderr io.Writer) error {
 	noSym := fs.Bool("no-symmetry", false, "explore every renaming of clients and servers separately")
 	fs.IntVar(&cfg.MaxStates, "max-states", 0, "stop after this many distinct states (0: no limit)")
 	fs.IntVar(&cfg.Workers, "workers", 0, "goroutines expanding states (0: every core)")
+	part := fs.String("part", "", "explore only part I of N (I/N, e.g. 2/8): independent jobs, one part each, cover the whole")
+	fs.IntVar(&cfg.SplitWidth, "split-width", 0, fmt.Sprintf("with -part, the parts divide at the first level with this many states per part (0: %d)", check.DefaultSplitWidth))
 	format := fs.String("format", "text", "counterexample trace format: text, jsonl, msc")
 	report := fs.String("o", "", "write a JSON report to this file")
 	cex := fs.String("cex", "", "write the counterexample to this file (replay it with lockstep replay FILE)")
@@ -90,6 +93,13 @@ func cmdCheck(args []string, stdout, stderr io.Writer) error {
 		cfg.Faults.Restarts = *restarts
 	}
 	cfg.NoSymmetry = *noSym
+	if *part != "" {
+		i, n, ok := parsePart(*part)
+		if !ok {
+			return usageErr("check: -part: want I/N with 1 <= I <= N, e.g. 2/8, got %s", safefile.Quote(*part, 40))
+		}
+		cfg.Part, cfg.Parts = i, n
+	}
 	if *mutation != "" {
 		m, ok := mutations[*mutation]
 		if !ok {
@@ -124,6 +134,13 @@ func cmdCheck(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "check: %s\n", res.Config)
 	fmt.Fprintf(stdout, "states: %d generated, %d distinct, depth %d, %.0f distinct states/s on %d workers, %.0f bytes/state stored, peak heap %d MiB (widest level %d states), %s, complete=%v\n",
 		s.Generated, s.Distinct, s.Depth, s.StatesPerSecond, s.Workers, s.BytesPerState, s.PeakHeapBytes>>20, s.WidestLevel, s.Elapsed.Round(1e6), s.Complete)
+	if p := s.Part; p != nil {
+		if p.Level < 0 {
+			fmt.Fprintf(stdout, "part %d of %d: no level held %d states per part, so this part explored the whole\n", p.Index, p.Of, cfg.SplitWidth)
+		} else {
+			fmt.Fprintf(stdout, "part %d of %d: the parts divide at depth %d (%d states); this part explored from %d of them\n", p.Index, p.Of, p.Level, p.Width, p.Kept)
+		}
+	}
 	fmt.Fprintf(stdout, "liveness: %s\n", res.Liveness)
 	for _, e := range res.Expected {
 		fmt.Fprintf(stdout, "expected (%s): %s: %d states; shortest: %s\n", e.Fact, e.Outcome, e.States, strings.Join(e.Steps, ", "))
@@ -173,6 +190,17 @@ func checkReplay(path, format string, stdout, stderr io.Writer) error {
 		return usageErr("check: -replay: %v", strings.TrimPrefix(err.Error(), safefile.ErrRefused.Error()+": "))
 	}
 	return replayCounterexample(data, format, "check: -replay", stdout, stderr)
+}
+
+// parsePart reads -part's I/N.
+func parsePart(s string) (i, n int, ok bool) {
+	a, b, found := strings.Cut(s, "/")
+	i, err1 := strconv.Atoi(a)
+	n, err2 := strconv.Atoi(b)
+	if !found || err1 != nil || err2 != nil || n < 1 || i < 1 || i > n {
+		return 0, 0, false
+	}
+	return i, n, true
 }
 
 // writablePath says why path could not be written as an output file:
