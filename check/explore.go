@@ -274,10 +274,11 @@ func (x *Explorer) Explore() (*Result, error) {
 				x.goal[nd.idx] = x.done(nd.st)
 			}
 		}
-		// The next level makes about as many new states as this one holds
-		// at most; worlds kept beyond that would only hold memory while
-		// the levels shrink towards the end.
-		keep := len(frontier)/len(workers) + 64
+		// Expanding the next level hands each of its worlds back as it
+		// goes, about as fast as new states take them, so a few kept
+		// over suffice; more would only add to the peak heap, which is
+		// measured here.
+		const keep = 64
 		for _, w := range workers {
 			if len(w.free) > keep {
 				clear(w.free[keep:])
