@@ -33,9 +33,8 @@ type Scratch struct {
 	// msgs holds the copies of every pipe's and wire's queue, one after
 	// another, each capped at its length so that the model's appends
 	// move a queue out rather than overwrite its neighbour.
-	msgs   []Message
-	short5 int
-	memo   cloner
+	msgs []Message
+	memo cloner
 }
 
 // CloneInto is Clone into the memory of s, and returns the copy, which
