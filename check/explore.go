@@ -178,8 +178,9 @@ type worker struct {
 // its result.
 func (x *Explorer) Explore() (*Result, error) {
 	x.start = time.Now()
-	// The explorer allocates a world per successor and keeps few of them:
-	// collecting less often trades memory for speed.
+	// The explorer reuses finished worlds but the model's steps still
+	// allocate (effects, new pipes and connections), most of it garbage
+	// at once: collecting less often trades memory for speed.
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	st, err := x.initial()
 	if err != nil {
@@ -231,10 +232,10 @@ func (x *Explorer) Explore() (*Result, error) {
 				defer wg.Done()
 				for i := wi; i < len(frontier); i += len(workers) {
 					w.expand(frontier[i], level)
-					// Every expanded state's memory goes to the next
-					// level's states: a world costs some 7 KiB in maps
-					// and slabs, and allocating it anew for every
-					// distinct state was a third of all allocations.
+					// Every expanded state's memory goes back to this
+					// worker for the next level's states rather than to
+					// the collector: a world's maps and slabs are some
+					// 8 KiB.
 					w.free = append(w.free, frontier[i].st)
 					frontier[i].st = nil
 				}
