@@ -53,6 +53,7 @@ type keyer struct {
 	crank []int // client i -> canonical position
 	srank []int
 	out   []byte
+	rank  model.Rank // names by their place in the canonical order, made once
 }
 
 func newKeyer(x *Explorer) *keyer {
@@ -61,6 +62,17 @@ func newKeyer(x *Explorer) *keyer {
 	k.sig, k.sig2 = make([][]byte, n), make([][]byte, n)
 	k.cperm, k.crank = make([]int, x.cfg.Clients), make([]int, x.cfg.Clients)
 	k.sperm, k.srank = make([]int, x.cfg.Servers), make([]int, x.cfg.Servers)
+	names := x.names
+	k.rank = func(s string) int {
+		switch i := names.of(s); {
+		case i < 0:
+			return -1
+		case i < 100:
+			return k.crank[i]
+		default:
+			return 64 + k.srank[i-100]
+		}
+	}
 	return k
 }
 
@@ -85,15 +97,7 @@ func (k *keyer) key(st *state) []byte {
 	}, func(j int, b []byte) []byte {
 		return st.w.AppendCanonical(b, n.server[j], blind)
 	})
-	rank := func(s string) int {
-		if i := n.clientOf(s); i >= 0 {
-			return k.crank[i]
-		}
-		if j := n.serverOf(s); j >= 0 {
-			return 64 + k.srank[j]
-		}
-		return -1
-	}
+	rank := k.rank
 	b := k.out[:0]
 	b = append(b, byte(st.used.Crashes), byte(st.used.Restarts), byte(st.used.Cuts), byte(st.used.Disconnects))
 	for _, i := range k.cperm {

@@ -55,10 +55,29 @@ type Config struct {
 	MaxStates int
 	// Workers is the number of goroutines that expand states (0: GOMAXPROCS).
 	Workers int
+	// Part and Parts split the exploration into Parts independent jobs,
+	// of which this one explores part Part (1..Parts); Parts 0 or 1 is the
+	// whole. Every part explores the same first levels, on one worker so
+	// that they agree on them exactly, up to the first level that holds
+	// at least SplitWidth states per part; of that level's states, in the
+	// order they were found, part i keeps those at positions p with
+	// p mod Parts = i-1, and explores everything reachable from them.
+	// See Part.
+	Part, Parts int
+	// SplitWidth is how many states per part the level where the parts
+	// divide must hold at least (0: DefaultSplitWidth).
+	SplitWidth int
 	// Progress, when set, is called about once a second with the counts so
 	// far.
 	Progress func(Stats) `json:"-"`
 }
+
+// DefaultSplitWidth is Config.SplitWidth's default: enough states per part
+// that the parts' shares of the work come out about even.
+const DefaultSplitWidth = 16
+
+// split says whether the configuration is one part of a split run.
+func (c *Config) split() bool { return c.Parts > 1 }
 
 // Faults is a budget of faults.
 type Faults struct {
@@ -90,6 +109,12 @@ func (c Config) Validate() error {
 		return fmt.Errorf("retries must not be negative")
 	case c.MaxStates < 0 || c.Workers < 0:
 		return fmt.Errorf("max states and workers must not be negative")
+	case c.Parts < 0 || c.Parts > 1<<16 || c.SplitWidth < 0:
+		return fmt.Errorf("parts must be 0..65536 and the split width not negative")
+	case c.Parts > 1 && (c.Part < 1 || c.Part > c.Parts):
+		return fmt.Errorf("part must be 1..%d, got %d", c.Parts, c.Part)
+	case c.Parts <= 1 && c.Part > 1:
+		return fmt.Errorf("part %d of a run that is not split", c.Part)
 	}
 	return nil
 }
@@ -108,6 +133,9 @@ func (c Config) String() string {
 		c.Options.ReqRelaxed, c.Options.ReqCorrelate, c.Options.Immediate, c.Options.SndHWM, c.Profile.Name)
 	if c.Pirate {
 		s += fmt.Sprintf(" pirate retries=%d", c.Retries)
+	}
+	if c.split() {
+		s += fmt.Sprintf(" part=%d/%d", c.Part, c.Parts)
 	}
 	if c.Mutation != (model.Mutation{}) {
 		s += fmt.Sprintf(" mutation=%+v", c.Mutation)

@@ -34,6 +34,28 @@ type Stats struct {
 	PeakHeapBytes uint64 `json:"peak_heap_bytes"`
 	Workers       int    `json:"workers"`
 	Complete      bool   `json:"complete"` // every reachable state was explored (no MaxStates cut-off)
+	// Part is which part of a split run was explored; nil for a whole run.
+	Part *Part `json:"part,omitempty"`
+}
+
+// Part describes the part of a split run (Config.Parts) an exploration
+// took. Every part explores the levels before Level in full, and those
+// states count in each part's Distinct; at Level it keeps Kept of the
+// level's Width states and explores what is reachable from them. A state
+// reachable from the kept states of two parts is explored by both, since
+// the parts share no visited set: the parts' Distinct counts add up to
+// more than the whole's. Every state of the whole run is reached by some
+// part (its shortest path passes through a state of Level, or lies before
+// it), so the parts' verdicts together are the whole's.
+type Part struct {
+	Index int `json:"index"` // 1..Of
+	Of    int `json:"of"`
+	// Level is the level where the parts divide; -1 when the exploration
+	// ended before any level was wide enough, and every part explored
+	// the whole.
+	Level int `json:"level"`
+	Width int `json:"width"` // states in that level
+	Kept  int `json:"kept"`  // of which this part explored these
 }
 
 // Explorer explores one configuration. It is not safe for concurrent use;
@@ -137,7 +159,10 @@ type worker struct {
 	x       *Explorer
 	k       *keyer
 	ch      forcer
+	r       run // the transition in progress, reused
+	pend    pending
 	acts    []action
+	asked   [][]int      // per depth of branch, a copy of the choices asked
 	gen     atomic.Int64 // successors generated in this level, read by the progress line
 	next    []node
 	recs    []record
@@ -153,8 +178,9 @@ type worker struct {
 // its result.
 func (x *Explorer) Explore() (*Result, error) {
 	x.start = time.Now()
-	// The explorer allocates a world per successor and keeps few of them:
-	// collecting less often trades memory for speed.
+	// The explorer reuses finished worlds but the model's steps still
+	// allocate (effects, new pipes and connections), most of it garbage
+	// at once: collecting less often trades memory for speed.
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	st, err := x.initial()
 	if err != nil {
@@ -179,7 +205,22 @@ func (x *Explorer) Explore() (*Result, error) {
 	}
 	measured := 0 // the widest frontier whose heap was measured
 	complete := true
+	all := workers
+	if x.cfg.split() {
+		// The levels before the split run on one worker, so that every
+		// part finds the same states in the same order and their shares
+		// of the split level are disjoint and complete.
+		workers = workers[:1]
+		x.stats.Part = &Part{Index: x.cfg.Part, Of: x.cfg.Parts, Level: -1}
+	}
 	for level := 0; len(frontier) > 0; level++ {
+		if p := x.stats.Part; p != nil && p.Level < 0 && len(frontier) >= x.splitWidth() {
+			frontier = x.share(frontier, level)
+			workers = all
+			if len(frontier) == 0 {
+				break
+			}
+		}
 		x.stats.Depth, x.stats.Frontier = level, len(frontier)
 		x.level.Store(int64(level))
 		x.width.Store(int64(len(frontier)))
@@ -191,9 +232,11 @@ func (x *Explorer) Explore() (*Result, error) {
 				defer wg.Done()
 				for i := wi; i < len(frontier); i += len(workers) {
 					w.expand(frontier[i], level)
-					if len(w.free) < 64 {
-						w.free = append(w.free, frontier[i].st)
-					}
+					// Every expanded state's memory goes back to this
+					// worker for the next level's states rather than to
+					// the collector: a world's maps and slabs are some
+					// 8 KiB.
+					w.free = append(w.free, frontier[i].st)
 					frontier[i].st = nil
 				}
 			}()
@@ -232,6 +275,17 @@ func (x *Explorer) Explore() (*Result, error) {
 				x.goal[nd.idx] = x.done(nd.st)
 			}
 		}
+		// Expanding the next level hands each of its worlds back as it
+		// goes, about as fast as new states take them, so a few kept
+		// over suffice; more would only add to the peak heap, which is
+		// measured here.
+		const keep = 64
+		for _, w := range workers {
+			if len(w.free) > keep {
+				clear(w.free[keep:])
+				w.free = w.free[:keep]
+			}
+		}
 		x.updateStats(true)
 		if len(frontier) > measured+measured/4 {
 			// A collection first, so that the number is live memory, not
@@ -254,6 +308,29 @@ func (x *Explorer) Explore() (*Result, error) {
 	x.stats.Complete = complete
 	x.updateStats(false)
 	return x.result()
+}
+
+func (x *Explorer) splitWidth() int {
+	if x.cfg.SplitWidth > 0 {
+		return x.cfg.SplitWidth * x.cfg.Parts
+	}
+	return DefaultSplitWidth * x.cfg.Parts
+}
+
+// share keeps this part's states of the split level: every Parts-th, in
+// the order the one worker found them.
+func (x *Explorer) share(frontier []node, level int) []node {
+	p := x.stats.Part
+	p.Level, p.Width = level, len(frontier)
+	kept := frontier[:0]
+	for i, nd := range frontier {
+		if i%x.cfg.Parts == x.cfg.Part-1 {
+			kept = append(kept, nd)
+		}
+	}
+	clear(frontier[len(kept):])
+	p.Kept = len(kept)
+	return kept
 }
 
 // progress calls Config.Progress once a second, from its own goroutine,
@@ -335,7 +412,7 @@ func (w *worker) fingerprint(st *state) uint64 {
 // step, with every answer to every open choice it asks.
 func (w *worker) expand(nd node, level int) {
 	x := w.x
-	w.acts = x.actions(nd.st, w.acts[:0])
+	w.acts = x.actions(nd.st, w.acts[:0], &w.pend)
 	if len(w.acts) == 0 {
 		w.term++
 		if !x.done(nd.st) {
@@ -361,21 +438,21 @@ func (w *worker) expand(nd node, level int) {
 // other answers.
 func (w *worker) branch(nd node, a action, prefix []int, level int) {
 	x := w.x
-	succ, r := w.step(nd.st, a, prefix)
-	asked := append([]int(nil), w.ch.asked...)
+	succ, bad := w.step(nd.st, a, prefix)
+	asked := w.branches(len(prefix))
 	w.gen.Add(1)
 	fp := w.fingerprint(succ)
-	if x.cfg.Determinism && r.bad == nil {
-		again, _ := w.step(nd.st, a, prefix)
+	if x.cfg.Determinism && bad == nil {
 		first := append([]byte(nil), w.k.key(succ)...)
+		again, _ := w.step(nd.st, a, prefix)
 		differ := !bytes.Equal(first, w.k.key(again))
 		w.free = append(w.free, again)
 		if differ {
-			r.fail("determinism", "", "the same step with the same choices gave two different states: the model made a choice without its Chooser")
+			bad = &violation{Rule: "determinism", Msg: "the same step with the same choices gave two different states: the model made a choice without its Chooser"}
 		}
 	}
-	if r.bad != nil {
-		w.report(&found{v: r.bad, parent: nd.idx, fp: fp, label: x.label(a, prefix), level: level + 1})
+	if bad != nil {
+		w.report(&found{v: bad, parent: nd.idx, fp: fp, label: x.label(a, prefix), level: level + 1})
 	} else {
 		idx, isNew := x.insert(fp)
 		if isNew {
@@ -398,17 +475,41 @@ func (w *worker) branch(nd node, a action, prefix []int, level int) {
 	}
 }
 
-// step computes one successor.
-func (w *worker) step(st *state, a action, prefix []int) (*state, *run) {
+// branches returns the choices the last step asked, when one of them
+// beyond the first known ones has another answer to try, and nil
+// otherwise: most steps ask nothing, or only choices of one option, and
+// then nothing is copied. The copy lives in per-depth scratch memory, since
+// the branches it leads to run steps of their own.
+func (w *worker) branches(known int) []int {
+	asked := w.ch.asked
+	more := false
+	for _, n := range asked[min(known, len(asked)):] {
+		if n > 1 {
+			more = true
+			break
+		}
+	}
+	if !more {
+		return nil
+	}
+	for len(w.asked) <= known {
+		w.asked = append(w.asked, nil)
+	}
+	w.asked[known] = append(w.asked[known][:0], asked...)
+	return w.asked[known]
+}
+
+// step computes one successor and the first invariant it breaks.
+func (w *worker) step(st *state, a action, prefix []int) (*state, *violation) {
 	w.ch.reset(prefix)
 	var dst *state
 	if n := len(w.free); n > 0 {
 		dst, w.free = w.free[n-1], w.free[:n-1]
 	}
 	succ := st.cloneInto(dst, &w.ch)
-	r := &run{x: w.x, st: succ, ch: &w.ch}
-	r.apply(a)
-	return succ, r
+	w.r = run{x: w.x, st: succ, ch: &w.ch, eff: w.r.eff}
+	w.r.apply(a)
+	return succ, w.r.bad
 }
 
 func (w *worker) report(f *found) {

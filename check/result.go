@@ -88,6 +88,11 @@ func (x *Explorer) result() (*Result, error) {
 		res.Liveness = "skipped: a safety invariant failed first"
 	case !x.stats.Complete:
 		res.Liveness = "skipped: the exploration stopped at MaxStates"
+	case x.stats.Part != nil && x.stats.Part.Level >= 0:
+		// A part holds the edges of its own states only: a state of
+		// another part's share, reached here, was not expanded, and
+		// judging it settled or not would be a guess.
+		res.Liveness = "skipped: a part of a split run holds only part of the graph; check liveness on the whole"
 	case x.cfg.Faults.Restarts < x.cfg.Faults.Crashes:
 		res.Liveness = "skipped: fewer restarts than crashes, so a server may stay down for ever"
 	default:
@@ -162,7 +167,7 @@ func (x *Explorer) replay(path []uint32, last *found) ([]string, []trace.Event, 
 
 // find searches the successors of st for one with fingerprint fp.
 func (w *worker) find(st *state, fp uint64) (action, []int, bool) {
-	for _, a := range w.x.actions(st, nil) {
+	for _, a := range w.x.actions(st, nil, nil) {
 		if p, ok := w.findBranch(st, a, nil, fp); ok {
 			return a, p, true
 		}
@@ -173,7 +178,9 @@ func (w *worker) find(st *state, fp uint64) (action, []int, bool) {
 func (w *worker) findBranch(st *state, a action, prefix []int, fp uint64) ([]int, bool) {
 	succ, _ := w.step(st, a, prefix)
 	asked := append([]int(nil), w.ch.asked...)
-	if w.fingerprint(succ) == fp {
+	fpSucc := w.fingerprint(succ)
+	w.free = append(w.free, succ)
+	if fpSucc == fp {
 		return prefix, true
 	}
 	for i := len(prefix); i < len(asked); i++ {

@@ -66,27 +66,49 @@ func endpoint(name string) string { return "tcp://" + name + ":" + strconv.Itoa(
 type names struct {
 	client, server     []string
 	clientEP, serverEP []string
-	index              map[string]int // name or endpoint -> client i or 100+server j
 }
 
 func newNames(cfg *Config) *names {
-	n := &names{index: map[string]int{}}
+	n := &names{}
 	for i := 0; i < cfg.Clients; i++ {
 		n.client = append(n.client, clientName(i))
 		n.clientEP = append(n.clientEP, endpoint(clientName(i)))
-		n.index[n.client[i]], n.index[n.clientEP[i]] = i, i
 	}
 	for j := 0; j < cfg.Servers; j++ {
 		n.server = append(n.server, serverName(j))
 		n.serverEP = append(n.serverEP, endpoint(serverName(j)))
-		n.index[n.server[j]], n.index[n.serverEP[j]] = 100+j, 100+j
 	}
 	return n
 }
 
+// of returns what a socket name or endpoint names: client i, 100+server
+// j, or -1. The names are "c1".."c8", "s1".."s8" and their endpoints
+// "tcp://c1:5454" and so on, so the digit says which one it must be and
+// one comparison confirms it: the canonical key asks this for every peer
+// of every pipe, where a map lookup cost a tenth of the exploration.
+func (n *names) of(s string) int {
+	var kind, digit byte
+	switch {
+	case len(s) == 2:
+		kind, digit = s[0], s[1]
+	case len(s) > 8 && s[:6] == "tcp://":
+		kind, digit = s[6], s[7]
+	default:
+		return -1
+	}
+	i := int(digit) - '1'
+	switch {
+	case kind == 'c' && i >= 0 && i < len(n.client) && (s == n.client[i] || s == n.clientEP[i]):
+		return i
+	case kind == 's' && i >= 0 && i < len(n.server) && (s == n.server[i] || s == n.serverEP[i]):
+		return 100 + i
+	}
+	return -1
+}
+
 // clientOf returns the client a socket name or endpoint names, or -1.
 func (n *names) clientOf(s string) int {
-	if i, ok := n.index[s]; ok && i < 100 {
+	if i := n.of(s); i >= 0 && i < 100 {
 		return i
 	}
 	return -1
@@ -94,7 +116,7 @@ func (n *names) clientOf(s string) int {
 
 // serverOf returns the server a socket name or endpoint names, or -1.
 func (n *names) serverOf(s string) int {
-	if i, ok := n.index[s]; ok && i >= 100 {
+	if i := n.of(s); i >= 100 {
 		return i - 100
 	}
 	return -1
@@ -109,6 +131,7 @@ type run struct {
 	tr   *[]trace.Event
 	step int
 	bad  *violation
+	eff  []model.Effect // the world's effects, read by absorb
 }
 
 func (r *run) fail(rule, fact, format string, args ...any) {
@@ -230,17 +253,15 @@ func (st *state) cloneInto(dst *state, ch model.Chooser) *state {
 	}
 	dst.w = st.w.CloneInto(dst.mem, ch)
 	dst.used, dst.cut = st.used, st.cut
-	queues := make([]model.AppQueue, 0, len(dst.clients))
-	for i := range dst.clients {
-		queues = append(queues, dst.clients[i].q)
+	// Each client's queue is copied into the memory of the queue it
+	// replaces; the client count never changes within a run.
+	if len(dst.clients) != len(st.clients) {
+		dst.clients = make([]client, len(st.clients))
 	}
-	dst.clients = append(dst.clients[:0], st.clients...)
-	for i := range dst.clients {
-		var old *model.AppQueue
-		if i < len(queues) {
-			old = &queues[i]
-		}
-		dst.clients[i].q = st.clients[i].q.CloneInto(old)
+	for i := range st.clients {
+		old := dst.clients[i].q
+		dst.clients[i] = st.clients[i]
+		dst.clients[i].q = st.clients[i].q.CloneInto(&old)
 	}
 	dst.servers = append(dst.servers[:0], st.servers...)
 	return dst
@@ -272,7 +293,18 @@ type action struct {
 	dir     model.Dir
 	attempt model.AttemptID
 	timer   model.TimerID
-	text    string // for traces
+	// from and to name the sockets (or the socket and the endpoint) of
+	// an arrival, a dial or a timer, for labels and for telling whether a
+	// dial crosses a cut link.
+	from, to string
+}
+
+// pending is the scratch memory actions lists the model's pending work
+// in, so that listing the steps of a state does not allocate.
+type pending struct {
+	flights []model.Flight
+	dials   []model.PendingDial
+	timers  []model.PendingTimer
 }
 
 // fault says whether the step is a fault: liveness is judged on what
@@ -280,8 +312,11 @@ type action struct {
 func (a action) fault() bool { return a.kind >= stepCrash }
 
 // actions lists the steps enabled in st, in a fixed order.
-func (x *Explorer) actions(st *state, out []action) []action {
+func (x *Explorer) actions(st *state, out []action, p *pending) []action {
 	cfg, n, w := &x.cfg, x.names, st.w
+	if p == nil {
+		p = &pending{}
+	}
 	for i := range st.clients {
 		if st.clients[i].enq < cfg.Requests {
 			out = append(out, action{kind: stepEnqueue, c: i})
@@ -299,14 +334,17 @@ func (x *Explorer) actions(st *state, out []action) []action {
 			out = append(out, action{kind: stepServe, s: j})
 		}
 	}
-	for _, f := range w.InFlight() {
-		out = append(out, action{kind: stepArrive, conn: f.Conn, dir: f.Dir, text: f.From + "->" + f.To})
+	p.flights = w.AppendInFlight(p.flights[:0])
+	for _, f := range p.flights {
+		out = append(out, action{kind: stepArrive, conn: f.Conn, dir: f.Dir, from: f.From, to: f.To})
 	}
-	for _, d := range w.PendingDials() {
-		out = append(out, action{kind: stepDial, attempt: d.Attempt, text: d.From + "->" + d.Endpoint})
+	p.dials = w.AppendPendingDials(p.dials[:0])
+	for _, d := range p.dials {
+		out = append(out, action{kind: stepDial, attempt: d.Attempt, from: d.From, to: d.Endpoint})
 	}
-	for _, t := range w.PendingTimers() {
-		out = append(out, action{kind: stepTimer, timer: t.Timer, text: t.Owner + "->" + t.Endpoint})
+	p.timers = w.AppendPendingTimers(p.timers[:0])
+	for _, t := range p.timers {
+		out = append(out, action{kind: stepTimer, timer: t.Timer, from: t.Owner, to: t.Endpoint})
 	}
 	for j := range st.servers {
 		srv := &st.servers[j]
@@ -344,7 +382,7 @@ func (x *Explorer) label(a action, choices []int) string {
 	case stepHeal, stepCut, stepDisconnect:
 		b.WriteString(" " + x.names.client[a.c] + " " + x.names.server[a.s])
 	default:
-		b.WriteString(" " + a.text)
+		b.WriteString(" " + a.from + "->" + a.to)
 	}
 	if len(choices) > 0 {
 		fmt.Fprintf(&b, " choices=%v", choices)
@@ -381,13 +419,7 @@ func (r *run) apply(a action) {
 	case stepArrive:
 		w.Arrive(a.conn, a.dir)
 	case stepDial:
-		reachable := true
-		for _, d := range w.PendingDials() {
-			if d.Attempt == a.attempt {
-				reachable = !r.isCut(d.From, d.Endpoint)
-			}
-		}
-		w.DialDone(a.attempt, reachable)
+		w.DialDone(a.attempt, !r.isCut(a.from, a.to))
 	case stepTimer:
 		w.TimerFired(a.timer)
 	case stepTimeout:
@@ -515,7 +547,8 @@ func (r *run) timeout(i int) {
 // absorb reads the model's observations: sends and losses go to the
 // clients' bookkeeping, and everything to the trace when one is kept.
 func (r *run) absorb() {
-	for _, e := range r.st.w.Ready() {
+	r.eff = r.st.w.AppendReady(r.eff[:0])
+	for _, e := range r.eff {
 		o, ok := e.(model.Observation)
 		if !ok {
 			continue

@@ -1,9 +1,6 @@
 package model
 
-import (
-	"cmp"
-	"slices"
-)
+import "slices"
 
 // This file is what an exhaustive explorer (package check) needs from the
 // model: a deep copy of a World, a canonical encoding of its state without
@@ -29,7 +26,15 @@ type Scratch struct {
 	pipes   []pipe
 	conns   []connection
 	conners []connecter
-	memo    cloner
+	// short counts, per slab (sockets, pipes, conns, conners, msgs), what
+	// the last copy had to allocate one by one because the slab was full;
+	// the next copy grows the slab.
+	short [5]int
+	// msgs holds the copies of every pipe's and wire's queue, one after
+	// another, each capped at its length so that the model's appends
+	// move a queue out rather than overwrite its neighbour.
+	msgs []Message
+	memo cloner
 }
 
 // CloneInto is Clone into the memory of s, and returns the copy, which
@@ -42,7 +47,6 @@ func (w *World) CloneInto(s *Scratch, chooser Chooser) *World {
 	c := &s.memo
 	c.s = s
 	c.sockets, c.pipes, c.conns, c.conners = c.sockets[:0], c.pipes[:0], c.conns[:0], c.conners[:0]
-	s.sockets, s.pipes, s.conns, s.conners = s.sockets[:0], s.pipes[:0], s.conns[:0], s.conners[:0]
 	n := s.w
 	if n == nil {
 		n = &World{
@@ -53,8 +57,9 @@ func (w *World) CloneInto(s *Scratch, chooser Chooser) *World {
 			timers:   make(map[TimerID]*connecter, len(w.timers)),
 		}
 		s.w = n
-		// Slabs sized for this world and a little growth; a later copy
-		// that needs more allocates the rest one by one.
+		// Slabs sized for this world and a little growth; a copy that
+		// needs more allocates the rest one by one and the next copy
+		// grows the slab.
 		pipes, conners := 0, 0
 		for _, k := range w.sockets {
 			pipes += len(k.pipes)
@@ -65,26 +70,54 @@ func (w *World) CloneInto(s *Scratch, chooser Chooser) *World {
 		s.conns = make([]connection, 0, len(w.conns)+1)
 		s.conners = make([]connecter, 0, conners+1)
 	} else {
-		clear(n.sockets)
-		clear(n.binds)
+		// The keys of sockets and binds rarely change from one state to
+		// the next: overwriting them, and deleting what is left over,
+		// costs less than clearing the maps and inserting again.
 		clear(n.conns)
 		clear(n.attempts)
 		clear(n.timers)
+		s.sockets = regrow(s.sockets, &s.short[0])
+		s.pipes = regrow(s.pipes, &s.short[1])
+		s.conns = regrow(s.conns, &s.short[2])
+		s.conners = regrow(s.conners, &s.short[3])
+		s.msgs = regrow(s.msgs, &s.short[4])
 	}
 	n.profile, n.chooser, n.nextID, n.mutable = w.profile, chooser, w.nextID, w.mutable
 	n.effects = n.effects[:0]
-	n.live = n.live[:0]
+	n.live = room(n.live, len(w.live))
 	for name, k := range w.sockets {
 		n.sockets[name] = c.socket(k)
+	}
+	if len(n.sockets) != len(w.sockets) {
+		for name := range n.sockets {
+			if w.sockets[name] == nil {
+				delete(n.sockets, name)
+			}
+		}
 	}
 	for ep, k := range w.binds {
 		n.binds[ep] = c.socket(k)
 	}
-	for id, k := range w.conns {
-		n.conns[id] = c.conn(k)
+	if len(n.binds) != len(w.binds) {
+		for ep := range n.binds {
+			if w.binds[ep] == nil {
+				delete(n.binds, ep)
+			}
+		}
 	}
+	// conns and live hold the same connections (DialDone adds to both,
+	// reset removes from both), so the map is rebuilt from the list
+	// without iterating it; a world where they differ is copied the long
+	// way.
 	for _, k := range w.live {
-		n.live = append(n.live, c.conn(k))
+		nk := c.conn(k)
+		n.live = append(n.live, nk)
+		n.conns[nk.id] = nk
+	}
+	if len(n.conns) != len(w.conns) {
+		for id, k := range w.conns {
+			n.conns[id] = c.conn(k)
+		}
 	}
 	for id, k := range w.attempts {
 		n.attempts[id] = c.connecter(k)
@@ -93,6 +126,16 @@ func (w *World) CloneInto(s *Scratch, chooser Chooser) *World {
 		n.timers[id] = c.connecter(k)
 	}
 	return n
+}
+
+// regrow empties a slab for the next copy, first making room for the
+// nodes the last copy had to allocate one by one.
+func regrow[T any](slab []T, short *int) []T {
+	if *short > 0 {
+		slab = make([]T, 0, cap(slab)+*short+1)
+		*short = 0
+	}
+	return slab[:0]
 }
 
 // SetChooser makes w resolve its open choices with chooser from now on
@@ -128,11 +171,12 @@ func memo[T any](m []pair[T], old *T) *T {
 
 // slot returns the next element of a slab, zeroed except for the slices
 // it held, which the caller reuses; past the slab's capacity it allocates.
-func slot[T any](slab *[]T) *T {
+func slot[T any](slab *[]T, short *int) *T {
 	if len(*slab) < cap(*slab) {
 		*slab = (*slab)[:len(*slab)+1]
 		return &(*slab)[len(*slab)-1]
 	}
+	*short++
 	return new(T)
 }
 
@@ -143,9 +187,9 @@ func (c *cloner) socket(s *socket) *socket {
 	if n := memo(c.sockets, s); n != nil {
 		return n
 	}
-	n := slot(&c.s.sockets)
-	pipes, binds, connect, arrivals := n.pipes[:0], n.binds[:0], n.connect[:0], n.arrivals[:0]
-	lb, fq := n.lb.pipes[:0], n.fq.pipes[:0]
+	n := slot(&c.s.sockets, &c.s.short[0])
+	pipes, binds, connect, arrivals := room(n.pipes, len(s.pipes)), room(n.binds, len(s.binds)), room(n.connect, len(s.connect)), room(n.arrivals, len(s.arrivals))
+	lb, fq := room(n.lb.pipes, len(s.lb.pipes)), room(n.fq.pipes, len(s.fq.pipes))
 	*n = *s
 	c.sockets = append(c.sockets, pair[socket]{s, n})
 	n.pipes = pipes
@@ -183,24 +227,42 @@ func (c *cloner) pipe(p *pipe) *pipe {
 	if n := memo(c.pipes, p); n != nil {
 		return n
 	}
-	n := slot(&c.s.pipes)
-	out, in := n.out[:0], n.in[:0]
+	n := slot(&c.s.pipes, &c.s.short[1])
 	*n = *p
 	c.pipes = append(c.pipes, pair[pipe]{p, n})
-	n.out = cloneInto(out, p.out)
-	n.in = cloneInto(in, p.in)
+	n.out = c.s.queue(p.out)
+	n.in = c.s.queue(p.in)
 	n.owner = c.socket(p.owner)
 	n.conn = c.conn(p.conn)
 	n.connecter = c.connecter(p.connecter)
 	return n
 }
 
-// cloneInto copies src into dst's memory; a nil src stays nil.
-func cloneInto(dst, src []Message) []Message {
+// queue copies a pipe's or a wire's queue src into the scratch's message
+// slab while it has room, else into new memory; a nil src stays nil. It
+// never reuses the memory of the queue the slot held before, which may lie
+// in the slab, where other queues of this copy now are.
+func (s *Scratch) queue(src []Message) []Message {
 	if src == nil {
 		return nil
 	}
-	return append(dst, src...)
+	if n := len(s.msgs); n+len(src) <= cap(s.msgs) {
+		s.msgs = append(s.msgs, src...)
+		return s.msgs[n:len(s.msgs):len(s.msgs)]
+	}
+	s.short[4] += len(src)
+	return append(make([]Message, 0, len(src)+2), src...)
+}
+
+// room empties s for reuse, or, when it cannot hold n, returns a new
+// slice with room to spare: a slot of a slab holds a different socket or
+// pipe from one copy to the next, and growing by exactly what is needed
+// each time would allocate on most copies.
+func room[T any](s []T, n int) []T {
+	if cap(s) >= n {
+		return s[:0]
+	}
+	return make([]T, 0, n+2)
 }
 
 func (c *cloner) conn(k *connection) *connection {
@@ -210,12 +272,11 @@ func (c *cloner) conn(k *connection) *connection {
 	if n := memo(c.conns, k); n != nil {
 		return n
 	}
-	n := slot(&c.s.conns)
-	wire := [2][]Message{n.wire[0][:0], n.wire[1][:0]}
+	n := slot(&c.s.conns, &c.s.short[2])
 	n.id = k.id
 	c.conns = append(c.conns, pair[connection]{k, n})
 	for d := range k.wire {
-		n.wire[d] = cloneInto(wire[d], k.wire[d])
+		n.wire[d] = c.s.queue(k.wire[d])
 	}
 	for d, p := range k.pipes {
 		n.pipes[d] = c.pipe(p)
@@ -230,7 +291,7 @@ func (c *cloner) connecter(k *connecter) *connecter {
 	if n := memo(c.conners, k); n != nil {
 		return n
 	}
-	n := slot(&c.s.conners)
+	n := slot(&c.s.conners, &c.s.short[3])
 	*n = *k
 	c.conners = append(c.conners, pair[connecter]{k, n})
 	n.sock = c.socket(k.sock)
@@ -251,16 +312,19 @@ type Flight struct {
 
 // InFlight lists every connection direction that has messages in flight,
 // in the order the connections were made.
-func (w *World) InFlight() []Flight {
-	var out []Flight
+func (w *World) InFlight() []Flight { return w.AppendInFlight(nil) }
+
+// AppendInFlight is InFlight appended to dst, so that an explorer that
+// asks for every state reuses one buffer.
+func (w *World) AppendInFlight(dst []Flight) []Flight {
 	for _, k := range w.live {
 		for d := ToBinder; d <= ToConnecter; d++ {
 			if n := len(k.wire[d]); n > 0 {
-				out = append(out, Flight{Conn: k.id, Dir: d, From: k.src(d).owner.name, To: k.dst(d).owner.name, N: n})
+				dst = append(dst, Flight{Conn: k.id, Dir: d, From: k.src(d).owner.name, To: k.dst(d).owner.name, N: n})
 			}
 		}
 	}
-	return out
+	return dst
 }
 
 // PendingDial is a dial attempt that World.DialDone has not completed.
@@ -272,12 +336,27 @@ type PendingDial struct {
 
 // PendingDials lists the dial attempts in progress, oldest first.
 func (w *World) PendingDials() []PendingDial {
-	out := make([]PendingDial, 0, len(w.attempts))
+	return w.AppendPendingDials(make([]PendingDial, 0, len(w.attempts)))
+}
+
+// AppendPendingDials is PendingDials appended to dst.
+func (w *World) AppendPendingDials(dst []PendingDial) []PendingDial {
+	n := len(dst)
 	for id, k := range w.attempts {
-		out = append(out, PendingDial{Attempt: id, From: k.sock.name, Endpoint: k.endpoint})
+		dst = append(dst, PendingDial{Attempt: id, From: k.sock.name, Endpoint: k.endpoint})
 	}
-	slices.SortFunc(out, func(a, b PendingDial) int { return cmp.Compare(a.Attempt, b.Attempt) })
-	return out
+	sortSmall(dst[n:], func(a, b PendingDial) bool { return a.Attempt < b.Attempt })
+	return dst
+}
+
+// sortSmall is an insertion sort: the lists it sorts hold a handful of
+// entries, where it beats slices.SortFunc.
+func sortSmall[T any](s []T, less func(a, b T) bool) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && less(s[j], s[j-1]); j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
 }
 
 // PendingTimer is a reconnect timer that World.TimerFired has not run (F23).
@@ -289,12 +368,17 @@ type PendingTimer struct {
 
 // PendingTimers lists the reconnect timers that are running, oldest first.
 func (w *World) PendingTimers() []PendingTimer {
-	out := make([]PendingTimer, 0, len(w.timers))
+	return w.AppendPendingTimers(make([]PendingTimer, 0, len(w.timers)))
+}
+
+// AppendPendingTimers is PendingTimers appended to dst.
+func (w *World) AppendPendingTimers(dst []PendingTimer) []PendingTimer {
+	n := len(dst)
 	for id, k := range w.timers {
-		out = append(out, PendingTimer{Timer: id, Owner: k.sock.name, Endpoint: k.endpoint})
+		dst = append(dst, PendingTimer{Timer: id, Owner: k.sock.name, Endpoint: k.endpoint})
 	}
-	slices.SortFunc(out, func(a, b PendingTimer) int { return cmp.Compare(a.Timer, b.Timer) })
-	return out
+	sortSmall(dst[n:], func(a, b PendingTimer) bool { return a.Timer < b.Timer })
+	return dst
 }
 
 // Clone returns a copy of the queue that shares no memory with q.

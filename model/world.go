@@ -354,10 +354,12 @@ func bodyText(m Message) string {
 func (w *World) attach(s *socket, peer string) *pipe {
 	p := &pipe{id: w.id(), owner: s, peer: peer}
 	s.pipes = append(s.pipes, p)
-	if s.typ != REP {
-		s.lb.attach(p) // REP routes its replies; it has no lb_t
+	if !w.profile.AttachOrderRotation {
+		if s.typ != REP {
+			s.lb.attach(p) // REP routes its replies; it has no lb_t
+		}
+		s.fq.attach(p)
 	}
-	s.fq.attach(p)
 	return p
 }
 

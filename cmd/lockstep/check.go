@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/zeromq-lockstep/lockstep/check"
+	"github.com/zeromq-lockstep/lockstep/internal/safefile"
 	"github.com/zeromq-lockstep/lockstep/model"
 )
 
@@ -50,10 +53,12 @@ func cmdCheck(args []string, stdout, stderr io.Writer) error {
 	noSym := fs.Bool("no-symmetry", false, "explore every renaming of clients and servers separately")
 	fs.IntVar(&cfg.MaxStates, "max-states", 0, "stop after this many distinct states (0: no limit)")
 	fs.IntVar(&cfg.Workers, "workers", 0, "goroutines expanding states (0: every core)")
+	part := fs.String("part", "", "explore only part I of N (I/N, e.g. 2/8): independent jobs, one part each, cover the whole")
+	fs.IntVar(&cfg.SplitWidth, "split-width", 0, fmt.Sprintf("with -part, the parts divide at the first level with this many states per part (0: %d)", check.DefaultSplitWidth))
 	format := fs.String("format", "text", "counterexample trace format: text, jsonl, msc")
 	report := fs.String("o", "", "write a JSON report to this file")
-	cex := fs.String("cex", "", "write the counterexample to this file (replay it with -replay)")
-	replay := fs.String("replay", "", "replay a counterexample file written by -cex and print its trace")
+	cex := fs.String("cex", "", "write the counterexample to this file (replay it with lockstep replay FILE)")
+	replay := fs.String("replay", "", "replay a counterexample file written by -cex (as lockstep replay FILE does)")
 	quiet := fs.Bool("q", false, "no progress line")
 	pos, help, err := parseCommand(fs, args, stdout)
 	if help || err != nil {
@@ -88,6 +93,13 @@ func cmdCheck(args []string, stdout, stderr io.Writer) error {
 		cfg.Faults.Restarts = *restarts
 	}
 	cfg.NoSymmetry = *noSym
+	if *part != "" {
+		i, n, ok := parsePart(*part)
+		if !ok {
+			return usageErr("check: -part: want I/N with 1 <= I <= N, e.g. 2/8, got %s", safefile.Quote(*part, 40))
+		}
+		cfg.Part, cfg.Parts = i, n
+	}
 	if *mutation != "" {
 		m, ok := mutations[*mutation]
 		if !ok {
@@ -100,6 +112,13 @@ func cmdCheck(args []string, stdout, stderr io.Writer) error {
 	}
 	if err := cfg.Validate(); err != nil {
 		return usageErr("check: %v", err)
+	}
+	// The outputs are checked before a run that may take hours, so that a
+	// mistyped path is not found only at its end.
+	for _, o := range []struct{ flag, path string }{{"-o", *report}, {"-cex", *cex}} {
+		if err := writablePath(o.path); err != nil {
+			return usageErr("check: %s: %v", o.flag, err)
+		}
 	}
 	if !*quiet && isTerminal(stderr) {
 		cfg.Progress = func(s check.Stats) { fmt.Fprintf(stderr, "\rcheck: %s   ", s) }
@@ -115,6 +134,13 @@ func cmdCheck(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "check: %s\n", res.Config)
 	fmt.Fprintf(stdout, "states: %d generated, %d distinct, depth %d, %.0f distinct states/s on %d workers, %.0f bytes/state stored, peak heap %d MiB (widest level %d states), %s, complete=%v\n",
 		s.Generated, s.Distinct, s.Depth, s.StatesPerSecond, s.Workers, s.BytesPerState, s.PeakHeapBytes>>20, s.WidestLevel, s.Elapsed.Round(1e6), s.Complete)
+	if p := s.Part; p != nil {
+		if p.Level < 0 {
+			fmt.Fprintf(stdout, "part %d of %d: no level held %d states per part, so this part explored the whole\n", p.Index, p.Of, cfg.SplitWidth)
+		} else {
+			fmt.Fprintf(stdout, "part %d of %d: the parts divide at depth %d (%d states); this part explored from %d of them\n", p.Index, p.Of, p.Level, p.Width, p.Kept)
+		}
+	}
 	fmt.Fprintf(stdout, "liveness: %s\n", res.Liveness)
 	for _, e := range res.Expected {
 		fmt.Fprintf(stdout, "expected (%s): %s: %d states; shortest: %s\n", e.Fact, e.Outcome, e.States, strings.Join(e.Steps, ", "))
@@ -124,7 +150,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if err := os.WriteFile(*report, append(b, '\n'), 0o644); err != nil {
+		if err := safefile.WriteRegular(*report, append(b, '\n')); err != nil {
 			return usageErr("check: -o: %v", err)
 		}
 	}
@@ -156,22 +182,40 @@ func cmdCheck(args []string, stdout, stderr io.Writer) error {
 	return &exitError{code: 1, msg: fmt.Sprintf("check: %s violated after %d steps", v.Rule, len(v.Steps))}
 }
 
+// checkReplay is `lockstep replay FILE` for a counterexample file, kept
+// as check -replay for the runs that already use it.
 func checkReplay(path, format string, stdout, stderr io.Writer) error {
-	r, err := check.ReplayFile(path)
+	data, err := safefile.ReadRegular(path, check.MaxCounterexampleBytes)
 	if err != nil {
-		return usageErr("check: -replay: %v", err)
+		return usageErr("check: -replay: %v", strings.TrimPrefix(err.Error(), safefile.ErrRefused.Error()+": "))
 	}
-	out, err := check.FormatTrace(r.Trace, format)
-	if err != nil {
-		return err
+	return replayCounterexample(data, format, "check: -replay", stdout, stderr)
+}
+
+// parsePart reads -part's I/N.
+func parsePart(s string) (i, n int, ok bool) {
+	a, b, found := strings.Cut(s, "/")
+	i, err1 := strconv.Atoi(a)
+	n, err2 := strconv.Atoi(b)
+	if !found || err1 != nil || err2 != nil || n < 1 || i < 1 || i > n {
+		return 0, 0, false
 	}
-	if _, err := stdout.Write(out); err != nil {
-		return err
+	return i, n, true
+}
+
+// writablePath says why path could not be written as an output file:
+// something other than a regular file is there, or its directory is
+// missing. The empty path (no output asked for) is fine.
+func writablePath(path string) error {
+	if path == "" {
+		return nil
 	}
-	if r.Violation == "" {
-		return &exitError{code: 1, msg: "check: -replay: the counterexample no longer fails"}
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		return fmt.Errorf("%s is not a regular file", safefile.QuotePath(path))
 	}
-	fmt.Fprintf(stderr, "check: replayed %d steps: %s\n", len(r.File.Found.Steps), r.Violation)
+	if fi, err := os.Stat(filepath.Dir(path)); err != nil || !fi.IsDir() {
+		return fmt.Errorf("%s: no such directory", safefile.QuotePath(filepath.Dir(path)))
+	}
 	return nil
 }
 

@@ -55,3 +55,39 @@ func TestCheckCommand(t *testing.T) {
 }
 
 func readFile(path string) ([]byte, error) { return os.ReadFile(path) }
+
+// TestCheckPart: -part explores one part and says which in the report;
+// a -part that names no part, and an output path that cannot be written,
+// are refused before any run.
+func TestCheckPart(t *testing.T) {
+	report := filepath.Join(t.TempDir(), "r.json")
+	var out, errb bytes.Buffer
+	if code := run([]string{"check", "-clients", "1", "-servers", "2", "-requests", "2", "-part", "2/3", "-split-width", "2", "-o", report}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out.String(), errb.String())
+	}
+	if !strings.Contains(out.String(), "part 2 of 3: the parts divide at depth") {
+		t.Fatalf("output does not say which part:\n%s", out.String())
+	}
+	var res struct {
+		Config string
+		Stats  struct {
+			Part struct{ Index, Of, Level, Width, Kept int }
+		}
+	}
+	b, err := readFile(report)
+	if err != nil || json.Unmarshal(b, &res) != nil {
+		t.Fatalf("report: %v %s", err, b)
+	}
+	if p := res.Stats.Part; p.Index != 2 || p.Of != 3 || p.Level <= 0 || p.Kept == 0 || p.Kept > p.Width || !strings.Contains(res.Config, "part=2/3") {
+		t.Fatalf("report's part: %+v, config %q", p, res.Config)
+	}
+	for _, bad := range [][]string{
+		{"-part", "0/3"}, {"-part", "4/3"}, {"-part", "2"}, {"-part", "x/y"}, {"-part", "1/0"}, {"-part", "1/3", "-split-width", "-1"},
+		{"-o", t.TempDir()}, {"-cex", filepath.Join(t.TempDir(), "no", "such", "c.json")}, {"-o", "/dev/null"},
+	} {
+		code, stderr := runOneLine(t, append([]string{"check", "-clients", "1", "-servers", "1", "-requests", "1"}, bad...)...)
+		if code != 2 {
+			t.Errorf("%q: exit %d, %q; want 2", bad, code, stderr)
+		}
+	}
+}

@@ -43,11 +43,12 @@ usage:
   lockstep compare SCENARIO [-seed N] [-for D] [-restart-at D -down D] [-all] [-net simnet|tcp]
                the model under the zmq4 profile against real zmq4; exit 0 agree, 1 differ
   lockstep scenarios
-  lockstep replay FILE [-format text|node|jsonl|msc]   re-run a rapid fail file from go test ./properties
+  lockstep replay FILE [-format text|node|jsonl|msc]   re-run a rapid fail file from go test ./properties,
+               or a counterexample from lockstep check -cex; exit 0 it still fails, 1 it no longer does
   lockstep spec [-o FILE] [-readme README.md]   print SPEC.md; refresh the README's diagrams
   lockstep conformance [-backend sim|zmq4] [-fact F5] [-v]   every fact's scripts on a backend;
                exit 0 all applicable facts conform, 1 some differ
-  lockstep check [-clients 2 -servers 2 -requests 3 -crashes 1 ...] [-o report.json] [-cex FILE] [-replay FILE]
+  lockstep check [-clients 2 -servers 2 -requests 3 -crashes 1 ...] [-o report.json] [-cex FILE] [-part I/N]
                explore every reachable state; exit 0 no violation, 1 a violation
 
 Durations are Go durations (100ms, 2.5s, 1h) of virtual time.
