@@ -78,25 +78,21 @@ func defaultChecks(t *testing.T, n int) {
 //
 // It runs on real sockets in real time, so by default it checks 12
 // sequences; an explicit -rapid.checks wins.
-func TestModelAgreesWithLibzmq(t *testing.T) {
-	defer goleak.VerifyNone(t)
-	defaultChecks(t, 12)
-	rapid.Check(t, func(rt *rapid.T) {
-		if err := runSequence(sequenceOf(false).Draw(rt, "sequence")); err != nil {
-			rt.Fatal(err)
-		}
-	})
-}
+func TestModelAgreesWithLibzmq(t *testing.T) { checkSequences(t, false, 12) }
 
 // TestModelAgreesWithLibzmqFaults is TestModelAgreesWithLibzmq with
 // crashes and restarts of servers, and cuts and heals of links (F16, F19,
 // F21, F22, F23). Every socket reconnects every 20ms, so that a sequence
 // does not wait for libzmq's default 100ms and its jitter.
-func TestModelAgreesWithLibzmqFaults(t *testing.T) {
+func TestModelAgreesWithLibzmqFaults(t *testing.T) { checkSequences(t, true, 8) }
+
+// checkSequences runs drawn sequences, with faults or without, checks of
+// them unless -rapid.checks says otherwise.
+func checkSequences(t *testing.T, faults bool, checks int) {
 	defer goleak.VerifyNone(t)
-	defaultChecks(t, 8)
+	defaultChecks(t, checks)
 	rapid.Check(t, func(rt *rapid.T) {
-		if err := runSequence(sequenceOf(true).Draw(rt, "sequence")); err != nil {
+		if err := runSequence(sequenceOf(faults).Draw(rt, "sequence")); err != nil {
 			rt.Fatal(err)
 		}
 	})
