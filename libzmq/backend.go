@@ -424,8 +424,19 @@ func (b *Backend) bind(s *sock, ep string, retry bool) error {
 		return err
 	}
 	deadline := time.Now().Add(rebindFor)
-	for {
+	for fresh := 0; ; {
 		b.ex.do(func() { err = s.z.Bind(bindAddr(p)) })
+		if zmq.AsErrno(err) == zmq.Errno(syscall.EADDRINUSE) && !retry && fresh < 3 && !b.proxied(ep) {
+			// The free port picked for this endpoint was taken by
+			// another process meanwhile; nothing points at it yet, so
+			// pick another.
+			fresh++
+			if p, err = freePort(); err != nil {
+				return err
+			}
+			b.ports[ep] = p
+			continue
+		}
 		if err == nil || !retry || zmq.AsErrno(err) != zmq.Errno(syscall.EADDRINUSE) || time.Now().After(deadline) {
 			break
 		}
@@ -438,6 +449,16 @@ func (b *Backend) bind(s *sock, ep string, retry bool) error {
 	b.binder[ep] = s.name
 	b.mu.Unlock()
 	return b.openProxies()
+}
+
+// proxied says whether a proxy forwards to ep's port.
+func (b *Backend) proxied(ep string) bool {
+	for key := range b.proxies {
+		if key[1] == ep {
+			return true
+		}
+	}
+	return false
 }
 
 // openProxies makes each proxy listen exactly while its endpoint is bound

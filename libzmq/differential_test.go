@@ -7,7 +7,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -230,7 +229,6 @@ func sequenceOf(faults bool) *rapid.Generator[sequence] {
 				ReqRelaxed:   rapid.Bool().Draw(t, "relaxed"),
 				Immediate:    rapid.Bool().Draw(t, "immediate"),
 				SndHWM:       hwm(t, "sndhwm"),
-				RcvHWM:       hwm(t, "rcvhwm"),
 				ReconnectIvl: ivl,
 			}
 			q.copts = append(q.copts, o)
@@ -241,7 +239,13 @@ func sequenceOf(faults bool) *rapid.Generator[sequence] {
 			q.links = append(q.links, row)
 		}
 		for range q.servers {
-			q.sopts = append(q.sopts, model.Options{SndHWM: hwm(t, "sndhwm"), RcvHWM: hwm(t, "rcvhwm"), ReconnectIvl: ivl})
+			// RCVHWM stays at its default on every socket: how many
+			// messages libzmq lets a sender queue towards a receiver
+			// whose RCVHWM is full is not what the model says (it counts
+			// what is in flight against that RCVHWM), and the probes so
+			// far do not agree on a rule (LIBZMQ-FINDINGS, open; F21's
+			// restarted binding REQ is one of them).
+			q.sopts = append(q.sopts, model.Options{SndHWM: hwm(t, "sndhwm"), ReconnectIvl: ivl})
 		}
 		kinds := nOpsNoFaults
 		if faults {
@@ -278,6 +282,9 @@ func sequenceOf(faults bool) *rapid.Generator[sequence] {
 		return q
 	})
 }
+
+// rawIvl is the raw peer's RECONNECT_IVL.
+const rawIvl = 20 * time.Millisecond
 
 // driver runs one sequence on both sides.
 type driver struct {
@@ -426,7 +433,10 @@ func (d *driver) setUp() error {
 		}
 	}
 	if q.raw {
-		if err := d.each("open r1", func(b backend.Backend) error { return b.Open("r1", model.DEALER, model.Options{}) }); err != nil {
+		// The raw peer reconnects every 20ms (F23), so that waiting for
+		// it after a protocol error (F6) is short.
+		ro := model.Options{ReconnectIvl: rawIvl}
+		if err := d.each("open r1", func(b backend.Backend) error { return b.Open("r1", model.DEALER, ro) }); err != nil {
 			return err
 		}
 		if q.reqBinds {
@@ -460,6 +470,41 @@ func (d *driver) openClient(c int) error {
 				return err
 			}
 		}
+	}
+	return nil
+}
+
+// serve has server s read a request on both sides, libzmq first: which
+// ready client REP reads is the model's open choice (F14), resolved with
+// the client libzmq read from (sim.Backend.AnswerPeer, a
+// model.PeerChooser). That libzmq's pick is the model's default, in all
+// but a millisecond's race, is what f14_fair_queue_rotation.txt pins.
+func (d *driver) serve(s int) error {
+	name := srv(s)
+	d.real.wait = 0
+	if d.sim.World().Readable(name) {
+		d.real.wait = 50 * time.Millisecond
+	}
+	mr, er := d.real.Recv(name)
+	if er == nil && len(mr) > 0 {
+		from := strings.SplitN(mr[len(mr)-1], "-", 2)[0] // the body is cN-incarnation-k
+		peer := from
+		if d.q.reqBinds {
+			peer = fmt.Sprintf("tcp://%s:5454", from) // REP connected to the REQ's endpoint
+		}
+		d.sim.AnswerPeer(model.ChoiceFairQueue, peer)
+	}
+	ms, es := d.sim.Recv(name)
+	if es == nil {
+		d.served[0][s] = ms
+	}
+	if er == nil {
+		d.served[1][s] = mr
+	}
+	a, b := outcome(ms, es), outcome(mr, er)
+	d.log = append(d.log, fmt.Sprintf("%-16s model %-28s libzmq %s", "serve "+name, a, b))
+	if a != b {
+		return fmt.Errorf("serve %s: model %s, libzmq %s", name, a, b)
 	}
 	return nil
 }
@@ -527,13 +572,7 @@ func (d *driver) step(o op) error {
 		if d.down[s] {
 			return nil
 		}
-		return d.call("serve "+srv(s), func(side int, b backend.Backend) string {
-			m, err := b.Recv(srv(s))
-			if err == nil {
-				d.served[side][s] = m
-			}
-			return outcome(m, err)
-		})
+		return d.serve(s)
 	case opReply:
 		if d.down[s] {
 			return nil
@@ -552,13 +591,6 @@ func (d *driver) step(o op) error {
 		}
 		return d.each("disconnect "+cli(c)+" "+srv(o.ep), func(b backend.Backend) error { return b.Disconnect(cli(c), ep) })
 	case opReopen:
-		if d.q.reqBinds && slices.ContainsFunc(d.q.sopts, func(o model.Options) bool { return o.RcvHWM > 0 }) {
-			// A restarted binding REQ whose REP still holds a request of
-			// the old one blocks on libzmq and not in the model
-			// (f21_restarted_binder_blocks.txt, LIBZMQ-FINDINGS.md): not
-			// drawn until the model explains it.
-			return nil
-		}
 		if err := d.each("close "+cli(c), func(b backend.Backend) error { return b.Close(cli(c)) }); err != nil {
 			return err
 		}
@@ -619,6 +651,11 @@ func (d *driver) step(o op) error {
 			for range 2 {
 				d.real.Poll(cli(0))
 				time.Sleep(time.Millisecond)
+			}
+			if d.q.reqBinds {
+				// The raw peer, which connected, reconnects (F6, F23),
+				// after its own jitter on each side: wait until both have.
+				return d.advance(3 * rawIvl)
 			}
 		}
 		return nil

@@ -26,6 +26,22 @@ type Chooser interface {
 	Choose(c Choice, n int) int
 }
 
+// PeerChooser is a Chooser that is also told who the options of a choice
+// between pipes are: the peer at the other end of each (a socket name on
+// the binding side, an endpoint on the connecting side), in the order of
+// the options. A driver that resolves the model's open choices with what
+// a real implementation did picks the option by its peer:
+//
+//	func (d *driver) ChoosePeer(c model.Choice, peers []string) int {
+//		return max(0, slices.Index(peers, d.realReadFrom))
+//	}
+//
+// The model asks ChoosePeer for ChoiceFairQueue, Choose for the others.
+type PeerChooser interface {
+	Chooser
+	ChoosePeer(c Choice, peers []string) int
+}
+
 // FirstChooser always takes the first option: strict rotation, F10's usual
 // outcome, no jitter, request ids from 0. It makes the model deterministic
 // without a PRNG, which is what table tests want.
@@ -39,6 +55,24 @@ type ChooserFunc func(c Choice, n int) int
 
 // Choose implements Chooser.
 func (f ChooserFunc) Choose(c Choice, n int) int { return f(c, n) }
+
+// choosePipe resolves a choice between pipes: through ChoosePeer when the
+// chooser is a PeerChooser, else like choose.
+func (w *World) choosePipe(c Choice, pipes []*pipe) int {
+	pc, ok := w.chooser.(PeerChooser)
+	if !ok || len(pipes) <= 1 || teeth && w.mut().SharedChoices {
+		return w.choose(c, len(pipes))
+	}
+	peers := make([]string, len(pipes))
+	for i, p := range pipes {
+		peers[i] = p.peer
+	}
+	k := pc.ChoosePeer(c, peers)
+	if k < 0 || k >= len(pipes) {
+		k = ((k % len(pipes)) + len(pipes)) % len(pipes)
+	}
+	return k
+}
 
 // choose asks the chooser and clamps its answer, so a faulty chooser can
 // never drive the model outside its state space.

@@ -286,3 +286,46 @@ func TestF15_ReplyRouting(t *testing.T) {
 		})
 	}
 }
+
+// byPeer is a PeerChooser that reads from the named peer and records the
+// candidates it was offered.
+type byPeer struct {
+	want    []string
+	offered [][]string
+}
+
+func (b *byPeer) Choose(model.Choice, int) int { return 0 }
+
+func (b *byPeer) ChoosePeer(_ model.Choice, peers []string) int {
+	b.offered = append(b.offered, slices.Clone(peers))
+	w := b.want[0]
+	b.want = b.want[1:]
+	return max(0, slices.Index(peers, w))
+}
+
+// TestF14_ChoiceByPeer: a PeerChooser is offered the ready pipes by peer,
+// libzmq's pick first (here c1: no pipe has been found empty, so the
+// rotation is attach order, F14), and REP reads where it says.
+func TestF14_ChoiceByPeer(t *testing.T) {
+	ch := &byPeer{want: []string{"c3", "c1"}}
+	d := newDriver(t, ch)
+	d.newREP("s", model.Options{})
+	d.bind("s", epS)
+	for _, c := range []string{"c1", "c2", "c3"} {
+		d.newDEALER(c, model.Options{})
+		d.connect(c, epS)
+		d.send(c, "", c)
+	}
+	var got []string
+	for range 3 {
+		got = append(got, d.recv("s")[0])
+		d.send("s", "ok")
+	}
+	if !slices.Equal(got, []string{"c3", "c1", "c2"}) {
+		t.Fatalf("served %v, want c3, c1, c2", got)
+	}
+	want := [][]string{{"c1", "c2", "c3"}, {"c1", "c2"}}
+	if len(ch.offered) != 2 || !slices.Equal(ch.offered[0], want[0]) || !slices.Equal(ch.offered[1], want[1]) {
+		t.Fatalf("offered %v, want %v", ch.offered, want)
+	}
+}

@@ -233,15 +233,27 @@ func (w *World) nextReadable(s *socket) *pipe {
 			ready++
 		}
 	}
-	if k := w.choose(ChoiceFairQueue, ready); k > 0 {
-		for i := 1; ; i++ {
+	if ready > 1 {
+		// The candidates, libzmq's first: the ready pipes from the
+		// rotation point on.
+		var buf [8]int
+		cand := buf[:0]
+		for i := 0; i < r.active; i++ {
 			if j := (r.current + i) % r.active; len(r.pipes[j].in) > 0 {
-				if k--; k == 0 {
-					r.current = j
-					break
-				}
+				cand = append(cand, j)
 			}
 		}
+		var k int
+		if _, ok := w.chooser.(PeerChooser); ok {
+			pipes := make([]*pipe, len(cand))
+			for i, j := range cand {
+				pipes[i] = r.pipes[j]
+			}
+			k = w.choosePipe(ChoiceFairQueue, pipes)
+		} else {
+			k = w.choose(ChoiceFairQueue, ready)
+		}
+		r.current = cand[k]
 	}
 	p := r.pipes[r.current]
 	r.advance()

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -38,9 +39,11 @@ type Backend struct {
 	queues  map[string]*model.AppQueue
 	qorder  []string // queues in the order they were made: flushed in that order
 	answers map[model.Choice][]int
-	jitter  int // the last reconnect jitter drawn, -1 when none
-	steps   int
-	events  []trace.Event // since the last Events call
+	// peerAnswers resolve choices between pipes by peer (AnswerPeer).
+	peerAnswers map[model.Choice][]string
+	jitter      int // the last reconnect jitter drawn, -1 when none
+	steps       int
+	events      []trace.Event // since the last Events call
 }
 
 // socketSpec is what Restart needs to open a socket again.
@@ -54,13 +57,14 @@ type socketSpec struct {
 // NewBackend returns an empty sim backend at virtual time zero.
 func NewBackend() *Backend {
 	b := &Backend{
-		sim:     New(0, model.LibZMQ, ScriptNetwork),
-		specs:   map[string]*socketSpec{},
-		queues:  map[string]*model.AppQueue{},
-		answers: map[model.Choice][]int{},
-		jitter:  -1,
+		sim:         New(0, model.LibZMQ, ScriptNetwork),
+		specs:       map[string]*socketSpec{},
+		queues:      map[string]*model.AppQueue{},
+		answers:     map[model.Choice][]int{},
+		peerAnswers: map[model.Choice][]string{},
+		jitter:      -1,
 	}
-	b.sim.SetChooser(model.ChooserFunc(b.choose))
+	b.sim.SetChooser(backendChooser{b})
 	b.sim.StreamTrace(func(e trace.Event) { b.events = append(b.events, e) })
 	b.sim.observe = b.annotate
 	b.sim.timerNote = b.jitterNote
@@ -122,6 +126,29 @@ func (b *Backend) choose(c model.Choice, n int) int {
 	}
 	b.sim.Record(trace.Event{Kind: model.EventChoice, Msg: fmt.Sprintf("%s=%d", c, k), HasMsg: true, Reason: why})
 	return k
+}
+
+// backendChooser resolves the model's choices for a Backend: scripted
+// answers, by index or by peer, else 0.
+type backendChooser struct{ b *Backend }
+
+func (c backendChooser) Choose(ch model.Choice, n int) int { return c.b.choose(ch, n) }
+
+func (c backendChooser) ChoosePeer(ch model.Choice, peers []string) int {
+	if q := c.b.peerAnswers[ch]; len(q) > 0 {
+		c.b.peerAnswers[ch] = q[1:]
+		if k := slices.Index(peers, q[0]); k >= 0 {
+			c.b.answers[ch] = append([]int{k}, c.b.answers[ch]...)
+		}
+	}
+	return c.b.choose(ch, len(peers))
+}
+
+// AnswerPeer resolves the next choice c between pipes with the pipe whose
+// peer is peer, if it is a candidate (else as if not answered): how a
+// driver makes the model read where a real implementation read.
+func (b *Backend) AnswerPeer(c model.Choice, peer string) {
+	b.peerAnswers[c] = append(b.peerAnswers[c], peer)
 }
 
 // Answer implements [backend.ChoiceScripter]: answers are used once each,

@@ -77,8 +77,21 @@ func New(seed uint64, profile model.Profile, net Network) *Sim {
 		cut:   map[link]bool{},
 		extra: map[link]time.Duration{},
 	}
-	s.world = model.NewWorld(profile, model.ChooserFunc(s.choose))
+	s.world = model.NewWorld(profile, simChooser{s})
 	return s
+}
+
+// simChooser is the world's chooser: the PRNG, or the chooser SetChooser
+// gave, told the candidates of a choice between pipes when it asks.
+type simChooser struct{ s *Sim }
+
+func (c simChooser) Choose(ch model.Choice, n int) int { return c.s.choose(ch, n) }
+
+func (c simChooser) ChoosePeer(ch model.Choice, peers []string) int {
+	if pc, ok := c.s.chooser.(model.PeerChooser); ok {
+		return pc.ChoosePeer(ch, peers)
+	}
+	return c.s.choose(ch, len(peers))
 }
 
 // choose resolves the model's open choices from the one PRNG. F10's race
