@@ -343,7 +343,11 @@ func (b *Backend) newSocket(s *sock) error {
 		{"RECONNECT_IVL", func() error { return z.SetReconnectIvl(o.ReconnectIvl) }, o.ReconnectIvl != 0},
 		{"RECONNECT_IVL_MAX", func() error { return z.SetReconnectIvlMax(o.ReconnectIvlMax) }, o.ReconnectIvlMax != 0},
 		{"ROUTER_MANDATORY", func() error { return z.SetRouterMandatory(1) }, s.real == zmq.ROUTER},
-		{"ROUTER_HANDOVER", func() error { return z.SetRouterHandover(true) }, s.real == zmq.ROUTER},
+		// Every socket has a routing id (for the ROUTER stand-in), so a
+		// REP would refuse a REQ that reconnects while its old pipe is
+		// still there (router.cpp, identify_peer), which a REQ without
+		// one never meets: REP hands the id over, as ROUTER does.
+		{"ROUTER_HANDOVER", func() error { return z.SetRouterHandover(true) }, s.real == zmq.ROUTER || s.real == zmq.REP},
 	}
 	for _, opt := range set {
 		if !opt.when {

@@ -509,6 +509,34 @@ func (d *driver) serve(s int) error {
 	return nil
 }
 
+// commands lets libzmq's socket name process its commands twice: libzmq
+// ends a pipe after a protocol error over two rounds of them, the session's term request and the pipe's term, and a
+// send before the second still goes into the dying pipe and is lost
+// (LIBZMQ-FINDINGS, F6); the model ends it at once. A poll (ZMQ_EVENTS)
+// processes commands whenever it is called, a send at most once a
+// millisecond.
+func (d *driver) commands(name string) {
+	for range 2 {
+		time.Sleep(time.Millisecond)
+		d.real.Poll(name)
+	}
+}
+
+// peers counts what connects to client c when REQs bind: its servers and
+// the raw peer.
+func (d *driver) peers(c int) int {
+	n := 0
+	for _, l := range d.q.links[c] {
+		if l {
+			n++
+		}
+	}
+	if c == 0 && d.q.raw {
+		n++
+	}
+	return n
+}
+
 // reopenClient opens a closed client again with its options, bound or
 // connected as it was.
 func (d *driver) reopenClient(c int) error {
@@ -591,6 +619,12 @@ func (d *driver) step(o op) error {
 		}
 		return d.each("disconnect "+cli(c)+" "+srv(o.ep), func(b backend.Backend) error { return b.Disconnect(cli(c), ep) })
 	case opReopen:
+		if d.q.reqBinds && d.peers(c) > 1 {
+			// Its peers reconnect each after its own jitter (F23), drawn
+			// apart on the two sides, and the order they come back in is
+			// the new REQ's rotation (F8): not comparable.
+			return nil
+		}
 		if err := d.each("close "+cli(c), func(b backend.Backend) error { return b.Close(cli(c)) }); err != nil {
 			return err
 		}
@@ -648,10 +682,7 @@ func (d *driver) step(o op) error {
 			d.real.waitDown(func(key [2]string) bool {
 				return key == [2]string{"r1", d.endpoint(0, 0)} || key == [2]string{cli(0), "tcp://r1:5454"}
 			})
-			for range 2 {
-				d.real.Poll(cli(0))
-				time.Sleep(time.Millisecond)
-			}
+			d.commands(cli(0))
 			if d.q.reqBinds {
 				// The raw peer, which connected, reconnects (F6, F23),
 				// after its own jitter on each side: wait until both have.
