@@ -78,8 +78,9 @@ func init() {
 //
 // Every libzmq call runs on one goroutine locked to its OS thread (a
 // libzmq socket is not thread-safe) and is non-blocking (ZMQ_DONTWAIT)
-// or bounded (a poll of at most RecvWait). Every socket has LINGER 0, so
-// closing it never waits, and a socket monitor whose events (handshake,
+// or bounded (a poll of at most RecvWait). Every socket is closed with
+// LINGER 0, set just before the close (see closeSock), so closing it
+// never waits, and every socket has a socket monitor whose events (handshake,
 // disconnect, retry) become trace events: connect, disconnect and retry.
 // crash is close with LINGER 0: a socket cannot die in any other way
 // inside one process, and for the peer a killed process and a closed
@@ -333,7 +334,6 @@ func (b *Backend) newSocket(s *sock) error {
 		do   func() error
 		when bool
 	}{
-		{"LINGER", func() error { return z.SetLinger(0) }, true},
 		{"ROUTING_ID", func() error { return z.SetIdentity(s.rid) }, true},
 		{"REQ_CORRELATE", func() error { return z.SetReqCorrelate(1) }, o.ReqCorrelate},
 		{"REQ_RELAXED", func() error { return z.SetReqRelaxed(1) }, o.ReqRelaxed},
@@ -948,7 +948,15 @@ func (b *Backend) closeSock(s *sock) error {
 	var err error
 	b.ex.do(func() {
 		if s.z != nil {
-			err = s.z.Close()
+			// LINGER 0 only now: a socket's sessions take its LINGER, and
+			// a session whose peer went away terminates its pipe at once
+			// under LINGER 0, dropping what the application has not read,
+			// where libzmq's default keeps it readable (session_base.cpp,
+			// process_term; F16). Closing with LINGER 0 is what keeps
+			// zmq_ctx_term from waiting.
+			if err = s.z.SetLinger(0); err == nil {
+				err = s.z.Close()
+			}
 		}
 		if s.mon != nil {
 			s.mon.Close()

@@ -374,7 +374,11 @@ func runSequence(q sequence) (err error) {
 	defer func() { err = errors.Join(err, real.Shutdown()) }()
 	defer func() {
 		if err != nil {
-			err = fmt.Errorf("%w\n%s%s", err, q, strings.Join(d.log, "\n"))
+			var evs []string
+			for _, e := range real.Events() {
+				evs = append(evs, spec.EventLine(e))
+			}
+			err = fmt.Errorf("%w\n%s%s\nlibzmq's events:\n%s", err, q, strings.Join(d.log, "\n"), strings.Join(evs, "\n"))
 		}
 	}()
 	if err := d.setUp(); err != nil {

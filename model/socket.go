@@ -222,7 +222,7 @@ func (w *World) nextReadable(s *socket) *pipe {
 	}
 	r := &s.fq
 	for r.active > 0 && len(r.pipes[r.current].in) == 0 {
-		r.deactivateCurrent()
+		w.passEmpty(s)
 	}
 	if r.active == 0 {
 		return nil
@@ -260,6 +260,19 @@ func (w *World) nextReadable(s *socket) *pipe {
 	return p
 }
 
+// passEmpty is what a receive does with the empty pipe at the rotation
+// point: it leaves the active part; a detached one, whose delimiter the
+// receive has just read, leaves both rotations (fq_t::recvpipe, then
+// xpipe_terminated: fq_t and lb_t pipe_terminated).
+func (w *World) passEmpty(s *socket) {
+	p := s.fq.pipes[s.fq.current]
+	s.fq.deactivateCurrent()
+	if p.detached {
+		s.fq.terminated(p)
+		s.lb.terminated(p)
+	}
+}
+
 // drain is fq_t::recv in a loop until it finds nothing, without choices:
 // what libzmq's REQ does to the replies still queued when it sends a new
 // request (F9). Every pipe ends up inactive.
@@ -268,7 +281,7 @@ func (w *World) drain(s *socket, f func(*pipe, Message)) {
 	for r.active > 0 {
 		p := r.pipes[r.current]
 		if len(p.in) == 0 {
-			r.deactivateCurrent()
+			w.passEmpty(s)
 			continue
 		}
 		r.advance()

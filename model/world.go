@@ -175,6 +175,9 @@ type pipe struct {
 	// still be read (libzmq's delayed pipe termination, F16), and the pipe
 	// is detached once they are.
 	terminated bool
+	// detached: the pipe has left its socket but is still in its
+	// rotations until a receive meets its delimiter (F14).
+	detached bool
 }
 
 // connection is one established session between a connecting pipe
@@ -367,8 +370,14 @@ func (w *World) attach(s *socket, peer string) *pipe {
 // without disturbing the rotation of the others.
 func (w *World) detach(p *pipe) {
 	s := p.owner
-	s.lb.terminated(p)
-	s.fq.terminated(p)
+	if !w.profile.AttachOrderRotation {
+		// libzmq removes a pipe from its rotations only once a receive
+		// has read its delimiter (fq_t::recvpipe fails on it, then
+		// pipe_terminated): the delimiter's arrival activates it like a
+		// message, and the rotation walk removes it (see nextReadable).
+		p.detached = true
+		s.fq.activate(p)
+	}
 	for i, q := range s.pipes {
 		if q != p {
 			continue
