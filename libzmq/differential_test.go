@@ -459,7 +459,8 @@ func (d *driver) setUp() error {
 	return d.advance(3 * time.Millisecond)
 }
 
-// openClient opens client c and binds or connects it as the sequence says.
+// openClient opens client c and binds, or connects it to the servers it
+// is linked to now.
 func (d *driver) openClient(c int) error {
 	q := d.q
 	if err := d.each("open "+cli(c), func(b backend.Backend) error { return b.Open(cli(c), model.REQ, q.copts[c]) }); err != nil {
@@ -469,7 +470,7 @@ func (d *driver) openClient(c int) error {
 		return d.each("bind "+cli(c), func(b backend.Backend) error { return b.Bind(cli(c), d.endpoint(c, 0)) })
 	}
 	for s := range q.servers {
-		if q.links[c][s] {
+		if d.linked[c][s] {
 			if err := d.connected("connect "+cli(c)+" "+srv(s), cli(c), d.endpoint(c, s)); err != nil {
 				return err
 			}
@@ -542,23 +543,12 @@ func (d *driver) peers(c int) int {
 }
 
 // reopenClient opens a closed client again with its options, bound or
-// connected as it was.
+// connected as it is now, the raw peer too.
 func (d *driver) reopenClient(c int) error {
-	q := d.q
-	if err := d.each("open "+cli(c), func(b backend.Backend) error { return b.Open(cli(c), model.REQ, q.copts[c]) }); err != nil {
+	if err := d.openClient(c); err != nil {
 		return err
 	}
-	if q.reqBinds {
-		return d.each("bind "+cli(c), func(b backend.Backend) error { return b.Bind(cli(c), d.endpoint(c, 0)) })
-	}
-	for s := range q.servers {
-		if d.linked[c][s] {
-			if err := d.connected("connect "+cli(c)+" "+srv(s), cli(c), d.endpoint(c, s)); err != nil {
-				return err
-			}
-		}
-	}
-	if c == 0 && q.raw {
+	if c == 0 && d.q.raw && !d.q.reqBinds {
 		return d.connected("connect c1 r1", cli(0), "tcp://r1:5454")
 	}
 	return nil
