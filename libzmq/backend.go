@@ -948,12 +948,10 @@ func (b *Backend) closeSock(s *sock) error {
 	var err error
 	b.ex.do(func() {
 		if s.z != nil {
-			// LINGER 0 only now: a socket's sessions take its LINGER, and
-			// a session whose peer went away terminates its pipe at once
-			// under LINGER 0, dropping what the application has not read,
-			// where libzmq's default keeps it readable (session_base.cpp,
-			// process_term; F16). Closing with LINGER 0 is what keeps
-			// zmq_ctx_term from waiting.
+			// LINGER 0 only now: it is all zmq_ctx_term needs, and until
+			// the close the socket keeps libzmq's default, as users'
+			// sockets do (a socket's sessions take its LINGER when they
+			// end their pipes, session_base.cpp, process_term).
 			if err = s.z.SetLinger(0); err == nil {
 				err = s.z.Close()
 			}
