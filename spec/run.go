@@ -129,10 +129,13 @@ func (r *Runner) exec(c *Command) ([]string, error) {
 		// The envelope of the last message received, up to its delimiter,
 		// then the frames: a raw peer answering with the request id it
 		// was sent, which libzmq draws at random (F7).
-		last := r.received[c.sock]
+		last, ok := r.received[c.sock]
+		if !ok {
+			return []string{"error: nothing to answer: " + c.sock + " has received nothing"}, nil
+		}
 		i := slices.Index(last, model.Delimiter)
 		if i < 0 {
-			return []string{"error: nothing to answer: the last message received had no delimiter"}, nil
+			return []string{"error: nothing to answer: the last message " + c.sock + " received has no delimiter"}, nil
 		}
 		return r.result(b.Send(c.sock, append(slices.Clone(last[:i+1]), c.frames...)))
 	case "poll":

@@ -229,3 +229,17 @@ func TestRequestIDsAreRelative(t *testing.T) {
 		t.Fatalf("a 3-byte frame was rewritten: %s", got)
 	}
 }
+
+func TestAnswerNeedsAnEnvelope(t *testing.T) {
+	s, err := Parse("x.txt", []byte("# backends: sim\nnew-dealer d\n----\nok\n\nanswer d x\n----\nok\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(s, "sim")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Commands[1].Actual; !strings.Contains(got, "d has received nothing") {
+		t.Fatalf("answer before any receive printed %q", got)
+	}
+}
