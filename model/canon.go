@@ -273,7 +273,7 @@ func (c *cloner) conn(k *connection) *connection {
 		return n
 	}
 	n := slot(&c.s.conns, &c.s.short[2])
-	n.id = k.id
+	n.id, n.landed, n.stalled = k.id, k.landed, k.stalled
 	c.conns = append(c.conns, pair[connection]{k, n})
 	for d := range k.wire {
 		n.wire[d] = c.s.queue(k.wire[d])
@@ -301,8 +301,9 @@ func (c *cloner) connecter(k *connecter) *connecter {
 }
 
 // Flight is one connection direction with messages in flight: World.Arrive
-// (Conn, Dir) would deliver the oldest of them (FIFO per direction, as on
-// TCP).
+// (Conn, Dir) would bring the oldest of them to the receiving engine (FIFO
+// per direction, as on TCP). Messages that have reached it and wait for
+// room in the receiver's pipe are not in flight.
 type Flight struct {
 	Conn     ConnID
 	Dir      Dir
@@ -319,7 +320,7 @@ func (w *World) InFlight() []Flight { return w.AppendInFlight(nil) }
 func (w *World) AppendInFlight(dst []Flight) []Flight {
 	for _, k := range w.live {
 		for d := ToBinder; d <= ToConnecter; d++ {
-			if n := len(k.wire[d]); n > 0 {
+			if n := len(k.wire[d]) - k.landed[d]; n > 0 {
 				dst = append(dst, Flight{Conn: k.id, Dir: d, From: k.src(d).owner.name, To: k.dst(d).owner.name, N: n})
 			}
 		}
@@ -434,6 +435,7 @@ func (w *World) AppendCanonical(buf []byte, name string, rank Rank) []byte {
 	e.bool(s.sendingReply)
 	e.msg(s.envelope)
 	e.msg(s.held)
+	e.bool(s.replyFull)
 	e.int(s.sendRR)
 	e.int(s.recvRR)
 	e.rotation(w, &s.lb)
@@ -532,6 +534,10 @@ func (e *encoder) pipe(w *World, p *pipe) {
 	e.bool(p.terminated)
 	e.msgs(p.out)
 	e.msgs(p.in)
+	e.int(p.outLag)
+	e.int(p.inLag)
+	e.int(p.outMail)
+	e.bool(p.woke)
 	switch {
 	case p.conn == nil:
 		e.byte(0)
@@ -541,6 +547,9 @@ func (e *encoder) pipe(w *World, p *pipe) {
 		e.int(slices.Index(other.owner.pipes, other))
 		e.msgs(p.conn.wire[ToBinder])
 		e.msgs(p.conn.wire[ToConnecter])
+		e.int(p.conn.landed[ToBinder])
+		e.int(p.conn.landed[ToConnecter])
+		e.bool(p.conn.stalled)
 	default:
 		e.byte(2)
 		e.int(slices.Index(p.conn.pipes[ToBinder].owner.pipes, p.conn.pipes[ToBinder]))

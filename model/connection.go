@@ -81,13 +81,28 @@ func (w *World) DialDone(a AttemptID, reachable bool) {
 	c.ivl = c.sock.opts.reconnectIvl()
 	w.conns[conn.id] = conn
 	w.live = append(w.live, conn)
-	w.observe(EventConnect, c.sock.name, b.name, "")
+	if receivesRoutingID(c.sock, b) && len(c.pipe.in)+c.pipe.inLag >= c.sock.opts.rcvHWM() {
+		// F21: only a pipe that survived a reconnect (IMMEDIATE=0) can be
+		// full here. Its socket's monitor never reports the handshake.
+		conn.stalled = true
+		w.observe(EventConnect, c.sock.name, b.name, "handshake stalled: the full pipe refused the peer's routing id")
+	} else {
+		w.observe(EventConnect, c.sock.name, b.name, "")
+	}
 	if s := c.sock; teeth && w.mut().ResendOnReconnect && s.typ == REQ && s.receivingReply && s.requestMsg != nil {
 		// Mutant: the outstanding request is sent again on the new
 		// connection; libzmq never does this (F19).
 		c.pipe.out = append(c.pipe.out, s.requestMsg)
 	}
 	w.pump(conn)
+}
+
+// receivesRoutingID says whether the connecting socket s pushes its peer
+// b's routing id into its pipe at the end of each handshake: a REP, or a
+// DEALER facing a REQ, which stands for a ROUTER (both are router_t, with
+// options.recv_routing_id; stream_engine_base.cpp, mechanism_ready).
+func receivesRoutingID(s, b *socket) bool {
+	return s.typ == REP || s.typ == DEALER && b.typ == REQ
 }
 
 // connectOrder moves c's new pipe before the pipes of later connect()s:
@@ -178,6 +193,7 @@ func (w *World) resetBy(conn *connection, reason string, by *pipe) {
 			w.observeMsg(EventDrop, conn.src(d).owner.name, conn.dst(d).owner.name, bodyText(m), "in flight when connection ended: "+reason)
 		}
 		conn.wire[d] = nil
+		conn.landed[d] = 0
 	}
 	for d := ToBinder; d <= ToConnecter; d++ {
 		p := conn.pipes[d]
@@ -214,47 +230,184 @@ func (w *World) resetBy(conn *connection, reason string, by *pipe) {
 
 const reasonProtocolError = "protocol error"
 
-// pump lets a connection's engines move messages from their pipes onto the
-// wire while the receiving pipe has room: in-flight messages count against
-// the receiver's RCVHWM, which is how backpressure reaches the sender.
+// pump lets a connection's engines move every message of their pipes onto
+// the wire. TCP holds what the receiver's pipe has no room for: the
+// receiving engine stops reading, and the sender's engine stops taking
+// only once the kernel's buffers are full, which the model does not count
+// (they hold bytes: on Linux loopback more than 100 small messages, far
+// more than any script sends; LIBZMQ-FINDINGS.md, F18). So a connected
+// pipe never fills, and a send blocks only on a pipe without a connection.
+// The engine's reads reach the socket's count every LWM messages
+// (pipe.cpp), and only then does the pipe count as having room again.
 func (w *World) pump(conn *connection) {
 	for d := ToBinder; d <= ToConnecter; d++ {
 		src, dst := conn.src(d), conn.dst(d)
-		moved := false
-		for len(src.out) > 0 && len(dst.in)+len(conn.wire[d]) < dst.owner.opts.rcvHWM() {
+		told := false
+		for len(src.out) > 0 {
 			var m Message
 			m, src.out = popFront(src.out)
 			conn.wire[d] = append(conn.wire[d], m)
 			w.emit(Transmit{Conn: conn.id, Dir: d, From: src.owner.name, To: dst.owner.name, Msg: m})
-			moved = true
+			if src.outLag++; src.outLag == lwm(src.owner.opts.sndHWM()) {
+				src.outLag, told = 0, true
+				if src.owner.typ == REP {
+					src.outMail += lwm(src.owner.opts.sndHWM())
+				}
+			}
 		}
-		if moved {
+		if told {
 			w.roomMade(src)
 		}
 	}
 }
 
-// Arrive delivers the oldest message in flight on conn in direction d to
-// the receiving pipe. Arrivals on a connection that has ended are no-ops:
-// its messages were already reported lost.
+// Arrive is the oldest message in flight on conn in direction d reaching
+// the receiving engine, which pushes it into the receiving pipe if that
+// has room; otherwise it waits there with those behind it (F18). Arrivals
+// on a connection that has ended are no-ops: its messages were already
+// reported lost.
 func (w *World) Arrive(id ConnID, d Dir) {
 	conn := w.conns[id]
-	if conn == nil || len(conn.wire[d]) == 0 {
+	if conn == nil || conn.landed[d] >= len(conn.wire[d]) {
 		return
 	}
-	var m Message
-	m, conn.wire[d] = popFront(conn.wire[d])
-	dst := conn.dst(d)
-	if dst.owner.typ == REQ && !wellFormedReply(m) && !w.profile.ReplyUnchecked {
-		// F6: REQ's session accepts only [id,] "", body...; anything else
-		// is a protocol error that ends the connection for good.
-		w.observeMsg(EventDrop, dst.owner.name, conn.src(d).owner.name, m.Text(), "malformed reply")
-		w.resetBy(conn, reasonProtocolError, dst)
-		return
+	conn.landed[d]++
+	if conn.landed[d] == 1 {
+		w.deliver(conn, d, false)
 	}
-	dst.in = append(dst.in, m)
-	w.arrived(dst)
 }
+
+// deliver is the receiving engine pushing the messages that have reached
+// it into the receiving pipe, oldest first, until one finds the pipe at
+// its RCVHWM (as the pipe's writer counts, see pipe.inLag); retry says the
+// oldest was refused before and is being pushed again because the socket's
+// reads made room (stream_engine_base.cpp, restart_input).
+func (w *World) deliver(conn *connection, d Dir, retry bool) {
+	for conn.landed[d] > 0 {
+		m, dst := conn.wire[d][0], conn.dst(d)
+		if conn.stalled && d == ToConnecter {
+			// F21: the stalled engine takes the message for a handshake
+			// command, which the NULL mechanism refuses once it is ready
+			// (null_mechanism.cpp: ZMTP_UNEXPECTED_COMMAND).
+			w.refuse(conn, d, bodyText(m), "taken for a handshake command")
+			return
+		}
+		full := len(dst.in)+dst.inLag >= dst.owner.opts.rcvHWM()
+		if dst.owner.typ == REQ && !w.profile.ReplyUnchecked {
+			// F6: REQ's session accepts only [id,] "", body...; anything
+			// else is a protocol error that ends the connection for good.
+			// It checks the first frame before it pushes it, so a bad one
+			// ends the connection even when the pipe is full.
+			switch {
+			case !replyStart(m) || !full && !wellFormedReply(m):
+				w.refuse(conn, d, m.Text(), "malformed reply")
+				return
+			case full:
+				return
+			case retry && len(m[0]) == 4:
+				// req_session_t moves to its request-id state before the
+				// push of the id frame that the full pipe refused, and
+				// takes the same frame again for a wrong one: a reply with
+				// a request id that waited for room ends the connection
+				// (req.cpp, push_msg; LIBZMQ-FINDINGS.md).
+				w.refuse(conn, d, bodyText(m), "request id refused by a full pipe, then taken for a wrong frame")
+				return
+			}
+		} else if full {
+			return
+		}
+		retry = false
+		_, conn.wire[d] = popFront(conn.wire[d])
+		conn.landed[d]--
+		dst.in = append(dst.in, m)
+		w.arrived(dst)
+	}
+}
+
+// refuse is a protocol error on the oldest message that reached the
+// receiving engine of conn in direction d: the receiver's session ends the
+// connection for good (F6); the message is dropped, with text and reason
+// for the trace.
+func (w *World) refuse(conn *connection, d Dir, text, reason string) {
+	_, conn.wire[d] = popFront(conn.wire[d])
+	conn.landed[d]--
+	dst := conn.dst(d)
+	w.observeMsg(EventDrop, dst.owner.name, conn.src(d).owner.name, text, reason)
+	w.resetBy(conn, reasonProtocolError, dst)
+}
+
+// replyStart says whether REQ's session accepts the first frame of m (a
+// delimiter or a 4-byte request id, with more frames after it) before it
+// pushes it; what follows it is checked after (req.cpp, push_msg).
+func replyStart(m Message) bool {
+	return len(m) >= 2 && (m[0] == Delimiter || len(m[0]) == 4)
+}
+
+// roomIn is the socket's read of a message from p telling the engine, every
+// LWM reads, that the pipe has room: the engine pushes what waits for it
+// (F18). The engine does so on libzmq's I/O thread, after the call that
+// read; while World.holdRefills is set (REQ's drain of stale replies, F9,
+// reads in one call), the refills wait for the call to end.
+func (w *World) roomIn(p *pipe) {
+	if p.inLag++; p.inLag < lwm(p.owner.opts.rcvHWM()) {
+		return
+	}
+	p.inLag = 0
+	conn := p.conn
+	if conn == nil {
+		return
+	}
+	d := ToBinder
+	if conn.pipes[ToBinder] == p {
+		d = ToConnecter
+	}
+	if w.holdRefills {
+		w.refills = append(w.refills, refill{conn, d})
+		return
+	}
+	w.refill(conn, d)
+}
+
+// refill is the engine of conn told of room in the pipe direction d
+// enters. An engine whose handshake stalled is not waiting for room
+// (F21): libzmq 4.3.4 then fails an assertion and aborts the process
+// (stream_engine_base.cpp: restart_input asserts _input_stopped). The
+// model reports that as an error and ends the connection as the engine
+// would without the assertion (its handshake code refuses the message it
+// is handed).
+func (w *World) refill(conn *connection, d Dir) {
+	if w.conns[conn.id] != conn {
+		return // the connection ended meanwhile
+	}
+	if conn.stalled && d == ToConnecter {
+		p := conn.dst(d)
+		w.observe(EventError, p.owner.name, conn.src(d).owner.name, AbortStalledRead)
+		w.resetBy(conn, reasonProtocolError, p)
+		return
+	}
+	w.deliver(conn, d, true)
+}
+
+// refill is one refill that waits for the end of a call (roomIn).
+type refill struct {
+	conn *connection
+	d    Dir
+}
+
+// releaseRefills ends holdRefills and runs the refills it held.
+func (w *World) releaseRefills() {
+	w.holdRefills = false
+	for i, r := range w.refills {
+		w.refills[i] = refill{}
+		w.refill(r.conn, r.d)
+	}
+	w.refills = w.refills[:0]
+}
+
+// AbortStalledRead is the reason of the error event the model reports
+// where libzmq 4.3.4 aborts: a socket read made room in a pipe whose
+// connection's handshake had stalled on it (F21, LIBZMQ-FINDINGS.md).
+const AbortStalledRead = "libzmq aborts here: Assertion failed: _input_stopped (stream_engine_base.cpp:417)"
 
 // wellFormedReply is libzmq's req_session_t check: a delimiter, optionally
 // after a 4-byte request id, followed by at least one body frame.

@@ -53,3 +53,8 @@ func (o Options) reconnectIvl() time.Duration {
 	}
 	return o.ReconnectIvl
 }
+
+// lwm is libzmq's low-water mark of a pipe whose high-water mark is hwm:
+// its reader tells the writer what it has read once every lwm messages
+// (pipe.cpp, compute_lwm; F18).
+func lwm(hwm int) int { return (hwm + 1) / 2 }

@@ -9,7 +9,6 @@ package model_test
 
 import (
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -220,57 +219,62 @@ func TestF21_RequestWhileDown(t *testing.T) {
 }
 
 // TestF22_ConnectionDrop: F22, when a connection drops, messages already taken
-// from the pipe are lost, messages still in the pipe survive only if the pipe
-// does, and a destroyed pipe discards its contents (libzmq session_base.cpp,
-// pipe.cpp).
+// from the pipe are lost (a connected pipe gives its engine everything,
+// F18), what the receiver's pipe holds is still read, messages sent while
+// the connection is down wait only in a pipe that survives, and a
+// destroyed pipe discards its contents (libzmq session_base.cpp, pipe.cpp).
 func TestF22_ConnectionDrop(t *testing.T) {
 	cases := []struct {
 		name      string
 		immediate bool
 		end       func(d *driver)
-		reason    string // drop reason of the messages still in the pipe
-		wantLater []string
+		reason    string   // why the messages on the wire were lost
+		wantLater []string // what the server reads after the reconnect
 	}{
-		{"cut, IMMEDIATE=0: queued survive", false,
-			func(d *driver) { d.w.Cut("client", "s") }, "", []string{"m2", "m3"}},
-		{"cut, IMMEDIATE=1: queued destroyed", true,
-			func(d *driver) { d.w.Cut("client", "s") }, "pipe destroyed: link cut", nil},
-		{"server crash, IMMEDIATE=0: queued survive", false,
+		{"cut, IMMEDIATE=0: pipe survives", false,
+			func(d *driver) { d.w.Cut("client", "s") }, "link cut", []string{"m4"}},
+		{"cut, IMMEDIATE=1: no pipe", true,
+			func(d *driver) { d.w.Cut("client", "s") }, "link cut", nil},
+		{"server crash, IMMEDIATE=0: pipe survives", false,
 			func(d *driver) {
 				d.ok(d.w.Crash("s"))
 				d.newREP("s", model.Options{RcvHWM: 1})
 				d.ok(d.w.Bind("s", epS))
-			}, "", []string{"m2", "m3"}},
-		{"disconnect: pipe destroyed", false,
-			func(d *driver) { d.ok(d.w.Disconnect("client", epS)); d.ok(d.w.Connect("client", epS)) },
-			"pipe destroyed: disconnect", nil},
+			}, "s crashed", []string{"m4"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			d := newDriver(t, nil)
-			// RCVHWM 1: the engine takes one message; the rest wait in the pipe.
+			// RCVHWM 1: the server's pipe takes m1; m2 and m3 wait at its
+			// engine, on the wire (F18).
 			d.newREP("s", model.Options{RcvHWM: 1})
 			d.bind("s", epS)
 			d.newDEALER("client", model.Options{Immediate: tc.immediate})
 			d.connect("client", epS)
 			for _, b := range []string{"m1", "m2", "m3"} {
-				d.ok(d.w.Send("client", msg("", b)))
+				d.send("client", "", b)
 			}
-			d.collect() // m1 on the wire, not arrived
-			if len(d.inflight) != 1 || d.state("client").Pipes[0].Out != 2 {
-				t.Fatalf("setup: %d in flight, pipe %+v", len(d.inflight), d.state("client").Pipes)
+			if st := d.state("client").Pipes[0]; st.Out != 0 {
+				t.Fatalf("setup: the connected pipe holds %d, want none (F18)", st.Out)
 			}
 			tc.end(d)
 			d.settle()
-			if ds := d.drops(); len(ds) == 0 || ds[0].Msg != "m1" ||
-				!strings.HasPrefix(ds[0].Reason, "in flight when connection ended: ") {
-				t.Fatalf("drops %+v, want m1 lost in flight first", ds)
+			for _, m := range []string{"m2", "m3"} {
+				d.wantDrop(m, "in flight when connection ended: "+tc.reason)
 			}
-			if tc.reason != "" {
-				d.wantDrop("m2", tc.reason)
-				d.wantDrop("m3", tc.reason)
-			} else if len(d.drops()) != 1 {
-				t.Fatalf("drops %+v, want only m1", d.drops())
+			err := d.w.Send("client", msg("", "m4"))
+			if tc.immediate {
+				wantErr(t, "send with no pipe (F13)", err, model.ErrAgain)
+			} else {
+				d.ok(err)
+			}
+			d.settle()
+			if tc.reason == "link cut" {
+				// A cut leaves the server: what its pipe held is still
+				// read (F16), though the connection is gone.
+				wantMsg(t, "held by the server's pipe", d.recv("s"), msg("m1"))
+				d.send("s", "late")
+				d.wantDrop("late", "client gone")
 			}
 			d.fireAll()
 			var got []string
@@ -287,6 +291,16 @@ func TestF22_ConnectionDrop(t *testing.T) {
 			}
 		})
 	}
+	t.Run("disconnect: pipe destroyed", func(t *testing.T) {
+		d := newDriver(t, nil)
+		d.newDEALER("client", model.Options{})
+		d.connect("client", epS) // nothing bound: the messages wait in the pipe (F12)
+		d.send("client", "", "m1")
+		d.send("client", "", "m2")
+		d.ok(d.w.Disconnect("client", epS))
+		d.wantDrop("m1", "pipe destroyed: disconnect")
+		d.wantDrop("m2", "pipe destroyed: disconnect")
+	})
 }
 
 // TestF23_Reconnect: F23, the first attempt is immediate at connect(); after a

@@ -129,9 +129,49 @@ func (w *World) nextWritable(s *socket) *pipe {
 	return nil
 }
 
-// canTake says whether a send could queue a message on p now.
+// canTake says whether a send could queue a message on p now: the pipe
+// is not at its SNDHWM as its writer counts, which includes what the
+// engine took but has not yet told of (pipe.cpp, check_hwm; F18).
 func (w *World) canTake(p *pipe) bool {
-	return !p.terminated && len(p.out) < p.owner.opts.sndHWM()
+	return !p.terminated && !outFull(p)
+}
+
+// outFull is pipe_t::check_hwm on the socket's side of p.
+func outFull(p *pipe) bool { return len(p.out)+p.outLag+p.outMail >= p.owner.opts.sndHWM() }
+
+// commands is the socket taking the commands in its mailbox: a REP learns
+// of the reads its pipes' engines told it of, and of the pipes that woke
+// (pipe.outMail, pipe.woke).
+func (w *World) commands(s *socket) {
+	for _, p := range s.pipes {
+		p.outMail, p.woke = 0, false
+	}
+}
+
+// readsWithoutCommands says whether libzmq's REP s finds a message
+// before it takes its commands: a pipe active in its fair queue holds one
+// (pipe.woke).
+func (w *World) readsWithoutCommands(s *socket) bool {
+	if w.profile.AttachOrderRotation {
+		return w.anyIn(s)
+	}
+	for _, p := range s.fq.pipes[:s.fq.active] {
+		if len(p.in) > 0 && !p.woke {
+			return true
+		}
+	}
+	return false
+}
+
+// Poll is ZMQ_EVENTS on the named socket: like libzmq's, it takes the
+// socket's commands before it answers (socket_base.cpp, getsockopt), so
+// a REP that polls learns of the room in its pipes (F17). Readable and
+// Writable answer the same without taking them.
+func (w *World) Poll(name string) (readable, writable bool) {
+	if s := w.sockets[name]; s != nil {
+		w.commands(s)
+	}
+	return w.Readable(name), w.Writable(name)
 }
 
 // anyWritable is nextWritable without its effect on the rotation, for
@@ -198,6 +238,9 @@ func (w *World) arrived(p *pipe) {
 		s.arrivals = append(s.arrivals, p) // departs from F14
 	}
 	if !w.profile.AttachOrderRotation {
+		if s.typ == REP && s.fq.index(p) >= s.fq.active {
+			p.woke = true
+		}
 		s.fq.activate(p)
 	}
 }
@@ -313,17 +356,12 @@ func (w *World) nextReadableInAttachOrder(s *socket) *pipe {
 	return p
 }
 
-// take reads the oldest message of p, lets its engine refill, and detaches
-// a destroyed pipe once it is drained.
+// take reads the oldest message of p, lets its engine refill once the
+// read is told (roomIn), and detaches a destroyed pipe once it is drained.
 func (w *World) take(p *pipe) Message {
 	var m Message
 	m, p.in = popFront(p.in)
-	if p.conn != nil {
-		w.pump(p.conn)
-	}
-	if p.terminated && len(p.in) == 0 {
-		w.detach(p)
-	}
+	w.taken(p)
 	return m
 }
 
@@ -332,13 +370,16 @@ func (w *World) takeNewest(p *pipe) Message {
 	last := len(p.in) - 1
 	m := p.in[last]
 	p.in = p.in[:last]
-	if p.conn != nil {
-		w.pump(p.conn)
-	}
-	if p.terminated && len(p.in) == 0 {
+	w.taken(p)
+	return m
+}
+
+// taken is what follows a read from p.
+func (w *World) taken(p *pipe) {
+	w.roomIn(p)
+	if p.terminated && len(p.in) == 0 && !p.detached {
 		w.detach(p)
 	}
-	return m
 }
 
 // reqSend is req_t::xsend.
@@ -400,6 +441,10 @@ func (w *World) reqSend(s *socket, body Message) error {
 	}
 	m = append(m, Delimiter) // F4
 	m = append(m, body...)
+	// libzmq has written the request's first frame before it drains, so
+	// the request is outstanding on p meanwhile: a pipe the drain ends is
+	// the request's (F10).
+	s.receivingReply, s.replyPipe = true, p
 	// F9: replies already queued belong to earlier requests; libzmq eats
 	// them before the new request is fully sent (req.cpp, xsend).
 	switch {
@@ -415,12 +460,13 @@ func (w *World) reqSend(s *socket, body Message) error {
 			}
 		}
 	default:
+		// The engines refill the pipes the drain made room in after it,
+		// on libzmq's I/O thread (roomIn).
+		w.holdRefills = true
 		w.drain(s, func(q *pipe, m Message) {
 			w.observeMsg(EventDrop, s.name, q.peer, bodyText(m), "stale reply discarded by new request")
 		})
 	}
-	s.receivingReply = true
-	s.replyPipe = p
 	s.peerGone = false
 	// Messages are never changed in place once queued, so the request
 	// can share the frames just built for the wire; the full slice
@@ -428,6 +474,16 @@ func (w *World) reqSend(s *socket, body Message) error {
 	s.request = m[len(m)-len(body) : len(m) : len(m)]
 	s.requestMsg = m
 	w.observeMsg(EventSend, s.name, p.peer, body.Text(), "")
+	// The engines' commands for the room the drain made come before the
+	// one for the request.
+	w.releaseRefills()
+	if p.terminated {
+		// A refill found a reply that ends p's connection (F6, deliver):
+		// libzmq wrote the request into the pipe, which it then destroys
+		// with it (F22).
+		w.observeMsg(EventDrop, s.name, p.peer, body.Text(), "pipe destroyed: "+reasonProtocolError)
+		return nil
+	}
 	w.put(p, m)
 	return nil
 }
@@ -514,6 +570,11 @@ func (w *World) repRecv(s *socket) (Message, error) {
 	if s.sendingReply && !w.profile.RepNotStrict {
 		return nil, ErrFSM // F2: a reply is owed
 	}
+	if !w.readsWithoutCommands(s) {
+		// zmq_recv finds nothing, takes its commands and tries again
+		// (socket_base.cpp, recv).
+		w.commands(s)
+	}
 	for {
 		p := w.nextReadable(s)
 		if p == nil {
@@ -550,6 +611,7 @@ func (w *World) repRecv(s *socket) (Message, error) {
 		s.sendingReply = true
 		s.envelope = m[:i:i] // see reqSend: queued messages are never changed
 		s.envPipe = p
+		s.replyFull = outFull(p)
 		s.held = m[i+1 : len(m) : len(m)]
 		return s.held.clone(), nil
 	}
@@ -574,11 +636,14 @@ func (w *World) repSend(s *socket, body Message) error {
 	if !w.profile.RepNotStrict {
 		s.envelope, s.envPipe = nil, nil
 	} // else departs from F2: a second send goes to the same requester
+	full := s.replyFull || w.profile.RepNotStrict && outFull(p)
+	s.replyFull = false
+	w.commands(s) // zmq_send takes them first, but the drop was decided at the receive
 	switch {
+	case full:
+		w.observeMsg(EventDrop, s.name, p.peer, body.Text(), "pipe to client full")
 	case p.terminated:
 		w.observeMsg(EventDrop, s.name, p.peer, body.Text(), "client gone")
-	case len(p.out) >= s.opts.sndHWM():
-		w.observeMsg(EventDrop, s.name, p.peer, body.Text(), "pipe to client full")
 	default:
 		p.out = append(p.out, m)
 		if p.conn != nil {
@@ -605,6 +670,11 @@ type PipeState struct {
 	Out, In   int
 	Connected bool
 	Destroyed bool
+	// Stalled: the pipe's connection is up, but the handshake stalled on
+	// this side: the next message from the peer ends it, and a read that
+	// makes room in the pipe is where libzmq 4.3.4 aborts (F21,
+	// AbortStalledRead).
+	Stalled bool
 }
 
 // State returns a snapshot of the named socket.
@@ -616,7 +686,8 @@ func (w *World) State(name string) (SocketState, error) {
 	st := SocketState{Type: s.typ, AwaitingReply: s.receivingReply, OwesReply: s.sendingReply,
 		Request: s.request.clone(), Held: s.held.clone()}
 	for _, p := range s.pipes {
-		st.Pipes = append(st.Pipes, PipeState{Peer: p.peer, Out: len(p.out), In: len(p.in), Connected: p.conn != nil, Destroyed: p.terminated})
+		st.Pipes = append(st.Pipes, PipeState{Peer: p.peer, Out: len(p.out), In: len(p.in), Connected: p.conn != nil, Destroyed: p.terminated,
+			Stalled: p.conn != nil && p.conn.stalled && p.conn.pipes[ToBinder] == p})
 	}
 	return st, nil
 }

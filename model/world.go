@@ -55,6 +55,12 @@ type World struct {
 
 	nextID  int
 	effects []Effect
+
+	// holdRefills and refills: engine refills that wait for the end of
+	// the call that made room for them (roomIn). Both are empty between
+	// calls.
+	holdRefills bool
+	refills     []refill
 }
 
 // NewWorld returns an empty world that follows profile and resolves open
@@ -156,6 +162,11 @@ type socket struct {
 	envelope     Message
 	envPipe      *pipe
 	held         Message // body of the request the application holds
+	// replyFull: envPipe was at its SNDHWM, as REP counted, when the
+	// request was read, which is when libzmq's REP writes the reply's
+	// envelope and decides that the reply is dropped (rep.cpp, xrecv;
+	// router.cpp, xsend; F17).
+	replyFull bool
 	// arrivals lists, under Profile.RepArrivalOrder, the pipe of every
 	// queued request in the order the requests arrived (F14).
 	arrivals []*pipe
@@ -178,6 +189,25 @@ type pipe struct {
 	// detached: the pipe has left its socket but is still in its
 	// rotations until a receive meets its delimiter (F14).
 	detached bool
+	// outLag and inLag are libzmq's lag in telling a pipe's writer what
+	// its reader has read (pipe.cpp: the reader sends activate_write with
+	// its count only every LWM reads, LWM = (HWM+1)/2, and the writer's
+	// check_hwm counts msgs_written - peers_msgs_read): outLag counts the
+	// messages the engine took from out, inLag those the socket read from
+	// in, that the writer still counts. Both stay below the LWM (F18).
+	outLag, inLag int
+	// outMail counts reads the engine has told a REP of that the REP has
+	// not yet taken from its mailbox: a socket takes its commands at a
+	// send, at ZMQ_EVENTS (World.Poll), and at a receive that finds
+	// nothing without them (socket_base.cpp, process_commands). Other
+	// sockets check their pipes only where they take them, so theirs take
+	// effect at once (F17, F18).
+	outMail int
+	// woke: a REP's pipe that was inactive in its fair queue when a
+	// message arrived; libzmq counts it as active only once the REP has
+	// taken the activate_read command (fq.cpp), so a receive that has no
+	// other pipe to read from takes its commands first.
+	woke bool
 }
 
 // connection is one established session between a connecting pipe
@@ -187,6 +217,18 @@ type connection struct {
 	id    ConnID
 	pipes [2]*pipe
 	wire  [2][]Message
+	// landed[d] counts the messages at the head of wire[d] that have
+	// reached the receiving engine and wait there for room in the
+	// receiver's pipe: an engine that cannot push a message stops reading
+	// (stream_engine_base.cpp, in_event), and TCP holds the rest (F18).
+	landed [2]int
+	// stalled: the connecting side's engine never finished its
+	// handshake. A REP (or ROUTER) pushes the peer's routing id into its
+	// pipe when the handshake completes; a pipe that survived a
+	// reconnect at its RCVHWM refuses it, and the engine gives up on the
+	// rest of mechanism_ready, so it still takes the next message from
+	// the peer for a handshake command (F21; stream_engine_base.cpp).
+	stalled bool
 }
 
 // src and dst are the pipes a message in direction d leaves and enters.
