@@ -8,8 +8,8 @@ package model_test
 // thousand queued messages); see facts_test.go.
 
 import (
-	"fmt"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 
