@@ -273,7 +273,7 @@ func (c *cloner) conn(k *connection) *connection {
 		return n
 	}
 	n := slot(&c.s.conns, &c.s.short[2])
-	n.id, n.landed, n.stalled = k.id, k.landed, k.stalled
+	n.id, n.landed, n.stalled, n.ended, n.reason = k.id, k.landed, k.stalled, k.ended, k.reason
 	c.conns = append(c.conns, pair[connection]{k, n})
 	for d := range k.wire {
 		n.wire[d] = c.s.queue(k.wire[d])
@@ -550,9 +550,20 @@ func (e *encoder) pipe(w *World, p *pipe) {
 		e.int(p.conn.landed[ToBinder])
 		e.int(p.conn.landed[ToConnecter])
 		e.bool(p.conn.stalled)
+		e.bool(p.conn.ended)
+		if p.conn.ended {
+			e.str(p.conn.reason)
+		}
 	default:
 		e.byte(2)
 		e.int(slices.Index(p.conn.pipes[ToBinder].owner.pipes, p.conn.pipes[ToBinder]))
+		if p.conn.ended {
+			// The connecting side has ended: this side's backlog is
+			// encoded here.
+			e.byte(3)
+			e.msgs(p.conn.wire[ToBinder])
+			e.str(p.conn.reason)
+		}
 	}
 	if p.connecter != nil {
 		e.int(slices.Index(p.owner.connect, p.connecter))

@@ -178,6 +178,15 @@ func (w *World) reset(conn *connection, reason string) { w.resetBy(conn, reason,
 // resetBy is reset for a connection that the session of pipe by ended
 // with a protocol error (F6); by is nil for any other end.
 func (w *World) resetBy(conn *connection, reason string, by *pipe) {
+	if conn.ended {
+		// A side still taking what had reached it ends now, and loses it.
+		for d := ToBinder; d <= ToConnecter; d++ {
+			if p := conn.pipes[d]; p.conn == conn {
+				w.endSide(conn, d, reason, by)
+			}
+		}
+		return
+	}
 	if w.conns[conn.id] != conn {
 		return
 	}
@@ -188,43 +197,68 @@ func (w *World) resetBy(conn *connection, reason string, by *pipe) {
 			break
 		}
 	}
+	conn.ended, conn.reason = true, reason
 	for d := ToBinder; d <= ToConnecter; d++ {
-		for _, m := range conn.wire[d] {
+		// What had reached the receiving engine is still read from its
+		// socket: an engine that stopped reading for want of room sees the
+		// end of the connection only after it has pushed all of it
+		// (stream_engine_base.cpp, in_event; TCP keeps what arrived before
+		// the close). Unless that engine is the one that is going: its
+		// socket closed, or its session found the protocol error.
+		keep := conn.landed[d]
+		if dst := conn.dst(d); w.sockets[dst.owner.name] != dst.owner || dst == by {
+			keep = 0
+		}
+		for _, m := range conn.wire[d][keep:] {
 			w.observeMsg(EventDrop, conn.src(d).owner.name, conn.dst(d).owner.name, bodyText(m), "in flight when connection ended: "+reason)
 		}
-		conn.wire[d] = nil
-		conn.landed[d] = 0
+		clear(conn.wire[d][keep:])
+		conn.wire[d], conn.landed[d] = conn.wire[d][:keep], keep
 	}
 	for d := ToBinder; d <= ToConnecter; d++ {
-		p := conn.pipes[d]
-		p.conn = nil
-		s := p.owner
-		if w.sockets[s.name] == s {
-			w.observe(EventDisconnect, s.name, conn.dst(d).owner.name, reason)
+		if conn.landed[1-d] == 0 {
+			w.endSide(conn, d, reason, by)
 		}
-		c := p.connecter
-		if c != nil {
-			c.conn = nil
-		}
-		if c != nil && !c.stopped && w.profile.NoReconnect {
-			// Departs from F23: the connection is never re-established.
-			w.stop(c)
-		}
-		if c != nil && !c.stopped && p == by {
-			// F6: libzmq does not re-establish a connection that its
-			// session ended for a protocol error (session_base.cpp,
-			// engine_error). The peer only sees the connection close, and
-			// reconnects if it is the connecting side (F23).
-			w.stop(c)
-		}
-		if c != nil && !c.stopped && !s.opts.Immediate && !w.profile.NoPipeWithoutConnection { // F21
-			w.scheduleReconnect(c) // the pipe survives with its contents
-			continue
-		}
-		w.terminate(p, reason)
-		if c != nil && !c.stopped {
-			w.scheduleReconnect(c)
-		}
+	}
+}
+
+// endSide ends the side of an ended connection whose pipe is pipes[d]:
+// what still waits at its engine is lost, its socket sees the disconnect,
+// and its pipe survives for a reconnect (F21) or is destroyed (F22).
+func (w *World) endSide(conn *connection, d Dir, reason string, by *pipe) {
+	p := conn.pipes[d]
+	in := 1 - d // the direction that enters p
+	for _, m := range conn.wire[in] {
+		w.observeMsg(EventDrop, conn.src(in).owner.name, p.owner.name, bodyText(m), "in flight when connection ended: "+reason)
+	}
+	conn.wire[in], conn.landed[in] = nil, 0
+	p.conn = nil
+	s := p.owner
+	if w.sockets[s.name] == s {
+		w.observe(EventDisconnect, s.name, conn.dst(d).owner.name, reason)
+	}
+	c := p.connecter
+	if c != nil && c.conn == conn {
+		c.conn = nil
+	}
+	if c != nil && !c.stopped && w.profile.NoReconnect {
+		// Departs from F23: the connection is never re-established.
+		w.stop(c)
+	}
+	if c != nil && !c.stopped && p == by {
+		// F6: libzmq does not re-establish a connection that its
+		// session ended for a protocol error (session_base.cpp,
+		// engine_error). The peer only sees the connection close, and
+		// reconnects if it is the connecting side (F23).
+		w.stop(c)
+	}
+	if c != nil && !c.stopped && !s.opts.Immediate && !w.profile.NoPipeWithoutConnection { // F21
+		w.scheduleReconnect(c) // the pipe survives with its contents
+		return
+	}
+	w.terminate(p, reason)
+	if c != nil && !c.stopped {
+		w.scheduleReconnect(c)
 	}
 }
 
@@ -240,6 +274,11 @@ const reasonProtocolError = "protocol error"
 // The engine's reads reach the socket's count every LWM messages
 // (pipe.cpp), and only then does the pipe count as having room again.
 func (w *World) pump(conn *connection) {
+	if conn.ended {
+		// The engine of a side still taking what had reached it writes no
+		// more: what its pipe holds stays there (F21, F22).
+		return
+	}
 	for d := ToBinder; d <= ToConnecter; d++ {
 		src, dst := conn.src(d), conn.dst(d)
 		told := false
@@ -321,6 +360,12 @@ func (w *World) deliver(conn *connection, d Dir, retry bool) {
 		conn.landed[d]--
 		dst.in = append(dst.in, m)
 		w.arrived(dst)
+		if conn.ended && conn.landed[d] == 0 {
+			// The engine has pushed what reached it and reads the end of
+			// the connection.
+			w.endSide(conn, 1-d, conn.reason, nil)
+			return
+		}
 	}
 }
 
@@ -376,8 +421,8 @@ func (w *World) roomIn(p *pipe) {
 // would without the assertion (its handshake code refuses the message it
 // is handed).
 func (w *World) refill(conn *connection, d Dir) {
-	if w.conns[conn.id] != conn {
-		return // the connection ended meanwhile
+	if conn.dst(d).conn != conn {
+		return // that side of the connection ended meanwhile
 	}
 	if conn.stalled && d == ToConnecter {
 		p := conn.dst(d)

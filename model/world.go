@@ -229,6 +229,11 @@ type connection struct {
 	// rest of mechanism_ready, so it still takes the next message from
 	// the peer for a handshake command (F21; stream_engine_base.cpp).
 	stalled bool
+	// ended: the connection is gone, but one side's engine still pushes
+	// what had reached it (landed) into its pipe before it sees the end
+	// (resetBy), for this reason.
+	ended  bool
+	reason string
 }
 
 // src and dst are the pipes a message in direction d leaves and enters.
