@@ -14,6 +14,13 @@ const (
 	// outstanding request is destroyed: 0 forgets it (strays are then
 	// accepted, as in 38 of 40 trials), 1 keeps waiting on the dead pipe.
 	ChoiceForgetReplyPipe Choice = "forget-reply-pipe"
+	// ChoiceDrainRefill decides a race of REQ's send (F9): its drain of
+	// stale replies reads one from a pipe whose engine holds more, waiting
+	// for room (F18), and the engine, told of the room on libzmq's I/O
+	// thread, may push the next before the drain ends, which then eats it
+	// too. 0: the drain ends first (18 of 30 trials), 1: the engine refills
+	// first.
+	ChoiceDrainRefill Choice = "drain-refill"
 	// ChoiceReconnectJitter draws rand() % RECONNECT_IVL in milliseconds (F23).
 	ChoiceReconnectJitter Choice = "reconnect-jitter"
 	// ChoiceRequestID draws the random first request id of ReqCorrelate (F7).

@@ -390,9 +390,10 @@ func replyStart(m Message) bool {
 
 // roomIn is the socket's read of a message from p telling the engine, every
 // LWM reads, that the pipe has room: the engine pushes what waits for it
-// (F18). The engine does so on libzmq's I/O thread, after the call that
-// read; while World.holdRefills is set (REQ's drain of stale replies, F9,
-// reads in one call), the refills wait for the call to end.
+// (F18). The engine does so on libzmq's I/O thread: while World.holdRefills
+// is set (REQ's drain of stale replies reads in one call, F9), whether it
+// pushes before the drain ends is an open choice (ChoiceDrainRefill), and
+// a refill that comes after waits for the call to end.
 func (w *World) roomIn(p *pipe) {
 	if p.inLag++; p.inLag < lwm(p.owner.opts.rcvHWM()) {
 		return
@@ -406,7 +407,7 @@ func (w *World) roomIn(p *pipe) {
 	if conn.pipes[ToBinder] == p {
 		d = ToConnecter
 	}
-	if w.holdRefills {
+	if w.holdRefills && conn.landed[d] > 0 && w.choose(ChoiceDrainRefill, 2) == 0 {
 		w.refills = append(w.refills, refill{conn, d})
 		return
 	}

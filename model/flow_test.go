@@ -128,3 +128,42 @@ func TestF6_RequestIDRefusedByFullPipe(t *testing.T) {
 		wantMsg(t, "reply", d.recv("q"), msg("x1"))
 	}
 }
+
+// TestF9_DrainRefillRace: F9, REQ's send drains the replies its pipes
+// hold; a pipe whose engine holds more (F18) is refilled on libzmq's I/O
+// thread, before or after the drain ends (ChoiceDrainRefill; probed: the
+// first refill comes after in 18 of 30 trials). What the drain did not
+// eat is taken as the answer to the new request.
+func TestF9_DrainRefillRace(t *testing.T) {
+	for _, tc := range []struct {
+		during int    // refills that come before the drain ends
+		want   string // the reply the REQ then takes
+	}{{0, "x1"}, {1, "x2"}, {2, ""}} {
+		asked := 0
+		ch := model.ChooserFunc(func(c model.Choice, n int) int {
+			if c != model.ChoiceDrainRefill {
+				return 0
+			}
+			if asked++; asked <= tc.during {
+				return 1
+			}
+			return 0
+		})
+		d := newDriver(t, ch)
+		d.newDEALER("r", model.Options{})
+		d.bind("r", epA)
+		d.newREQ("q", model.Options{RcvHWM: 1})
+		d.connect("q", epA)
+		for _, b := range []string{"x0", "x1", "x2"} {
+			d.send("r", "", b)
+		}
+		d.send("q", "hello")
+		if tc.want == "" {
+			if _, err := d.w.Recv("q"); err == nil {
+				t.Fatalf("%d refills during the drain: the REQ took a reply", tc.during)
+			}
+			continue
+		}
+		wantMsg(t, "reply", d.recv("q"), msg(tc.want))
+	}
+}
