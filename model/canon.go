@@ -210,6 +210,8 @@ func (c *cloner) socket(s *socket) *socket {
 	}
 	n.replyPipe = c.pipe(s.replyPipe)
 	n.envPipe = c.pipe(s.envPipe)
+	n.prefetchPipe = c.pipe(s.prefetchPipe)
+	n.ackPipe = c.pipe(s.ackPipe)
 	n.arrivals = nil
 	if s.arrivals != nil {
 		n.arrivals = arrivals
@@ -450,6 +452,10 @@ func (w *World) AppendCanonical(buf []byte, name string, rank Rank) []byte {
 	}
 	e.ref(w, s.replyPipe)
 	e.ref(w, s.envPipe)
+	e.msg(s.prefetch)
+	e.ref(w, s.prefetchPipe)
+	e.ref(w, s.ackPipe)
+	e.bool(s.ackBack)
 	e.int(len(s.arrivals))
 	for _, p := range s.arrivals {
 		e.ref(w, p)

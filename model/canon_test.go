@@ -98,6 +98,7 @@ func TestCloneHandlesEveryField(t *testing.T) {
 			"lb": "deep (its pipes)", "fq": "deep (its pipes)",
 			// Messages are never changed in place once made (reqSend, repRecv).
 			"request": "shared message", "requestMsg": "shared message", "envelope": "shared message", "held": "shared message",
+			"prefetch": "shared message", "prefetchPipe": "deep", "ackPipe": "deep",
 		},
 		reflect.TypeFor[pipe]():       {"owner": "deep", "out": "copied", "in": "copied", "conn": "deep", "connecter": "deep"},
 		reflect.TypeFor[connection](): {"pipes": "deep", "wire": "copied"},

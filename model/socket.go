@@ -95,7 +95,7 @@ func (w *World) Readable(name string) bool {
 		if w.profile.NoPoller {
 			return w.anyIn(s) // F3 does not apply; departs from F2
 		}
-		return !s.sendingReply && w.anyIn(s)
+		return !s.sendingReply && (s.prefetch != nil || w.anyIn(s))
 	default:
 		return w.anyIn(s)
 	}
@@ -143,12 +143,30 @@ func outFull(p *pipe) bool { return len(p.out)+p.outLag+p.outMail >= p.owner.opt
 // of the reads its pipes' engines told it of, and of the pipes that woke
 // (pipe.outMail, pipe.woke).
 func (w *World) commands(s *socket) {
+	for _, p := range s.fq.pipes {
+		p.woke = false
+	}
 	for _, p := range s.pipes {
 		p.outMail, p.woke = 0, false
 	}
+	if s.ackPipe != nil && s.ackBack {
+		// F10: the term ack of the reply pipe: any pipe may answer now.
+		if s.replyPipe == s.ackPipe {
+			s.replyPipe = nil
+		}
+		s.ackPipe, s.ackBack = nil, false
+	}
 }
 
-// readsWithoutCommands says whether libzmq's REP s finds a message
+// callEnded is the end of a call of REQ s: a term ack it sent comes back
+// after it (commands).
+func (w *World) callEnded(s *socket) {
+	if s.ackPipe != nil {
+		s.ackBack = true
+	}
+}
+
+// readsWithoutCommands says whether libzmq's REP or REQ s finds a message
 // before it takes its commands: a pipe active in its fair queue holds one
 // (pipe.woke).
 func (w *World) readsWithoutCommands(s *socket) bool {
@@ -167,9 +185,29 @@ func (w *World) readsWithoutCommands(s *socket) bool {
 // socket's commands before it answers (socket_base.cpp, getsockopt), so
 // a REP that polls learns of the room in its pipes (F17). Readable and
 // Writable answer the same without taking them.
+//
+// libzmq's ZMQ_EVENTS also asks the fair queue whether a message is there
+// (fq.cpp, has_in), which moves past the empty pipes as a receive does
+// (F14), and a REP, a router_t inside, reads the message it finds ahead
+// of the receive (router.cpp, xhas_in), so the poll fixes which request
+// the receive returns; Readable and Writable change nothing.
 func (w *World) Poll(name string) (readable, writable bool) {
 	if s := w.sockets[name]; s != nil {
 		w.commands(s)
+		defer w.callEnded(s)
+		if !w.profile.AttachOrderRotation && !w.profile.RepArrivalOrder {
+			switch {
+			case s.typ == REP && !s.sendingReply && s.prefetch == nil:
+				if p := w.nextReadable(s); p != nil {
+					s.prefetch, s.prefetchPipe = w.take(p), p
+				}
+			case s.typ == DEALER || s.typ == REQ && s.receivingReply:
+				r := &s.fq
+				for r.active > 0 && len(r.pipes[r.current].in) == 0 {
+					w.passEmpty(s)
+				}
+			}
+		}
 	}
 	return w.Readable(name), w.Writable(name)
 }
@@ -238,7 +276,7 @@ func (w *World) arrived(p *pipe) {
 		s.arrivals = append(s.arrivals, p) // departs from F14
 	}
 	if !w.profile.AttachOrderRotation {
-		if s.typ == REP && s.fq.index(p) >= s.fq.active {
+		if (s.typ == REP || s.typ == REQ) && s.fq.index(p) >= s.fq.active {
 			p.woke = true
 		}
 		s.fq.activate(p)
@@ -313,6 +351,9 @@ func (w *World) passEmpty(s *socket) {
 	if p.detached {
 		s.fq.terminated(p)
 		s.lb.terminated(p)
+		if s.typ == REQ && s.replyPipe == p {
+			s.ackPipe, s.ackBack = p, false // F10, see commands
+		}
 	}
 }
 
@@ -384,6 +425,8 @@ func (w *World) taken(p *pipe) {
 
 // reqSend is req_t::xsend.
 func (w *World) reqSend(s *socket, body Message) error {
+	w.commands(s) // zmq_send takes them first (socket_base.cpp, send)
+	defer w.callEnded(s)
 	if s.receivingReply && !w.relaxed(s) && !(teeth && w.mut().SecondSend) {
 		return ErrFSM // F1: strict lockstep
 	}
@@ -443,8 +486,9 @@ func (w *World) reqSend(s *socket, body Message) error {
 	m = append(m, body...)
 	// libzmq has written the request's first frame before it drains, so
 	// the request is outstanding on p meanwhile: a pipe the drain ends is
-	// the request's (F10).
+	// the request's (F10), and the trace shows the send first.
 	s.receivingReply, s.replyPipe = true, p
+	w.observeMsg(EventSend, s.name, p.peer, body.Text(), "")
 	// F9: replies already queued belong to earlier requests; libzmq eats
 	// them before the new request is fully sent (req.cpp, xsend).
 	switch {
@@ -473,7 +517,6 @@ func (w *World) reqSend(s *socket, body Message) error {
 	// expression keeps an append on it from reaching them.
 	s.request = m[len(m)-len(body) : len(m) : len(m)]
 	s.requestMsg = m
-	w.observeMsg(EventSend, s.name, p.peer, body.Text(), "")
 	// The engines' commands for the room the drain made come before the
 	// one for the request.
 	w.releaseRefills()
@@ -497,6 +540,12 @@ func (w *World) reqRecv(s *socket) (Message, error) {
 	}
 	if !s.receivingReply {
 		return nil, ErrFSM // F1: no request outstanding
+	}
+	defer w.callEnded(s)
+	if !w.readsWithoutCommands(s) {
+		// zmq_recv finds nothing, takes its commands and tries again
+		// (socket_base.cpp, recv).
+		w.commands(s)
 	}
 	for {
 		p := w.nextReadable(s)
@@ -570,21 +619,27 @@ func (w *World) repRecv(s *socket) (Message, error) {
 	if s.sendingReply && !w.profile.RepNotStrict {
 		return nil, ErrFSM // F2: a reply is owed
 	}
-	if !w.readsWithoutCommands(s) {
+	if s.prefetch == nil && !w.readsWithoutCommands(s) {
 		// zmq_recv finds nothing, takes its commands and tries again
 		// (socket_base.cpp, recv).
 		w.commands(s)
 	}
 	for {
-		p := w.nextReadable(s)
-		if p == nil {
-			return nil, ErrAgain
-		}
+		var p *pipe
 		var m Message
-		if teeth && w.mut().ReorderRequests {
-			m = w.takeNewest(p)
-		} else {
-			m = w.take(p)
+		switch {
+		case s.prefetch != nil:
+			p, m = s.prefetchPipe, s.prefetch // read ahead by a poll
+			s.prefetch, s.prefetchPipe = nil, nil
+		default:
+			if p = w.nextReadable(s); p == nil {
+				return nil, ErrAgain
+			}
+			if teeth && w.mut().ReorderRequests {
+				m = w.takeNewest(p)
+			} else {
+				m = w.take(p)
+			}
 		}
 		i := -1
 		for j, f := range m {
@@ -675,6 +730,9 @@ type PipeState struct {
 	// makes room in the pipe is where libzmq 4.3.4 aborts (F21,
 	// AbortStalledRead).
 	Stalled bool
+	// Waiting counts the messages for this pipe that have reached its
+	// engine and wait there for room (F18).
+	Waiting int
 }
 
 // State returns a snapshot of the named socket.
@@ -686,8 +744,16 @@ func (w *World) State(name string) (SocketState, error) {
 	st := SocketState{Type: s.typ, AwaitingReply: s.receivingReply, OwesReply: s.sendingReply,
 		Request: s.request.clone(), Held: s.held.clone()}
 	for _, p := range s.pipes {
-		st.Pipes = append(st.Pipes, PipeState{Peer: p.peer, Out: len(p.out), In: len(p.in), Connected: p.conn != nil, Destroyed: p.terminated,
-			Stalled: p.conn != nil && p.conn.stalled && p.conn.pipes[ToBinder] == p})
+		ps := PipeState{Peer: p.peer, Out: len(p.out), In: len(p.in), Connected: p.conn != nil, Destroyed: p.terminated}
+		if k := p.conn; k != nil {
+			in := ToBinder // the direction that enters p
+			if k.pipes[ToBinder] == p {
+				in = ToConnecter
+			}
+			ps.Stalled = k.stalled && in == ToConnecter
+			ps.Waiting = k.landed[in]
+		}
+		st.Pipes = append(st.Pipes, ps)
 	}
 	return st, nil
 }

@@ -167,6 +167,16 @@ type socket struct {
 	// envelope and decides that the reply is dropped (rep.cpp, xrecv;
 	// router.cpp, xsend; F17).
 	replyFull bool
+	// prefetch is the request a REP's poll read ahead from prefetchPipe:
+	// ZMQ_EVENTS on a router_t reads the next message to say whether
+	// there is one (router.cpp, xhas_in), and the next receive returns it.
+	prefetch     Message
+	prefetchPipe *pipe
+	// ackPipe: a REQ read past the end of its reply pipe, so the term
+	// ack is on its way; ackBack: the call that read it has ended, and
+	// the REQ forgets the pipe when it next takes its commands (F10).
+	ackPipe *pipe
+	ackBack bool
 	// arrivals lists, under Profile.RepArrivalOrder, the pipe of every
 	// queued request in the order the requests arrived (F14).
 	arrivals []*pipe
@@ -377,6 +387,10 @@ func (w *World) close(name, how string) error {
 			w.reset(p.conn, s.name+" "+how)
 		}
 	}
+	if s.prefetch != nil {
+		w.observeMsg(EventDrop, s.name, s.prefetchPipe.peer, bodyText(s.prefetch), "unread when socket "+how)
+		s.prefetch, s.prefetchPipe = nil, nil
+	}
 	for _, p := range s.pipes {
 		for _, m := range p.in {
 			w.observeMsg(EventDrop, s.name, p.peer, bodyText(m), "unread when socket "+how)
@@ -418,6 +432,9 @@ func (w *World) attach(s *socket, peer string) *pipe {
 func (w *World) detach(p *pipe) {
 	s := p.owner
 	if !w.profile.AttachOrderRotation {
+		if (s.typ == REP || s.typ == REQ) && s.fq.index(p) >= s.fq.active {
+			p.woke = true // the delimiter wakes it, as a message does
+		}
 		// libzmq removes a pipe from its rotations only once a receive
 		// has read its delimiter (fq_t::recvpipe fails on it, then
 		// pipe_terminated): the delimiter's arrival activates it like a
@@ -464,14 +481,12 @@ func (w *World) terminate(p *pipe, reason string) {
 	if s.typ == REQ && s.replyPipe == p && w.sockets[s.name] == s && w.profile.RecvEOFOnPeerLoss {
 		// Departs from F19: the REQ's receive fails instead of waiting.
 		s.peerGone = true
-	} else if s.typ == REQ && s.replyPipe == p && w.sockets[s.name] == s {
-		// F10: libzmq clears _reply_pipe when that pipe terminates, so the
-		// next well-formed reply from any pipe is taken; whether a stray
-		// gets in before that is a race the chooser decides.
-		if w.choose(ChoiceForgetReplyPipe, 2) == 0 {
-			s.replyPipe = nil
-		}
 	}
+	// F10: libzmq's REQ clears _reply_pipe only when that pipe's
+	// termination completes: once a receive, a drain or a poll has read
+	// past its end (pipe.cpp, process_delimiter sends the term ack), and
+	// the REQ then takes the ack back with its commands (req.cpp,
+	// xpipe_terminated); see passEmpty and commands.
 	if len(p.in) == 0 {
 		w.detach(p)
 	}
