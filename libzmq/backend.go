@@ -119,6 +119,9 @@ type Backend struct {
 	firstDial map[[2]string]bool
 	// rids: every routing id each socket name has had, oldest first.
 	rids map[string][]string
+	// gaveUp: connect()s, by connecting socket and script endpoint, that
+	// libzmq ended after a protocol error in a handshake.
+	gaveUp map[[2]string]bool
 
 	mu     sync.Mutex // guards cut and binder, read by proxies
 	cut    map[[2]string]bool
@@ -160,6 +163,7 @@ func New() (*Backend, error) {
 		liveIn:    map[string]int{},
 		firstDial: map[[2]string]bool{},
 		rids:      map[string][]string{},
+		gaveUp:    map[[2]string]bool{},
 		cut:       map[[2]string]bool{},
 		binder:    map[string]string{},
 	}
@@ -363,7 +367,7 @@ func (b *Backend) newSocket(s *sock) error {
 	}
 	b.monSeq++
 	addr := fmt.Sprintf("inproc://lockstep-monitor-%d", b.monSeq)
-	ev := zmq.EVENT_HANDSHAKE_SUCCEEDED | zmq.EVENT_DISCONNECTED | zmq.EVENT_CONNECT_RETRIED
+	ev := zmq.EVENT_HANDSHAKE_SUCCEEDED | zmq.EVENT_DISCONNECTED | zmq.EVENT_CONNECT_RETRIED | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL
 	if err := z.Monitor(addr, ev); err != nil {
 		z.Close()
 		return fmt.Errorf("%w: libzmq: zmq_socket_monitor: %v", backend.ErrBackend, err)
@@ -528,6 +532,7 @@ func (b *Backend) connect(s *sock, ep string) error {
 	if err != nil {
 		return errOf("connect", err)
 	}
+	delete(b.gaveUp, [2]string{s.name, ep})
 	b.waitUp(s.name, ep)
 	return nil
 }
@@ -831,7 +836,7 @@ func (b *Backend) waitReconnects(d time.Duration) {
 		}
 		for key := range b.proxies {
 			s := b.socks[key[0]]
-			if s == nil || !s.open || !slices.Contains(s.connects, key[1]) || b.live[key] {
+			if s == nil || !s.open || !slices.Contains(s.connects, key[1]) || b.live[key] || b.gaveUp[key] {
 				continue
 			}
 			ivl := s.opts.ReconnectIvl
@@ -922,6 +927,14 @@ func (b *Backend) drain(s *sock) {
 				b.liveIn[s.name]--
 			}
 			b.record(trace.Event{Actor: s.name, Kind: model.EventDisconnect, Peer: peer})
+		case zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL:
+			// A connect() whose session found a protocol error in the
+			// handshake ends for good (session_base.cpp, engine_error):
+			// here a REP whose stalled handshake took a message for a
+			// command (F21). waitReconnects no longer waits for it.
+			if ep != "" {
+				b.gaveUp[[2]string{s.name, ep}] = true
+			}
 		case zmq.EVENT_CONNECT_RETRIED:
 			b.record(trace.Event{Actor: s.name, Kind: model.EventRetry, Peer: ep,
 				Reason: fmt.Sprintf("reconnect in %dms", e.value)})
@@ -962,6 +975,11 @@ func (b *Backend) closeSock(s *sock) error {
 	})
 	s.z, s.mon, s.open = nil, nil, false
 	delete(b.liveIn, s.name)
+	for key := range b.gaveUp {
+		if key[0] == s.name {
+			delete(b.gaveUp, key)
+		}
+	}
 	for key := range b.firstDial {
 		if key[0] == s.name || b.binderOf(key[1]) == s.name {
 			delete(b.firstDial, key)
