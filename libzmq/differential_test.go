@@ -573,7 +573,9 @@ func (d *driver) afterProtocolErrors() error {
 	for _, x := range ends {
 		if strings.HasPrefix(x[0], "c") {
 			d.commands(x[0])
-			d.sim.World().Poll(x[0]) // what the polls do on the model's side
+			for range 2 {
+				d.sim.World().Poll(x[0]) // what the two polls do on the model's side
+			}
 		}
 		for _, t := range d.sim.World().PendingTimers() {
 			if t.Owner == x[0] {
