@@ -167,3 +167,38 @@ func TestF9_DrainRefillRace(t *testing.T) {
 		wantMsg(t, "reply", d.recv("q"), msg(tc.want))
 	}
 }
+
+// TestPollMovesRotations: World.Poll is ZMQ_EVENTS, which walks the load
+// balancer past pipes that cannot take a message (lb.cpp has_out, F8):
+// probed on libzmq 4.3.4, a binding REQ whose first and third pipes ended
+// and whose fourth peer reconnected sends to the second peer after a
+// poll, to the reconnected one without (5 of 5 trials each).
+func TestPollMovesRotations(t *testing.T) {
+	for _, poll := range []bool{false, true} {
+		d := newDriver(t, nil)
+		d.newREQ("q", model.Options{ReqRelaxed: true})
+		d.bind("q", epA)
+		for _, s := range []string{"s1", "s2", "s3"} {
+			d.newREP(s, model.Options{})
+			d.connect(s, epA)
+		}
+		d.newDEALER("r", model.Options{}) // a ROUTER facing the REQ
+		d.connect("r", epA)
+		d.ok(d.w.Close("s1"))
+		d.ok(d.w.Close("s3"))
+		d.send("r", "bad") // a protocol error: r reconnects (F6)
+		if poll {
+			d.w.Poll("q")
+		}
+		d.fireAll()
+		d.send("q", "hello")
+		want := "r"
+		if poll {
+			want = "s2"
+		}
+		st := d.state(want)
+		if len(st.Pipes) != 1 || st.Pipes[0].In != 1 {
+			t.Fatalf("poll=%v: %s did not get the request: %+v", poll, want, st)
+		}
+	}
+}

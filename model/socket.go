@@ -188,9 +188,11 @@ func (w *World) readsWithoutCommands(s *socket) bool {
 //
 // libzmq's ZMQ_EVENTS also asks the fair queue whether a message is there
 // (fq.cpp, has_in), which moves past the empty pipes as a receive does
-// (F14), and a REP, a router_t inside, reads the message it finds ahead
-// of the receive (router.cpp, xhas_in), so the poll fixes which request
-// the receive returns; Readable and Writable change nothing.
+// (F14), and the load balancer whether a pipe has room (lb.cpp, has_out),
+// which moves past the pipes that cannot take one as a send does (F8); a
+// REP, a router_t inside, reads the message it finds ahead of the receive
+// (router.cpp, xhas_in), so the poll fixes which request the receive
+// returns. Readable and Writable change nothing.
 func (w *World) Poll(name string) (readable, writable bool) {
 	if s := w.sockets[name]; s != nil {
 		w.commands(s)
@@ -206,6 +208,12 @@ func (w *World) Poll(name string) (readable, writable bool) {
 				for r.active > 0 && len(r.pipes[r.current].in) == 0 {
 					w.passEmpty(s)
 				}
+			}
+			if s.typ == DEALER || s.typ == REQ && !(s.receivingReply && !w.relaxed(s)) {
+				// lb.cpp has_out moves past the pipes that cannot take a
+				// message, as a send does (F8; probed: a poll between
+				// two pipes' ends and the send changes which peer gets it).
+				w.nextWritable(s)
 			}
 		}
 	}
