@@ -581,7 +581,21 @@ func (b *Backend) Disconnect(name, ep string) error {
 	if p == nil || s.z == nil {
 		return fmt.Errorf("%w: %s", model.ErrNotConnected, ep)
 	}
-	b.ex.do(func() { err = s.z.Disconnect(bindAddr(p.port())) })
+	b.ex.do(func() {
+		// The session that zmq_disconnect ends takes the socket's LINGER
+		// then, and with the default (-1) it keeps a request queued on a
+		// connection that is down for ever, so zmq_ctx_term blocks even
+		// after the socket is closed with LINGER 0 (probed; ZMQ_LINGER's
+		// documentation names zmq_disconnect). The model destroys what
+		// the pipe holds (F22): LINGER 0 for the disconnect, the default
+		// again after it.
+		if err = s.z.SetLinger(0); err == nil {
+			err = s.z.Disconnect(bindAddr(p.port()))
+		}
+		if err == nil {
+			err = s.z.SetLinger(-1)
+		}
+	})
 	if err != nil {
 		return errOf("disconnect", err)
 	}

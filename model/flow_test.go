@@ -202,3 +202,26 @@ func TestPollMovesRotations(t *testing.T) {
 		}
 	}
 }
+
+// TestF8_DisconnectedPipeLeavesRotation: F8, zmq_disconnect ends the pipe
+// from the socket's side, so the pipe leaves the rotations when its term
+// ack returns, before the socket's next send, and a connect() to the same
+// endpoint attaches a pipe at the end: the next request goes to the other
+// peer (found by TestModelAgreesWithLibzmq).
+func TestF8_DisconnectedPipeLeavesRotation(t *testing.T) {
+	d := newDriver(t, nil)
+	d.newREP("s1", model.Options{})
+	d.bind("s1", epA)
+	d.newREP("s2", model.Options{})
+	d.bind("s2", epB)
+	d.newREQ("c", model.Options{})
+	d.connect("c", epA)
+	d.connect("c", epB)
+	d.ok(d.w.Disconnect("c", epA))
+	d.settle()
+	d.connect("c", epA)
+	d.send("c", "x")
+	if st := d.state("s2"); st.Pipes[0].In != 1 {
+		t.Fatalf("s2 did not get the request: %+v", st)
+	}
+}

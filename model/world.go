@@ -338,15 +338,43 @@ func (w *World) Disconnect(name, endpoint string) error {
 		}
 		s.connect = append(s.connect[:i:i], s.connect[i+1:]...)
 		w.stop(c)
+		p := c.pipe // the reset below may destroy it and forget it
 		if c.conn != nil {
 			w.reset(c.conn, "disconnect")
 		}
-		if c.pipe != nil {
-			w.terminate(c.pipe, "disconnect")
+		if p != nil {
+			w.terminate(p, "disconnect")
+			if !w.profile.AttachOrderRotation {
+				w.disconnected(s, p)
+			}
 		}
 		return nil
 	}
 	return fmt.Errorf("%w: %s", ErrNotConnected, endpoint)
+}
+
+// disconnected is what libzmq's zmq_disconnect does to the pipe p of s
+// beyond terminate: the socket ends the pipe itself (pipe.cpp, terminate:
+// term_req_sent1), so the pipe reads nothing more at once, and it leaves
+// the rotations, and a REQ forgets it as the pipe of its request (F10),
+// when the term ack returns, which the socket takes with its commands
+// before its next call that matters (F8, F14).
+func (w *World) disconnected(s *socket, p *pipe) {
+	for _, m := range p.in {
+		w.observeMsg(EventDrop, s.name, p.peer, bodyText(m), "unread when disconnected")
+	}
+	p.in = nil
+	if !p.detached {
+		w.detach(p)
+	}
+	s.fq.terminated(p)
+	s.lb.terminated(p)
+	if s.replyPipe == p {
+		s.replyPipe = nil
+	}
+	if s.ackPipe == p {
+		s.ackPipe, s.ackBack = nil, false
+	}
 }
 
 // Close closes the socket at once, as a process that exits or is killed:
