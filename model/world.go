@@ -344,7 +344,11 @@ func (w *World) Disconnect(name, endpoint string) error {
 		}
 		if p != nil {
 			w.terminate(p, "disconnect")
-			if !w.profile.AttachOrderRotation {
+			if !w.profile.AttachOrderRotation && !s.opts.Immediate {
+				// With IMMEDIATE=1 the pipe is the session's, not the
+				// connect()'s (socket_base.cpp, term_endpoint): the
+				// session ends it as a dropped connection does, and what
+				// it holds is still read (found by TestModelAgreesWithLibzmq).
 				w.disconnected(s, p)
 			}
 		}
@@ -353,8 +357,8 @@ func (w *World) Disconnect(name, endpoint string) error {
 	return fmt.Errorf("%w: %s", ErrNotConnected, endpoint)
 }
 
-// disconnected is what libzmq's zmq_disconnect does to the pipe p of s
-// beyond terminate: the socket ends the pipe itself (pipe.cpp, terminate:
+// disconnected is what libzmq's zmq_disconnect does to the pipe p of a
+// connect() with IMMEDIATE=0 beyond terminate: the socket ends the pipe itself (pipe.cpp, terminate:
 // term_req_sent1), so the pipe reads nothing more at once, and it leaves
 // the rotations, and a REQ forgets it as the pipe of its request (F10),
 // when the term ack returns, which the socket takes with its commands
