@@ -328,7 +328,7 @@ func (d *driver) call(what string, f func(side int, b backend.Backend) string) e
 	var got [2]string
 	for i, b := range d.sides() {
 		if i == 1 && (strings.HasPrefix(got[0], "[") || strings.HasPrefix(got[0], "in=true")) {
-			d.real.wait = 50 * time.Millisecond // the model has a message: libzmq may be a little later
+			d.real.wait = catchUp // the model has a message: libzmq may be a little later
 		} else {
 			d.real.wait = 0
 		}
@@ -343,6 +343,11 @@ func (d *driver) call(what string, f func(side int, b backend.Backend) string) e
 	}
 	return nil
 }
+
+// catchUp bounds how long a receive or poll on libzmq waits for a message
+// the model already has: it costs nothing when libzmq has it too, and
+// under -race on a loaded machine 50ms was sometimes too short.
+const catchUp = 250 * time.Millisecond
 
 // rawOutcome renders what the raw peer received with REQ_CORRELATE ids
 // written relative to the first id of the sending incarnation: libzmq
@@ -509,7 +514,7 @@ func (d *driver) serve(s int) error {
 	name := srv(s)
 	d.real.wait = 0
 	if d.sim.World().Readable(name) {
-		d.real.wait = 50 * time.Millisecond
+		d.real.wait = catchUp
 	}
 	mr, er := d.real.Recv(name)
 	if er == nil && len(mr) > 0 {
@@ -729,7 +734,19 @@ func (d *driver) step(o op) error {
 		if o.kind == opConnect {
 			return d.connected("connect "+cli(c)+" "+srv(o.ep), cli(c), ep)
 		}
-		return d.each("disconnect "+cli(c)+" "+srv(o.ep), func(b backend.Backend) error { return b.Disconnect(cli(c), ep) })
+		if err := d.each("disconnect "+cli(c)+" "+srv(o.ep), func(b backend.Backend) error { return b.Disconnect(cli(c), ep) }); err != nil {
+			return err
+		}
+		// libzmq ends the pipe over a round of commands between the REQ
+		// and the session's I/O thread (with IMMEDIATE=1 the session
+		// ends it), the model at once: let the REQ take them on both
+		// sides before the next call (found under -race).
+		d.real.Advance(AdvanceMin)
+		d.commands(cli(c))
+		for range 2 {
+			d.sim.World().Poll(cli(c))
+		}
+		return nil
 	case opReopen:
 		if d.q.reqBinds && d.peers(c) > 1 {
 			// Its peers reconnect each after its own jitter (F23), drawn
