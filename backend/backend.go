@@ -45,6 +45,14 @@ type Backend interface {
 	// Advance lets d of (virtual or real) time pass: messages in flight
 	// arrive, dials complete, reconnect timers fire.
 	Advance(d time.Duration) error
+	// Wait lets time pass until Now reaches until, and returns sooner,
+	// with its name, once one of the named sockets has a message to
+	// receive (its Recv would not say EAGAIN); it returns "" when until
+	// came first. What is due at until itself is left for later, so that
+	// an application's timers due then run before it: on every backend
+	// the timers of an instant come first. An application waits on it
+	// instead of polling (app.Run).
+	Wait(until time.Duration, readable ...string) (string, error)
 	// Crash kills the socket's process; Close closes the socket cleanly.
 	Crash(name string) error
 	Close(name string) error
@@ -56,9 +64,10 @@ type Backend interface {
 	Heal(a, b string) error
 	// Now is the time since the backend started.
 	Now() time.Duration
-	// Events returns what the backend observed since the last call, as
-	// trace events (drops, connects, ...); a backend that observes
-	// nothing returns nil and implements Observer.
+	// Events returns what the backend observed and what its calls did
+	// since the last call, as trace events (sends, drops, connects, ...).
+	// The slice is valid until the next call to the backend. A backend
+	// that observes only its calls' results implements Observer.
 	Events() []trace.Event
 	// Shutdown releases everything the backend holds.
 	Shutdown() error
@@ -93,6 +102,8 @@ type Queuer interface {
 	Enqueue(name string, m model.Message) (int, error)
 	// Queue returns the messages waiting, oldest first.
 	Queue(name string) ([]model.Message, error)
+	// QueueLen is how many messages are waiting, without copying them.
+	QueueLen(name string) (int, error)
 }
 
 // ErrBackend marks errors of a backend itself, not of a socket call.
@@ -168,4 +179,11 @@ func Errno(err error) string {
 		}
 	}
 	return err.Error()
+}
+
+// LinkSlower is implemented by backends that can add latency to a link
+// (the simulator's slow-link fault).
+type LinkSlower interface {
+	// AddLatency adds d to every message between sockets a and b from now.
+	AddLatency(a, b string, d time.Duration) error
 }

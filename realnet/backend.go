@@ -101,6 +101,8 @@ type Backend struct {
 	ports map[string]int    // script endpoint -> port on 127.0.0.1
 	names map[string]string // "127.0.0.1:PORT" -> script endpoint, for errors
 	wg    sync.WaitGroup    // goroutines of calls, outstanding or abandoned
+	// woken is signalled whenever an outstanding Recv call returns.
+	woken chan struct{}
 }
 
 type zsock struct {
@@ -108,6 +110,9 @@ type zsock struct {
 	z       zmq4.Socket
 	cancel  context.CancelFunc
 	pending chan zresult // an outstanding Recv call, nil when none
+	// arrived is the outstanding call's result, taken by Wait and not
+	// yet returned by Recv.
+	arrived *zresult
 }
 
 type zspec struct {
@@ -130,6 +135,7 @@ func NewBackend() *Backend {
 		specs: map[string]*zspec{},
 		ports: map[string]int{},
 		names: map[string]string{},
+		woken: make(chan struct{}, 1),
 	}
 }
 
@@ -369,41 +375,95 @@ func (b *Backend) Recv(name string) (model.Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.pending == nil {
-		ch := make(chan zresult, 1)
-		s.pending = ch
-		z := s.z
-		b.wg.Add(1)
-		go func() {
-			defer b.wg.Done()
-			defer func() {
-				if p := recover(); p != nil {
-					ch <- zresult{p: p}
-				}
-			}()
-			m, err := z.Recv()
-			ch <- zresult{m: m, err: err}
-		}()
+	if r := s.arrived; r != nil {
+		s.arrived = nil
+		return b.received(*r)
 	}
+	b.outstanding(s)
 	t := time.NewTimer(ZMQ4RecvWait)
 	defer t.Stop()
 	select {
 	case r := <-s.pending:
 		s.pending = nil
-		if r.p != nil {
-			return nil, fmt.Errorf("recv: panic in zmq4: %v", r.p)
-		}
-		if r.err != nil {
-			return nil, b.stable("recv", r.err)
-		}
-		out := make(model.Message, len(r.m.Frames))
-		for i, f := range r.m.Frames {
-			out[i] = string(f)
-		}
-		return out, nil
+		return b.received(r)
 	case <-t.C:
 		return nil, model.ErrAgain
 	}
+}
+
+// outstanding starts a zmq4 Recv call on s unless one is outstanding.
+func (b *Backend) outstanding(s *zsock) {
+	if s.pending != nil {
+		return
+	}
+	ch := make(chan zresult, 1)
+	s.pending = ch
+	z := s.z
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		var r zresult
+		defer func() {
+			if p := recover(); p != nil {
+				r = zresult{p: p}
+			}
+			ch <- r
+			select {
+			case b.woken <- struct{}{}:
+			default:
+			}
+		}()
+		r.m, r.err = z.Recv()
+	}()
+}
+
+// Wait implements backend.Backend: it keeps a zmq4 Recv call outstanding
+// on each named socket (see Backend) and returns once one has returned,
+// or at until in real time.
+func (b *Backend) Wait(until time.Duration, readable ...string) (string, error) {
+	for {
+		for _, name := range readable {
+			s, err := b.sock(name)
+			if err != nil {
+				return "", err
+			}
+			if s.arrived != nil {
+				return name, nil
+			}
+			b.outstanding(s)
+			select {
+			case r := <-s.pending:
+				s.pending, s.arrived = nil, &r
+				return name, nil
+			default:
+			}
+		}
+		d := until - b.Now()
+		if d <= 0 {
+			return "", nil
+		}
+		t := time.NewTimer(d)
+		select {
+		case <-b.woken:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// received is a finished Recv call's result.
+func (b *Backend) received(r zresult) (model.Message, error) {
+	if r.p != nil {
+		return nil, fmt.Errorf("recv: panic in zmq4: %v", r.p)
+	}
+	if r.err != nil {
+		return nil, b.stable("recv", r.err)
+	}
+	out := make(model.Message, len(r.m.Frames))
+	for i, f := range r.m.Frames {
+		out[i] = string(f)
+	}
+	return out, nil
 }
 
 // Poll is unsupported: zmq4 has no poller (ZMQ4-FINDINGS F3).

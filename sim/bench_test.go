@@ -42,16 +42,14 @@ func runSeed(b *testing.B, d time.Duration, noTrace bool) seedRun {
 	if err != nil {
 		b.Fatal(err)
 	}
-	r, err := sim.Start(sc, sim.Config{Seed: 1, For: d, NoTrace: noTrace})
+	res, be, err := sim.RunOn(sc, sim.Config{Seed: 1, For: d, NoTrace: noTrace})
 	if err != nil {
 		b.Fatal(err)
 	}
-	r.Sim.RunUntil(d)
-	res := r.Result()
 	if res.End != d {
 		b.Fatalf("run ended at %v, want %v", res.End, d)
 	}
-	out := seedRun{events: int(r.Sim.EventsRun()), lines: len(res.Trace)}
+	out := seedRun{events: int(be.Sim().EventsRun()), lines: len(res.Trace)}
 	for _, e := range res.Trace {
 		if e.Kind == model.EventEnqueue || e.Kind == model.EventReply {
 			out.timers++

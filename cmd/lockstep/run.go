@@ -127,9 +127,9 @@ func cmdRun(args []string, stdout io.Writer) error {
 // streamRun runs sc on the simulator and prints each event as it happens,
 // so that `-for 1000h` prints for a while rather than running out of
 // memory. Only msc needs the whole trace (its lanes come first), and it
-// holds at most trace.MaxMSCEvents. The run goes a virtual minute at a
-// time and stops at the first failed write: a closed pipe or a diagram
-// too long ends it at once rather than after the whole -for.
+// holds at most trace.MaxMSCEvents. The run stops at the first virtual
+// minute after a failed write: a closed pipe or a diagram too long ends
+// it at once rather than after the whole -for.
 func streamRun(sc app.Scenario, f *runFlags, stdout io.Writer) error {
 	tw, err := trace.NewWriter(stdout, f.format)
 	if err != nil {
@@ -142,23 +142,21 @@ func streamRun(sc app.Scenario, f *runFlags, stdout io.Writer) error {
 			werr = tw.Write(e)
 		}
 	}
-	r, err := sim.Start(sc, cfg)
-	if err != nil {
-		return usageErr("run: %v", err)
-	}
-	for t := time.Duration(0); t < f.length.d && werr == nil; {
-		t = min(t+time.Minute, f.length.d)
-		r.Sim.RunUntil(t)
+	cfg.Checkpoint = func(now time.Duration, queues []int) bool {
 		if streamProbe != nil {
-			streamProbe(r)
+			streamProbe(now, queues)
 		}
+		return werr == nil
+	}
+	if _, err := sim.Run(sc, cfg); err != nil {
+		return usageErr("run: %v", err)
 	}
 	return writeErr("run", tw.Close())
 }
 
-// streamProbe, when set (by a test), sees the run after each virtual
-// minute: the memory test measures the heap there.
-var streamProbe func(*sim.Running)
+// streamProbe, when set (by a test), sees the run at each virtual minute
+// (app.RunConfig.Checkpoint): the memory test measures the heap there.
+var streamProbe func(now time.Duration, queues []int)
 
 // writeErr is the error of a trace writer: a diagram over its limit is
 // bad input; a failed write is reported by the command's output.
