@@ -5,7 +5,6 @@ import (
 	"runtime"
 	"testing"
 	"time"
-
 )
 
 // maxBytesPerQueued bounds what a streamed run may hold per message its
