@@ -101,7 +101,8 @@ type runner struct {
 	clients  []*clientApp
 	servers  []*serverApp
 	timers   timers
-	watch    []string // the sockets whose messages the applications await
+	watch    []string  // the sockets whose messages the applications await
+	one      [1]string // the socket react asks Wait about, without an allocation
 }
 
 type clientApp struct {
@@ -249,8 +250,7 @@ func (r *runner) react() error {
 		progress := false
 		for _, c := range r.clients {
 			for {
-				ready, err := r.b.Wait(r.b.Now(), c.Name)
-				if err != nil || ready == "" {
+				if !r.readable(c.Name) {
 					break
 				}
 				_, err = r.b.Recv(c.Name)
@@ -265,7 +265,7 @@ func (r *runner) react() error {
 			if !s.up || s.holding {
 				continue
 			}
-			if ready, err := r.b.Wait(r.b.Now(), s.Name); err != nil || ready == "" {
+			if !r.readable(s.Name) {
 				continue
 			}
 			req, err := r.b.Recv(s.Name)
@@ -286,6 +286,13 @@ func (r *runner) react() error {
 			return nil
 		}
 	}
+}
+
+// readable says whether a message is there for socket name now.
+func (r *runner) readable(name string) bool {
+	r.one[0] = name
+	ready, err := r.b.Wait(r.b.Now(), r.one[:]...)
+	return err == nil && ready != ""
 }
 
 // fire runs one timer.
