@@ -122,6 +122,10 @@ type serverApp struct {
 	incarnation int
 	holding     bool
 	held        model.Message // the request the application holds
+	// broken is set by a receive that failed other than with EAGAIN:
+	// the application stops reading until the process restarts, rather
+	// than spin on the error.
+	broken bool
 }
 
 func (r *runner) start(sc Scenario) error {
@@ -243,7 +247,7 @@ func (r *runner) watching() []string {
 		w = append(w, c.Name)
 	}
 	for _, s := range r.servers {
-		if s.up && !s.holding {
+		if s.up && !s.holding && !s.broken {
 			w = append(w, s.Name)
 		}
 	}
@@ -268,15 +272,13 @@ func (r *runner) react() error {
 			}
 		}
 		for i, s := range r.servers {
-			if !s.up || s.holding {
-				continue
-			}
-			if !r.readable(s.Name) {
+			if !s.up || s.holding || s.broken || !r.readable(s.Name) {
 				continue
 			}
 			req, err := r.b.Recv(s.Name)
 			r.emit()
 			if err != nil {
+				s.broken = !errors.Is(err, model.ErrAgain)
 				continue
 			}
 			progress = true
@@ -358,10 +360,11 @@ func (r *runner) crash(name string) error {
 	held, holding := s.held, s.holding
 	s.up, s.holding, s.held = false, false, nil
 	s.incarnation++
-	if err := r.b.Crash(name); err != nil {
+	err := r.b.Crash(name)
+	r.emit()
+	if err := r.failed(name, "crash", err); err != nil {
 		return err
 	}
-	r.emit()
 	if holding && !r.observes {
 		r.record(trace.Event{At: r.b.Now(), Actor: name, Kind: model.EventDrop, Msg: held.Text(), HasMsg: true,
 			Reason: "request held by server that crashed"})
@@ -376,10 +379,26 @@ func (r *runner) restart(name string) error {
 	if s.up {
 		return nil
 	}
-	if err := r.b.Restart(name); err != nil {
+	err := r.b.Restart(name)
+	r.emit()
+	if err != nil {
+		return r.failed(name, "restart", err)
+	}
+	s.up, s.count, s.holding, s.held, s.broken = true, 0, false, nil, false
+	return nil
+}
+
+// failed ends the run on a failure of the backend itself; a process that
+// cannot crash or restart (a port still in use, say) is an outcome of
+// the run, traced as an error.
+func (r *runner) failed(name, op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, backend.ErrBackend) {
 		return err
 	}
-	s.up, s.count, s.holding, s.held = true, 0, false, nil
+	r.record(trace.Event{At: r.b.Now(), Actor: name, Kind: model.EventError, Reason: op + ": " + err.Error()})
 	return nil
 }
 

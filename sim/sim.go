@@ -42,9 +42,6 @@ type Sim struct {
 	// application queue's length, when ok. It returns the length rather
 	// than filling in the event so that the event stays on the stack.
 	observe func(o model.Observation) (queue int, ok bool)
-	// app, when set, performs the scenario layer's typed events (appTick,
-	// appReply), which it schedules with scheduleApp.
-	app func(kind netEvent, id, aux int)
 	// effects is Settle's buffer for the world's effects.
 	effects []model.Effect
 	// chooser, when set, resolves the model's open choices instead of the
@@ -167,15 +164,6 @@ func (s *Sim) At(t time.Duration, do func()) {
 	s.schedule(event{at: t, do: do})
 }
 
-// scheduleApp schedules one of the scenario layer's typed events at t
-// (never in the past), as At would schedule a closure.
-func (s *Sim) scheduleApp(t time.Duration, kind netEvent, id, aux int) {
-	if t < s.now {
-		t = s.now
-	}
-	s.schedule(event{at: t, kind: kind, id: id, aux: aux})
-}
-
 // schedule queues e with the next sequence number.
 func (s *Sim) schedule(e event) {
 	s.seq++
@@ -190,8 +178,6 @@ func (s *Sim) run(e event) {
 		s.world.Arrive(model.ConnID(e.id), model.Dir(e.aux))
 	case netTimer:
 		s.world.TimerFired(model.TimerID(e.id))
-	case appTick, appReply:
-		s.app(e.kind, e.id, e.aux)
 	default:
 		e.do()
 	}
