@@ -17,6 +17,7 @@ import (
 
 	"github.com/zeromq-lockstep/lockstep/backend"
 	"github.com/zeromq-lockstep/lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/simnet"
 	"github.com/zeromq-lockstep/lockstep/trace"
 )
 
@@ -107,6 +108,7 @@ func init() {
 type Backend struct {
 	cfg      Config
 	script   bool // made by NewBackend: the script timings above
+	direct   bool // made by NewBackendOn: a test's own calls
 	socks    *Sockets
 	clk      clock.Clock
 	mock     *clock.Mock
@@ -173,6 +175,17 @@ func NewBackend() *Backend {
 	b.recvWait, b.sendGap = ZMQ4RecvWait, ZMQ4SendGap
 	// REP Send honours WithTimeout (H12); a dial is tried once.
 	b.socks.Options = []zmq4.Option{zmq4.WithDialerMaxRetries(0), zmq4.WithTimeout(zmq4CallBound / 2)}
+	return b
+}
+
+// NewBackendOn returns an empty zmq4 backend for a program that makes its
+// own calls, as the differential property does: on network n (loopback
+// TCP when nil), every call bounded by bound (DefaultBound when zero),
+// dials synchronous, and a REQ that waits in vain left as it is, for
+// the caller to judge; time is real, or n's virtual time in its bubble.
+func NewBackendOn(n *simnet.Network, bound time.Duration) *Backend {
+	b := newBackend(Config{Net: n, Bound: bound})
+	b.direct = true
 	return b
 }
 
@@ -451,7 +464,7 @@ func (b *Backend) Connect(name, ep string) error {
 		return err
 	}
 	s.connects = append(s.connects, ep)
-	if b.cfg.Net != nil && !b.script {
+	if b.cfg.Net != nil && !b.script && !b.direct {
 		b.dialLater(s, ep, real)
 		return nil
 	}
@@ -719,7 +732,8 @@ func (b *Backend) Wait(until time.Duration, readable ...string) (string, error) 
 		b.completions()
 		for _, name := range readable {
 			s := b.sockets[name]
-			if s == nil || !s.open || s.kind == model.REQ && !s.awaiting && s.pending == nil && s.arrived == nil {
+			idle := s != nil && s.kind == model.REQ && !s.awaiting && s.pending == nil && s.arrived == nil
+			if s == nil || !s.open || idle && !b.direct {
 				continue
 			}
 			b.outstanding(s)
@@ -808,7 +822,7 @@ func (b *Backend) settled() bool {
 // simnet's virtual time), and declares the awaiting REQs hung once that
 // exceeds the bound: each is traced as a hang and gets a fresh socket.
 func (b *Backend) checkSettled() {
-	if b.script || b.settled() {
+	if b.script || b.direct || b.settled() {
 		b.unsettledSince = time.Time{}
 		return
 	}
@@ -908,8 +922,12 @@ func (b *Backend) Crash(name string) error {
 	if s := b.sockets[name]; s.holding {
 		b.lost[s.held] = true // lost with the process, and traced so by app.Run (F19)
 	}
-	if n := b.cfg.Net; n != nil && !b.script {
-		n.CrashNow(name)
+	switch n := b.cfg.Net; {
+	case n == nil || b.script:
+	case b.direct:
+		n.Crash(name) // after what is due now, as a caller between calls expects
+	default:
+		n.CrashNow(name) // at a network alarm: before what arrives now
 	}
 	return b.Close(name)
 }
