@@ -106,6 +106,7 @@ type runner struct {
 	timers   timers
 	watch    []string  // the sockets whose messages the applications await
 	one      [1]string // the socket react asks Wait about, without an allocation
+	request  [1]string // the frame of the request a client enqueues (Enqueue copies it)
 }
 
 type clientApp struct {
@@ -309,7 +310,8 @@ func (r *runner) fire(t timer) error {
 	case timerTick:
 		r.res.Timers++
 		c := r.clients[t.id]
-		m := Request(c.sent)
+		r.request[0] = Request(c.sent)[0]
+		m := model.Message(r.request[:])
 		c.sent++
 		if _, err := r.q.Enqueue(c.Name, m); err != nil {
 			return err

@@ -99,6 +99,7 @@ type ChoiceScripter interface {
 type Queuer interface {
 	// Enqueue appends m to the socket's queue and hands the head to the
 	// socket whenever it can send; it returns the queue's length after.
+	// It keeps a copy: the caller may reuse m.
 	Enqueue(name string, m model.Message) (int, error)
 	// Queue returns the messages waiting, oldest first.
 	Queue(name string) ([]model.Message, error)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -985,7 +986,7 @@ func (b *Backend) Enqueue(name string, m model.Message) (int, error) {
 		b.queues[name] = q
 		b.qorder = append(b.qorder, name)
 	}
-	*q = append(*q, m)
+	*q = append(*q, slices.Clone(m))
 	mark := len(b.events)
 	b.flush(name)
 	// As the Node client prints it: the queue's length after the first
