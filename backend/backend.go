@@ -2,10 +2,19 @@
 // implementation of REQ/REP: the model on virtual time ([sim]), or a real
 // library. Scripts, properties, applications and the command line all go
 // through it, so an implementation is added by one package that
-// implements [Backend] and calls [Register] from its init:
+// implements [Backend] and, from its init, calls [Register] (for the
+// scripts: `lockstep conformance -backend mine`) and [RegisterRunner]
+// (for the applications: `lockstep run|compare -backend mine`), plus a
+// blank import in backend/all:
 //
 //	func init() {
 //		backend.Register("mine", func() (backend.Backend, error) { return New(), nil })
+//		backend.RegisterRunner("mine", backend.Runner{Profile: model.LibZMQ,
+//			Where: func(backend.RunOptions) string { return "mine (127.0.0.1, real time)" },
+//			Run: func(o backend.RunOptions, f func(backend.Backend) error) error {
+//				b := New()
+//				return errors.Join(f(b), b.Shutdown())
+//			}})
 //	}
 //
 // Socket calls never block: a call that would block returns

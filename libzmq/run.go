@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/zeromq-lockstep/lockstep/app"
+	"github.com/zeromq-lockstep/lockstep/backend"
+	"github.com/zeromq-lockstep/lockstep/model"
 	"github.com/zeromq-lockstep/lockstep/trace"
 )
 
@@ -45,4 +47,19 @@ func Run(sc app.Scenario, cfg RunConfig) (events []trace.Event, err error) {
 		return nil, fmt.Errorf("libzmq: %w", err)
 	}
 	return res.Trace, nil
+}
+
+func init() {
+	backend.RegisterRunner("libzmq", backend.Runner{
+		Profile: model.LibZMQ,
+		Where:   func(backend.RunOptions) string { return "libzmq (127.0.0.1, real time)" },
+		Run: func(_ backend.RunOptions, f func(backend.Backend) error) error {
+			b, err := New()
+			if err != nil {
+				return err
+			}
+			b.wait = 0 // the applications wait on Wait, not on each call
+			return errors.Join(f(b), b.Shutdown())
+		},
+	})
 }

@@ -333,7 +333,11 @@ func (b *Backend) bindEndpoint(name, ep string) (string, error) {
 	if n := b.cfg.Net; n != nil {
 		return n.Host(name).Bind(endpointPort(ep)), nil
 	}
-	if p, ok := b.cfg.Ports[name]; ok {
+	p, ok := b.cfg.Ports[name]
+	if !ok && b.cfg.FirstPort != 0 {
+		p, ok = b.cfg.FirstPort+len(b.binder), true
+	}
+	if ok {
 		b.mu.Lock()
 		if _, set := b.ports[ep]; !set {
 			b.setPort(ep, p)
@@ -987,12 +991,12 @@ func (b *Backend) Enqueue(name string, m model.Message) (int, error) {
 		b.qorder = append(b.qorder, name)
 	}
 	*q = append(*q, slices.Clone(m))
-	mark := len(b.events)
+	mark, at := len(b.events), b.Now()
 	b.flush(name)
 	// As the Node client prints it: the queue's length after the first
 	// hand-over, before the send's trace line.
-	e := trace.Event{At: b.Now(), Actor: name, Kind: model.EventEnqueue, Msg: m.Text(), HasMsg: true, Queue: len(*q), HasQueue: true}
-	b.events = append(b.events[:mark], append([]trace.Event{e}, b.events[mark:]...)...)
+	e := trace.Event{At: at, Actor: name, Kind: model.EventEnqueue, Msg: m.Text(), HasMsg: true, Queue: len(*q), HasQueue: true}
+	b.events = slices.Insert(b.events, mark, e)
 	return len(*q), nil
 }
 

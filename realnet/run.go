@@ -1,12 +1,16 @@
 package realnet
 
 import (
+	"errors"
 	"fmt"
+	"testing"
 	"time"
 
 	"github.com/benbjohnson/clock"
 
 	"github.com/zeromq-lockstep/lockstep/app"
+	"github.com/zeromq-lockstep/lockstep/backend"
+	"github.com/zeromq-lockstep/lockstep/model"
 	"github.com/zeromq-lockstep/lockstep/simnet"
 	"github.com/zeromq-lockstep/lockstep/trace"
 )
@@ -32,6 +36,9 @@ type Config struct {
 	// Ports pins the port a server binds (by server name); unset servers
 	// get a free port chosen at run time.
 	Ports map[string]int
+	// FirstPort, when not zero, is the port the first endpoint bound
+	// gets, the next ones the following ports, unless Ports says.
+	FirstPort int
 	// Sink, when set, receives every trace event as it happens, and
 	// Result.Trace stays empty, as in the simulator.
 	Sink func(trace.Event)
@@ -70,7 +77,7 @@ func Run(sc app.Scenario, cfg Config) (res *Result, err error) {
 		cfg.For = 10 * time.Second
 	}
 	if cfg.Net != nil {
-		if _, mock := cfg.Clock.(*clock.Mock); mock || len(cfg.Ports) > 0 {
+		if _, mock := cfg.Clock.(*clock.Mock); mock || len(cfg.Ports) > 0 || cfg.FirstPort != 0 {
 			return nil, fmt.Errorf("realnet: a run on simnet takes neither a mock clock nor ports")
 		}
 	}
@@ -93,4 +100,60 @@ func Run(sc app.Scenario, cfg Config) (res *Result, err error) {
 		res.Endpoints[ep] = real
 	}
 	return res, nil
+}
+
+// The networks a scenario runs on (RunOptions.Net).
+const (
+	NetSimnet = "simnet" // zmq4's own code on simnet, virtual time, deterministic
+	NetTCP    = "tcp"    // real sockets on 127.0.0.1
+)
+
+func init() {
+	backend.RegisterRunner("zmq4", backend.Runner{
+		Profile: model.ZMQ4,
+		Nets:    []string{NetSimnet, NetTCP},
+		Ports:   true,
+		Check: func(o backend.RunOptions) error {
+			if o.Port != 0 && o.Net != NetTCP {
+				return errors.New("-port needs -net tcp (simnet's ports are the scenario's own)")
+			}
+			return nil
+		},
+		Where: func(o backend.RunOptions) string {
+			switch {
+			case o.Net == NetTCP && o.Fast:
+				return "zmq4 v0.17.0 (127.0.0.1, mock clock)"
+			case o.Net == NetTCP:
+				return "zmq4 v0.17.0 (127.0.0.1, real time)"
+			}
+			return "zmq4 v0.17.0 (simnet, virtual time)"
+		},
+		Run: runOn,
+	})
+}
+
+// runOn runs f on a scenario backend of o: on simnet in a synctest
+// bubble of its own (simnet.RunProgram, so virtual time in a plain
+// binary too), or on TCP, on the real clock or, when o.Fast, a mock one.
+func runOn(o backend.RunOptions, f func(backend.Backend) error) error {
+	if o.Net != NetTCP {
+		var err error
+		ok, berr := simnet.RunProgram(func(_ *testing.T, n *simnet.Network) {
+			b := newBackend(Config{Net: n})
+			err = errors.Join(f(b), b.Shutdown())
+		})
+		switch {
+		case berr != nil:
+			return berr
+		case err == nil && !ok:
+			return errors.New("realnet: the simnet bubble failed")
+		}
+		return err
+	}
+	cfg := Config{FirstPort: o.Port}
+	if o.Fast {
+		cfg.Clock = clock.NewMock()
+	}
+	b := newBackend(cfg)
+	return errors.Join(f(b), b.Shutdown())
 }

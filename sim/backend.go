@@ -22,6 +22,17 @@ const maxEvents = 100_000
 
 func init() {
 	backend.Register("sim", func() (backend.Backend, error) { return NewBackend(), nil })
+	backend.RegisterRunner("sim", backend.Runner{
+		Profile: model.LibZMQ,
+		Where:   func(o backend.RunOptions) string { return fmt.Sprintf("the model, seed %d, virtual time", o.Seed) },
+		Run: func(o backend.RunOptions, f func(backend.Backend) error) error {
+			b, err := NewScenarioBackend(Config{Seed: o.Seed})
+			if err != nil {
+				return err
+			}
+			return f(b)
+		},
+	})
 }
 
 // Backend is the simulator behind the [backend.Backend] interface: the
