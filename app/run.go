@@ -76,6 +76,9 @@ func Run(b backend.Backend, sc Scenario, cfg RunConfig) (*Result, error) {
 	} else {
 		r.observes = true
 	}
+	if s, ok := b.(backend.Streamer); ok {
+		s.StreamEvents(r.record)
+	}
 	if err := r.start(sc); err != nil {
 		return nil, err
 	}

@@ -191,6 +191,15 @@ func Errno(err error) string {
 	return err.Error()
 }
 
+// Streamer is implemented by backends that can hand each trace event to
+// a sink as it happens, instead of keeping it for Events: a long run
+// then copies each event once.
+type Streamer interface {
+	// StreamEvents sends every event from now on to sink; Events then
+	// returns nothing.
+	StreamEvents(sink func(trace.Event))
+}
+
 // LinkSlower is implemented by backends that can add latency to a link
 // (the simulator's slow-link fault).
 type LinkSlower interface {

@@ -459,6 +459,9 @@ func (b *Backend) Heal(a, c string) error {
 	return nil
 }
 
+// StreamEvents implements [backend.Streamer].
+func (b *Backend) StreamEvents(sink func(trace.Event)) { b.sim.StreamTrace(sink) }
+
 // AddLatency implements [backend.LinkSlower].
 func (b *Backend) AddLatency(a, c string, d time.Duration) error {
 	b.sim.AddLatency(a, c, d)
@@ -513,4 +516,5 @@ var (
 	_ backend.Queuer         = (*Backend)(nil)
 	_ backend.Observer       = (*Backend)(nil)
 	_ backend.LinkSlower     = (*Backend)(nil)
+	_ backend.Streamer       = (*Backend)(nil)
 )
