@@ -7,7 +7,10 @@ import (
 	"time"
 
 	"github.com/zeromq-lockstep/lockstep/app"
+	"github.com/zeromq-lockstep/lockstep/backend"
+	"github.com/zeromq-lockstep/lockstep/realnet"
 	"github.com/zeromq-lockstep/lockstep/sim"
+	"github.com/zeromq-lockstep/lockstep/simnet"
 	"github.com/zeromq-lockstep/lockstep/trace"
 )
 
@@ -54,8 +57,7 @@ func cmdCompare(args []string, stdout io.Writer) error {
 	// Neither trace is kept: each run's outcome is accumulated as its
 	// events happen.
 	var modelSide, realSide trace.Accumulator
-	cfg := f.simConfig()
-	cfg.Profile = r.Profile
+	cfg := compareModelConfig(&f, b, r)
 	cfg.Sink = modelSide.Add
 	if _, err := sim.Run(sc, cfg); err != nil {
 		return usageErr("compare: %v", err)
@@ -66,6 +68,23 @@ func cmdCompare(args []string, stdout io.Writer) error {
 	}
 	header := fmt.Sprintf("%s for %v: model (profile %s, seed %d) vs %s", sc.Name, f.length.d, profileName(r.Profile.Name), f.seed, r.Where(o))
 	return printComparison(stdout, header, modelSide.Outcome(), realSide.Outcome(), "model/"+b.backend, b.backend, *all)
+}
+
+// compareModelConfig is the model's side of a comparison with runner r:
+// r's profile and, against a backend on simnet, simnet's timing (a fixed
+// latency, no jitter), so that both sides' events fall at the same
+// instants and a crash at any instant finds both in the same state.
+func compareModelConfig(f *runFlags, b backendFlags, r backend.Runner) sim.Config {
+	cfg := f.simConfig()
+	cfg.Profile = r.Profile
+	net := b.net
+	if net == "" && len(r.Nets) > 0 {
+		net = r.Nets[0]
+	}
+	if net == realnet.NetSimnet {
+		cfg.Network = sim.Network{Latency: simnet.DefaultLatency}
+	}
+	return cfg
 }
 
 // printComparison prints two outcomes side by side under header, then

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/zeromq-lockstep/lockstep/app"
-	"github.com/zeromq-lockstep/lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/backend"
 	"github.com/zeromq-lockstep/lockstep/sim"
 	"github.com/zeromq-lockstep/lockstep/simnet"
 	"github.com/zeromq-lockstep/lockstep/trace"
@@ -25,7 +25,12 @@ const crashTimesFor = 3 * time.Second
 // flight of whatever was sent then.
 func crashTimes(t *testing.T, sc app.Scenario) []time.Duration {
 	var events []trace.Event
-	cfg := sim.Config{Seed: 1, For: crashTimesFor, Profile: model.ZMQ4, Sink: func(e trace.Event) { events = append(events, e) }}
+	r, err := backend.LookupRunner("zmq4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := compareModelConfig(&runFlags{seed: 1, length: durationFlag{d: crashTimesFor}}, backendFlags{backend: "zmq4"}, r)
+	cfg.Sink = func(e trace.Event) { events = append(events, e) }
 	if _, err := sim.Run(sc, cfg); err != nil {
 		t.Fatal(err)
 	}
