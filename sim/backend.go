@@ -205,11 +205,16 @@ func (b *Backend) flush() bool {
 	progress := false
 	for _, name := range b.qorder {
 		for {
-			if _, ok := b.queues[name].FlushOne(b.sim.World(), name); !ok {
+			_, ok := b.queues[name].FlushOne(b.sim.World(), name)
+			// A hand-over that failed may still have been traced (a
+			// send with no connection, Profile.SendFailsWithoutPipe):
+			// settle it now, at the instant it failed, not at the next
+			// event's.
+			b.sim.Settle()
+			if !ok {
 				break
 			}
 			progress = true
-			b.sim.Settle()
 		}
 	}
 	return progress
