@@ -200,11 +200,12 @@ func (b *Backend) Answer(c model.Choice, answers ...int) {
 
 // flush lets application queues hand their heads to their sockets (F24),
 // as the Node binding does after every event, tracing each send with the
-// queue's length after it.
+// queue's length after it; nothing while a connect() of the socket runs,
+// which blocks the application under Profile.ConnectBlocks.
 func (b *Backend) flush() bool {
 	progress := false
 	for _, name := range b.qorder {
-		for {
+		for !b.sim.Dialing(name) {
 			_, ok := b.queues[name].FlushOne(b.sim.World(), name)
 			// A hand-over that failed may still have been traced (a
 			// send with no connection, Profile.SendFailsWithoutPipe):
@@ -418,11 +419,19 @@ func (b *Backend) Crash(name string) error {
 		return err
 	}
 	b.sim.Record(trace.Event{Actor: name, Kind: model.EventCrash})
-	return b.done(b.sim.World().Crash(name))
+	err := b.sim.World().Crash(name)
+	b.sim.closed(name)
+	return b.done(err)
 }
 
 // Close implements [backend.Backend].
-func (b *Backend) Close(name string) error { return b.done(b.sim.World().Close(name)) }
+func (b *Backend) Close(name string) error {
+	err := b.sim.World().Close(name)
+	if err == nil {
+		b.sim.closed(name)
+	}
+	return b.done(err)
+}
 
 // Restart implements [backend.Backend]: the socket is opened again with
 // its type and options and binds and connects what it had.
@@ -487,7 +496,10 @@ func (b *Backend) Enqueue(name string, m model.Message) (int, error) {
 		b.qorder = append(b.qorder, name)
 	}
 	q.Enqueue(m)
-	_, sent := q.FlushOne(b.sim.World(), name)
+	sent := false
+	if !b.sim.Dialing(name) { // the application is blocked in connect() (Profile.ConnectBlocks)
+		_, sent = q.FlushOne(b.sim.World(), name)
+	}
 	// As the Node client prints it: the queue's length after the first
 	// hand-over, before the send's trace line.
 	b.sim.Record(trace.Event{Actor: name, Kind: model.EventEnqueue, Msg: m.Text(), HasMsg: true, Queue: q.Len(), HasQueue: true})
