@@ -511,13 +511,27 @@ func (b *Backend) dialLater(s *zsock, ep, real string) {
 			}
 			s.dialing--
 			if err != nil {
-				b.traceErr(name, err)
+				b.dialFailed(name, err)
 			} else {
 				b.record(trace.Event{Actor: name, Kind: model.EventConnect, Peer: b.binderName(ep)})
 			}
 			b.flush(name)
 		})
 	}()
+}
+
+// dialFailed traces a background dial that zmq4 gave up on. A dial
+// refused through all its retries reads "connect: connection refused",
+// as the simulator's dialer has it (Profile.ConnectBlocks); zmq4's text
+// names the network's scheme and is kept as detail.
+func (b *Backend) dialFailed(name string, err error) {
+	var ce *CallError
+	if errors.As(err, &ce) && ce.Model == nil && ce.Panic == nil && ce.Hang == 0 && errors.Is(err, syscall.ECONNREFUSED) {
+		b.record(trace.Event{Actor: name, Kind: model.EventError,
+			Reason: fmt.Sprintf("connect: %v [%v]", syscall.ECONNREFUSED, ce.Err)})
+		return
+	}
+	b.traceErr(name, err)
 }
 
 // post hands a goroutine's result to the driver, which runs it in
