@@ -72,8 +72,9 @@ func cmdCompare(args []string, stdout io.Writer) error {
 
 // compareModelConfig is the model's side of a comparison with runner r:
 // r's profile and, against a backend on simnet, simnet's timing (a fixed
-// latency, no jitter), so that both sides' events fall at the same
-// instants and a crash at any instant finds both in the same state.
+// latency, no jitter, and a dial that ends after the ZMTP handshake, as
+// zmq4's Dial does), so that both sides' events fall at the same instants
+// and a crash at any instant finds both in the same state.
 func compareModelConfig(f *runFlags, b backendFlags, r backend.Runner) sim.Config {
 	cfg := f.simConfig()
 	cfg.Profile = r.Profile
@@ -82,7 +83,7 @@ func compareModelConfig(f *runFlags, b backendFlags, r backend.Runner) sim.Confi
 		net = r.Nets[0]
 	}
 	if net == realnet.NetSimnet {
-		cfg.Network = sim.Network{Latency: simnet.DefaultLatency}
+		cfg.Network = sim.Network{Latency: simnet.DefaultLatency, Handshake: true}
 	}
 	return cfg
 }
