@@ -75,6 +75,17 @@ type Profile struct {
 	// libzmq completes side by side). The simulator implements it where
 	// it times handshakes ([sim] Network.Handshake).
 	SerialHandshakes bool
+	// SendPanicsPastLastConnection: REQ learns that a connection ended
+	// only from an I/O error on it (a send's write, or a receive's read on
+	// the last send's connection), so a dead one keeps its place in the
+	// rotation until then. A send tries the connections from its turn to
+	// the end of the list, not round: one whose write fails is dropped,
+	// and when its turn is not the first connection and every one from
+	// there to the last has ended, the send panics with index out of
+	// range and sends nothing (zmq4's reqWriter.write computes
+	// i + nextConn%len, ZMQ4-FINDINGS H1; departs from F8). The
+	// application's message stays queued.
+	SendPanicsPastLastConnection bool
 }
 
 // LibZMQ is the default profile: RFC 28 as libzmq 4.3 implements it.
@@ -99,4 +110,6 @@ var ZMQ4 = Profile{
 	AttachOrderRotation:     true,
 	ConnectBlocks:           true,
 	SerialHandshakes:        true,
+
+	SendPanicsPastLastConnection: true,
 }
