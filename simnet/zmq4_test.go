@@ -52,6 +52,107 @@ func TestZMQ4Today_SendPanicsWhenTheSecondConnDied(t *testing.T) {
 	})
 }
 
+// TestZMQ4Today_SendWalksFromItsTurnToTheEnd pins, case by case, the walk
+// of zmq4's reqWriter.write that Profile.SendPanicsPastLastConnection
+// models (the model's TestZMQ4SendPanicsPastLastConnection and
+// TestZMQ4SendPanicsOnlyPastTheFirstConnection run the same cases): a REQ
+// dialled a then b notices a dead connection only when a write to it or a
+// read on it fails; a send tries from its turn to the end of the list, so
+// a dead first connection is skipped, and a dead last one whose turn it
+// is makes the send panic. A step "rt X" is a send and a receive answered
+// by X.
+func TestZMQ4Today_SendWalksFromItsTurnToTheEnd(t *testing.T) {
+	cases := []struct {
+		name  string
+		steps []string
+	}{
+		{"turn at dead b", []string{"rt a", "crash b", "send panics", "rt a", "rt a"}},
+		{"turn at dead a", []string{"rt a", "rt b", "crash a", "rt b", "rt b"}},
+		{"turn at a, b dead", []string{"rt a", "rt b", "crash b", "rt a", "send panics", "rt a"}},
+		{"both dead", []string{"rt a", "crash a", "crash b", "send panics", "send fails", "send fails"}},
+		{"awaited b dies", []string{"rt a", "send ok", "crash b", "recv EOF", "rt a", "rt a"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			simnet.Run(t, func(t *testing.T, n *simnet.Network) {
+				for _, name := range []string{"a", "b"} {
+					named(n.Host(name))
+				}
+				req := zmq4.NewReq(context.Background())
+				defer req.Close()
+				for _, target := range []string{"a:5454", "b:5454"} {
+					if err := req.Dial(n.Host("client").Connect(target)); err != nil {
+						t.Fatal(err)
+					}
+				}
+				for i, step := range c.steps {
+					if got := zmq4Step(n, req, step); got != "" {
+						t.Fatalf("H1 walk: step %d %q: %s (go test ./simnet -run 'ZMQ4Today_SendWalks' -v)", i, step, got)
+					}
+					n.Settle() // zmq4's reaper removes what a failed write marked closed
+				}
+			})
+		})
+	}
+}
+
+// named is a REP on h:5454 that answers every request with h's name.
+func named(h *simnet.Host) {
+	h.Start(func(ctx context.Context) {
+		rep := zmq4.NewRep(ctx)
+		defer rep.Close()
+		if err := rep.Listen(h.Bind(5454)); err != nil {
+			panic(err)
+		}
+		for {
+			if _, err := rep.Recv(); err != nil {
+				return
+			}
+			if err := rep.Send(zmq4.NewMsgString(h.Name())); err != nil {
+				return
+			}
+		}
+	})
+}
+
+// zmq4Step runs one step of TestZMQ4Today_SendWalksFromItsTurnToTheEnd
+// and says how it went otherwise than its name says; "" when as named.
+func zmq4Step(n *simnet.Network, req zmq4.Socket, step string) (bad string) {
+	verb, arg, _ := strings.Cut(step, " ")
+	send := func() (err error, p any) {
+		defer func() { p = recover() }()
+		return req.Send(zmq4.NewMsgString("q")), nil
+	}
+	switch verb {
+	case "crash":
+		n.Crash(arg)
+	case "rt":
+		if err, p := send(); err != nil || p != nil {
+			return fmt.Sprintf("send: error %v, panic %v", err, p)
+		}
+		m, err := req.Recv()
+		if err != nil || string(m.Bytes()) != arg {
+			return fmt.Sprintf("recv: %q, %v; want %q", m.Bytes(), err, arg)
+		}
+	case "send":
+		err, p := send()
+		switch ps := fmt.Sprint(p); {
+		case arg == "ok" && err == nil && p == nil:
+		case arg == "panics" && strings.Contains(ps, "index out of range"):
+		case arg == "fails" && p == nil && err != nil && strings.Contains(err.Error(), "no connections available"):
+		default:
+			return fmt.Sprintf("error %v, panic %v", err, p)
+		}
+	case "recv":
+		if _, err := req.Recv(); !errors.Is(err, io.EOF) {
+			return fmt.Sprintf("error %v, want io.EOF", err)
+		}
+	default:
+		return "unknown step"
+	}
+	return ""
+}
+
 // TestZMQ4Today_RepLeaksAReaderWithElevenUnreadRequests pins H5: a REP
 // closed with more than ten unread requests leaves its
 // (*repReader).listen goroutine blocked for ever on the full channel, so
