@@ -119,15 +119,15 @@ func named(h *simnet.Host) {
 // and says how it went otherwise than its name says; "" when as named.
 func zmq4Step(n *simnet.Network, req zmq4.Socket, step string) (bad string) {
 	verb, arg, _ := strings.Cut(step, " ")
-	send := func() (err error, p any) {
+	send := func() (p any, err error) {
 		defer func() { p = recover() }()
-		return req.Send(zmq4.NewMsgString("q")), nil
+		return nil, req.Send(zmq4.NewMsgString("q"))
 	}
 	switch verb {
 	case "crash":
 		n.Crash(arg)
 	case "rt":
-		if err, p := send(); err != nil || p != nil {
+		if p, err := send(); err != nil || p != nil {
 			return fmt.Sprintf("send: error %v, panic %v", err, p)
 		}
 		m, err := req.Recv()
@@ -135,7 +135,7 @@ func zmq4Step(n *simnet.Network, req zmq4.Socket, step string) (bad string) {
 			return fmt.Sprintf("recv: %q, %v; want %q", m.Bytes(), err, arg)
 		}
 	case "send":
-		err, p := send()
+		p, err := send()
 		switch ps := fmt.Sprint(p); {
 		case arg == "ok" && err == nil && p == nil:
 		case arg == "panics" && strings.Contains(ps, "index out of range"):
