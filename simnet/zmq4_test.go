@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-zeromq/zmq4"
 
+	"github.com/zeromq-lockstep/lockstep/internal/sendwalk"
 	"github.com/zeromq-lockstep/lockstep/simnet"
 )
 
@@ -52,105 +53,78 @@ func TestZMQ4Today_SendPanicsWhenTheSecondConnDied(t *testing.T) {
 	})
 }
 
-// TestZMQ4Today_SendWalksFromItsTurnToTheEnd pins, case by case, the walk
-// of zmq4's reqWriter.write that Profile.SendPanicsPastLastConnection
-// models (the model's TestZMQ4SendPanicsPastLastConnection and
-// TestZMQ4SendPanicsOnlyPastTheFirstConnection run the same cases): a REQ
-// dialled a then b notices a dead connection only when a write to it or a
-// read on it fails; a send tries from its turn to the end of the list, so
-// a dead first connection is skipped, and a dead last one whose turn it
-// is makes the send panic. A step "rt X" is a send and a receive answered
-// by X.
+// TestZMQ4Today_SendWalksFromItsTurnToTheEnd runs, on real zmq4, the
+// cases of internal/sendwalk/walks.txt, which the model's
+// TestZMQ4SendWalksFromItsTurnToTheEnd runs too: a REQ dialled to a and
+// then b notices a dead connection only when a write to it or a read on
+// it fails, and a send tries from its turn to the end of the list, so a
+// dead first connection is skipped and a dead last one whose turn it is
+// makes the send panic (ZMQ4-FINDINGS H1,
+// Profile.SendPanicsPastLastConnection).
 func TestZMQ4Today_SendWalksFromItsTurnToTheEnd(t *testing.T) {
-	cases := []struct {
-		name  string
-		steps []string
-	}{
-		{"turn at dead b", []string{"rt a", "crash b", "send panics", "rt a", "rt a"}},
-		{"turn at dead a", []string{"rt a", "rt b", "crash a", "rt b", "rt b"}},
-		{"turn at a, b dead", []string{"rt a", "rt b", "crash b", "rt a", "send panics", "rt a"}},
-		{"both dead", []string{"rt a", "crash a", "crash b", "send panics", "send fails", "send fails"}},
-		{"awaited b dies", []string{"rt a", "send ok", "crash b", "recv EOF", "rt a", "rt a"}},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			simnet.Run(t, func(t *testing.T, n *simnet.Network) {
-				for _, name := range []string{"a", "b"} {
-					named(n.Host(name))
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Log("rerun: go test ./simnet -run ZMQ4Today_SendWalks -v")
+		}
+	})
+	sendwalk.Run(t, func(t *testing.T, walk func(sendwalk.Client)) {
+		simnet.Run(t, func(t *testing.T, n *simnet.Network) {
+			for _, name := range []string{"a", "b"} {
+				named(n.Host(name))
+			}
+			req := zmq4.NewReq(context.Background())
+			defer req.Close()
+			for _, target := range []string{"a:5454", "b:5454"} {
+				if err := req.Dial(n.Host("client").Connect(target)); err != nil {
+					t.Fatal(err)
 				}
-				req := zmq4.NewReq(context.Background())
-				defer req.Close()
-				for _, target := range []string{"a:5454", "b:5454"} {
-					if err := req.Dial(n.Host("client").Connect(target)); err != nil {
-						t.Fatal(err)
-					}
-				}
-				for i, step := range c.steps {
-					if got := zmq4Step(n, req, step); got != "" {
-						t.Fatalf("H1 walk: step %d %q: %s (go test ./simnet -run 'ZMQ4Today_SendWalks' -v)", i, step, got)
-					}
-					n.Settle() // zmq4's reaper removes what a failed write marked closed
-				}
+			}
+			walk(sendwalk.Client{
+				Send:   func() string { return zmq4Send(req) },
+				Recv:   func() string { return zmq4Recv(req) },
+				Crash:  n.Crash,
+				Settle: n.Settle, // zmq4's reaper removes what a failed write marked closed
 			})
 		})
-	}
+	})
 }
 
 // named is a REP on h:5454 that answers every request with h's name.
 func named(h *simnet.Host) {
-	h.Start(func(ctx context.Context) {
-		rep := zmq4.NewRep(ctx)
-		defer rep.Close()
-		if err := rep.Listen(h.Bind(5454)); err != nil {
-			panic(err)
-		}
-		for {
-			if _, err := rep.Recv(); err != nil {
-				return
-			}
-			if err := rep.Send(zmq4.NewMsgString(h.Name())); err != nil {
-				return
-			}
-		}
-	})
+	serve(h, 0, func(zmq4.Msg) zmq4.Msg { return zmq4.NewMsgString(h.Name()) })
 }
 
-// zmq4Step runs one step of TestZMQ4Today_SendWalksFromItsTurnToTheEnd
-// and says how it went otherwise than its name says; "" when as named.
-func zmq4Step(n *simnet.Network, req zmq4.Socket, step string) (bad string) {
-	verb, arg, _ := strings.Cut(step, " ")
-	send := func() (p any, err error) {
+// zmq4Send sends on req and says how it went, in sendwalk's words.
+func zmq4Send(req zmq4.Socket) string {
+	var err error
+	p := func() (p any) {
 		defer func() { p = recover() }()
-		return nil, req.Send(zmq4.NewMsgString("q"))
+		err = req.Send(zmq4.NewMsgString("q"))
+		return nil
+	}()
+	switch {
+	case p != nil && strings.Contains(fmt.Sprint(p), "index out of range"):
+		return "panic"
+	case p != nil:
+		return fmt.Sprint("panic: ", p)
+	case err == nil:
+		return "ok"
+	case strings.Contains(err.Error(), "no connections available"):
+		return "no connection"
 	}
-	switch verb {
-	case "crash":
-		n.Crash(arg)
-	case "rt":
-		if p, err := send(); err != nil || p != nil {
-			return fmt.Sprintf("send: error %v, panic %v", err, p)
-		}
-		m, err := req.Recv()
-		if err != nil || string(m.Bytes()) != arg {
-			return fmt.Sprintf("recv: %q, %v; want %q", m.Bytes(), err, arg)
-		}
-	case "send":
-		p, err := send()
-		switch ps := fmt.Sprint(p); {
-		case arg == "ok" && err == nil && p == nil:
-		case arg == "panics" && strings.Contains(ps, "index out of range"):
-		case arg == "fails" && p == nil && err != nil && strings.Contains(err.Error(), "no connections available"):
-		default:
-			return fmt.Sprintf("error %v, panic %v", err, p)
-		}
-	case "recv":
-		if _, err := req.Recv(); !errors.Is(err, io.EOF) {
-			return fmt.Sprintf("error %v, want io.EOF", err)
-		}
-	default:
-		return "unknown step"
+	return err.Error()
+}
+
+// zmq4Recv receives on req and says what came, in sendwalk's words.
+func zmq4Recv(req zmq4.Socket) string {
+	m, err := req.Recv()
+	switch {
+	case errors.Is(err, io.EOF):
+		return "EOF"
+	case err != nil:
+		return err.Error()
 	}
-	return ""
+	return string(m.Bytes())
 }
 
 // TestZMQ4Today_RepLeaksAReaderWithElevenUnreadRequests pins H5: a REP
