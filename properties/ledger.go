@@ -42,6 +42,13 @@ type Ledger struct {
 	// Reborn is, per client that died and started again, how many replies
 	// its earlier incarnations had received.
 	Reborn map[string]int
+	// Alive counts the messages sockets put on pipes (a request sent, a
+	// reply or the raw peer's message) that no socket has read and the
+	// model has not reported lost; AliveOf counts them by body, and
+	// Vanished holds the bodies read or lost more often than sent.
+	Alive    int
+	AliveOf  map[string]int
+	Vanished map[string]bool
 	// clients are the actors that have sent, so a crash can tell a client
 	// from a server.
 	clients map[string]bool
@@ -52,7 +59,7 @@ func newLedger() *Ledger {
 		Sent: map[string][]string{}, SentPeers: map[string][]string{}, SinceReceive: map[string]int{},
 		Received: map[string][]string{}, Delivered: map[string][]string{}, DeliveredCount: map[string]int{},
 		Dropped: map[string]string{}, Holding: map[string]string{}, LostHeld: map[string]bool{},
-		LostAt: map[string]int{}, Orphaned: map[string]bool{}, Reborn: map[string]int{}, clients: map[string]bool{},
+		LostAt: map[string]int{}, Orphaned: map[string]bool{}, Reborn: map[string]int{}, AliveOf: map[string]int{}, Vanished: map[string]bool{}, clients: map[string]bool{},
 	}
 }
 
@@ -71,6 +78,7 @@ func (l *Ledger) Update(trace []trace.Event) []trace.Event {
 	fresh := trace[l.read:]
 	l.read = len(trace)
 	for _, e := range fresh {
+		l.count(e)
 		switch e.Kind {
 		case model.EventSend: // a resend is also a send; its resend line only annotates it
 			l.clients[e.Actor] = true
@@ -119,6 +127,28 @@ func (l *Ledger) Update(trace []trace.Event) []trace.Event {
 		}
 	}
 	return fresh
+}
+
+// count keeps Alive: a send or reply puts a message on a pipe; a receive,
+// a delivery or a drop of a message that was on one (a drop names the
+// pipe's peer; the drops without one are of a request a server held, or of
+// a client's application queue) takes it off.
+func (l *Ledger) count(e trace.Event) {
+	switch {
+	case e.Kind == model.EventSend || e.Kind == model.EventReply:
+		l.Alive++
+		l.AliveOf[e.Msg]++
+	case e.Kind == model.EventReceive || e.Kind == model.EventDeliver || e.Kind == model.EventDrop && e.Peer != "":
+		l.Alive--
+		l.AliveOf[e.Msg]--
+	default:
+		return
+	}
+	if l.AliveOf[e.Msg] < 0 {
+		l.Vanished[e.Msg] = true
+	} else {
+		delete(l.Vanished, e.Msg)
+	}
 }
 
 // lost notes that body, if it is some client's outstanding request, will

@@ -23,9 +23,15 @@ type Config struct {
 	Pirate  bool          // clients resend after a timeout (Lazy Pirate); needs ReqRelaxed and ReqCorrelate
 	// Rogue adds a raw peer that clients connect to after the servers: a
 	// DEALER standing for a ROUTER, which sends what it likes (F6, F9).
-	Rogue    bool
-	Profile  model.Profile
-	Mutation model.Mutation
+	Rogue bool
+	// RogueOptions are the raw peer's options (its high-water marks).
+	RogueOptions model.Options
+	// WrapChoices has the property answer the model's open choices out of
+	// range, by whole multiples of their number of options: the model must
+	// take the answer modulo that number (model.Chooser).
+	WrapChoices bool
+	Profile     model.Profile
+	Mutation    model.Mutation
 }
 
 // PirateTimeout is how long a Lazy Pirate client waits before resending.
@@ -47,6 +53,10 @@ type System struct {
 	Misuse []MisuseResult
 
 	rogueSent int // the rogue peer's replies so far
+	// watch, when set, is told of every call the system makes on a socket
+	// and of every simulator event, so that a property can follow the
+	// model's pipes and judge each call (mirror.go).
+	watch *mirror
 }
 
 // Client is one client process.
@@ -96,7 +106,7 @@ func NewSystem(cfg Config) *System {
 		s.AddServer()
 	}
 	if cfg.Rogue {
-		s.must(s.W.NewDEALER(RogueName, model.Options{}))
+		s.must(s.W.NewDEALER(RogueName, cfg.RogueOptions))
 		s.must(s.W.Bind(RogueName, RogueEndpoint))
 	}
 	for i := 0; i < cfg.Clients; i++ {
@@ -191,11 +201,13 @@ func (s *System) record(actor string, event model.EventKind, msg string, queue i
 
 // react is the clients' binding: read whatever reply is there, then flush.
 func (s *System) react() bool {
+	if s.watch != nil {
+		s.watch.sync() // after a simulator event, or a call's settling
+	}
 	progress := false
 	for _, c := range s.Clients {
 		for s.W.Readable(c.Name) {
-			reply, err := s.W.Recv(c.Name)
-			s.Sim.Settle()
+			reply, err := s.recv(c.Name)
 			if err != nil {
 				break
 			}
@@ -203,8 +215,16 @@ func (s *System) react() bool {
 			c.current = nil
 			s.record(c.Name, model.EventReceive, reply.Text(), c.Queue.Len())
 		}
-		for s.mayFlush(c) {
+		// FlushOne sends only when there is something to send and the
+		// socket is writable; asking first lets the watcher see the send.
+		for s.mayFlush(c) && c.Queue.Len() > 0 && s.W.Writable(c.Name) {
+			s.before(callSend, c.Name)
 			m, ok := c.Queue.FlushOne(s.W, c.Name)
+			var err error
+			if !ok {
+				err = model.ErrAgain
+			}
+			s.done(callSend, c.Name, nil, err)
 			if !ok {
 				break
 			}
@@ -213,10 +233,38 @@ func (s *System) react() bool {
 			}
 			c.lastSend = s.Sim.Now()
 			progress = true
-			s.Sim.Settle()
 		}
 	}
 	return progress
+}
+
+// before and done tell the watcher of a call on a socket: before it, and
+// once the system has recorded what it saw and the model's effects are
+// settled, so that the call's trace lines are all there.
+func (s *System) before(call, name string) {
+	if s.watch != nil {
+		s.watch.before(call, name)
+	}
+}
+
+func (s *System) done(call, name string, m model.Message, err error) {
+	s.Sim.Settle()
+	if s.watch != nil {
+		s.watch.after(call, name, m, err)
+	}
+}
+
+func (s *System) recv(name string) (model.Message, error) {
+	s.before(callRecv, name)
+	m, err := s.W.Recv(name)
+	s.done(callRecv, name, m, err)
+	return m, err
+}
+
+func (s *System) crash(name string) {
+	s.before(callClose, name)
+	s.must(s.W.Crash(name))
+	s.done(callClose, name, nil, nil)
 }
 
 // mayFlush: a Lazy Pirate application sends its next request only once the
@@ -245,6 +293,7 @@ func (s *System) Enqueue(c *Client) {
 func (s *System) SendDirect(c *Client) error {
 	before := s.state(c.Name)
 	body := RequestBody(c.Name, c.next)
+	s.before(callSend, c.Name)
 	err := s.W.Send(c.Name, model.Message{body})
 	if err == nil {
 		c.next++
@@ -260,6 +309,7 @@ func (s *System) SendDirect(c *Client) error {
 	if err != nil {
 		s.Sim.Record(trace.Event{Actor: c.Name, Kind: model.EventError, Reason: "send: " + err.Error()})
 	}
+	s.done(callSend, c.Name, nil, err)
 	s.settle()
 	return err
 }
@@ -268,6 +318,7 @@ func (s *System) SendDirect(c *Client) error {
 // outstanding (F1).
 func (s *System) RecvDirect(c *Client) error {
 	before := s.state(c.Name)
+	s.before(callRecv, c.Name)
 	reply, err := s.W.Recv(c.Name)
 	if !before.AwaitingReply {
 		s.Misuse = append(s.Misuse, MisuseResult{Op: c.Name + " recv with no request outstanding", Err: err, StateBefore: before, StateAfter: s.state(c.Name)})
@@ -278,6 +329,7 @@ func (s *System) RecvDirect(c *Client) error {
 	} else {
 		s.Sim.Record(trace.Event{Actor: c.Name, Kind: model.EventError, Reason: "recv: " + err.Error()})
 	}
+	s.done(callRecv, c.Name, reply, err)
 	s.settle()
 	return err
 }
@@ -288,10 +340,13 @@ func (s *System) Retry(c *Client) {
 	if !s.Cfg.Pirate || c.current == nil || s.Sim.Now()-c.lastSend < PirateTimeout {
 		return
 	}
-	if err := s.W.Send(c.Name, c.current); err == nil {
+	s.before(callSend, c.Name)
+	err := s.W.Send(c.Name, c.current)
+	if err == nil {
 		c.lastSend = s.Sim.Now()
 		s.record(c.Name, model.EventResend, c.current.Text(), -1)
 	}
+	s.done(callSend, c.Name, nil, err)
 	s.settle()
 }
 
@@ -302,14 +357,16 @@ func (s *System) Serve(srv *Server) {
 		return
 	}
 	before := s.state(srv.Name)
+	s.before(callRecv, srv.Name)
 	req, err := s.W.Recv(srv.Name)
 	if before.OwesReply {
 		s.Misuse = append(s.Misuse, MisuseResult{Op: srv.Name + " recv while a reply is owed", Err: err, StateBefore: before, StateAfter: s.state(srv.Name)})
 	}
 	if err == nil {
 		srv.Holding, srv.held = true, req.Text()
-		s.record(srv.Name, model.EventDeliver, req.Text(), -1)
+		s.Sim.Record(trace.Event{Actor: srv.Name, Kind: model.EventDeliver, Msg: req.Text(), HasMsg: true, Peer: s.W.RequestFrom(srv.Name)})
 	}
+	s.done(callRecv, srv.Name, req, err)
 	s.settle()
 }
 
@@ -324,6 +381,7 @@ func (s *System) Reply(srv *Server) {
 	if !srv.Holding {
 		rep = model.Message{"unsolicited"}
 	}
+	s.before(callSend, srv.Name)
 	err := s.W.Send(srv.Name, rep)
 	if !before.OwesReply {
 		s.Misuse = append(s.Misuse, MisuseResult{Op: srv.Name + " send with no request read", Err: err, StateBefore: before, StateAfter: s.state(srv.Name)})
@@ -332,6 +390,7 @@ func (s *System) Reply(srv *Server) {
 		s.record(srv.Name, model.EventReply, rep.Text(), -1)
 		srv.Holding, srv.held = false, ""
 	}
+	s.done(callSend, srv.Name, nil, err)
 	s.settle()
 }
 
@@ -363,7 +422,7 @@ func (s *System) Crash(srv *Server, down time.Duration) {
 	s.Sim.Record(trace.Event{Actor: srv.Name, Kind: model.EventCrash})
 	srv.Up, srv.Holding, srv.held = false, false, ""
 	srv.life++
-	s.must(s.W.Crash(srv.Name))
+	s.crash(srv.Name)
 	s.settle()
 	if down > 0 {
 		life := srv.life
@@ -387,7 +446,7 @@ func (s *System) RestartClient(c *Client) {
 	c.Queue = model.AppQueue{}
 	_ = c.Queue.Mutate(s.Cfg.Mutation)
 	c.current = nil
-	s.must(s.W.Crash(c.Name))
+	s.crash(c.Name)
 	s.settle()
 	s.must(s.W.NewREQ(c.Name, s.Cfg.Client))
 	s.Sim.Record(trace.Event{Actor: c.Name, Kind: model.EventRestart})
@@ -399,12 +458,12 @@ func (s *System) RestartClient(c *Client) {
 
 // RogueRead has the rogue peer read one message, if one is there.
 func (s *System) RogueRead() {
+	s.before(callRecv, RogueName)
 	m, err := s.W.Recv(RogueName)
-	if err != nil {
-		s.settle()
-		return
+	if err == nil {
+		s.record(RogueName, model.EventDeliver, m[len(m)-1], -1)
 	}
-	s.record(RogueName, model.EventDeliver, m[len(m)-1], -1)
+	s.done(callRecv, RogueName, m, err)
 	s.settle()
 }
 
@@ -421,9 +480,12 @@ func (s *System) RogueSend(wellFormed bool) {
 		m = model.Message{model.Delimiter, body}
 	}
 	s.rogueSent++
-	if err := s.W.Send(RogueName, m); err == nil {
+	s.before(callSend, RogueName)
+	err := s.W.Send(RogueName, m)
+	if err == nil {
 		s.record(RogueName, model.EventReply, body, -1)
 	}
+	s.done(callSend, RogueName, nil, err)
 	s.settle()
 }
 

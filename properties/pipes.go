@@ -1,0 +1,90 @@
+package properties
+
+import (
+	"github.com/zeromq-lockstep/lockstep/model"
+
+	"pgregory.net/rapid"
+)
+
+// checkPipes holds after every step of every property: the high-water
+// marks as the model counts them (F17, F18). A pipe holds at most SNDHWM
+// whole messages to send; the pipe a socket reads, with what is in flight
+// toward it, at most its RCVHWM; and a connection's engine moves a message
+// off the sending pipe as soon as the receiving side is below its RCVHWM,
+// so a connected pipe holds messages to send only while its peer's side is
+// full. A sender nobody reads therefore gets SNDHWM + RCVHWM messages past
+// the receiver; how far libzmq itself gets is F18's open question, so this
+// checks the model's own rule. A zero option is the default of 1000.
+func (m *machine) checkPipes(t *rapid.T) {
+	flights := map[[2]string]int{}
+	for _, f := range m.sys.W.InFlight() {
+		flights[[2]string{f.From, f.To}] += f.N
+	}
+	states := map[string]model.SocketState{}
+	for _, name := range m.mirror.names() {
+		if st, err := m.sys.W.State(name); err == nil {
+			states[name] = st // closed or crashed: it holds nothing
+		}
+	}
+	for name, st := range states {
+		o := m.mirror.options(name)
+		for _, p := range st.Pipes {
+			peer := m.mirror.peerName(p.Peer)
+			if p.Out > hwm(o.SndHWM) {
+				m.fail(t, "pipes: %s's pipe to %s holds %d to send, above SNDHWM %d (F18)", name, p.Peer, p.Out, hwm(o.SndHWM))
+			}
+			in := p.In
+			if p.Connected {
+				in += flights[[2]string{peer, name}]
+			}
+			if in > hwm(o.RcvHWM) {
+				m.fail(t, "pipes: %s's pipe from %s holds and has in flight %d to read, above RCVHWM %d (F18)", name, p.Peer, in, hwm(o.RcvHWM))
+			}
+			if !p.Connected || p.Out == 0 {
+				continue
+			}
+			other, ok := states[peer]
+			if !ok {
+				m.fail(t, "pipes: %s's pipe to %s is connected, but %s is not open", name, p.Peer, peer)
+			}
+			for _, q := range other.Pipes {
+				if !q.Connected || q.Peer != name && m.mirror.peerName(q.Peer) != name {
+					continue
+				}
+				if full := hwm(m.mirror.options(peer).RcvHWM); q.In+flights[[2]string{name, peer}] < full {
+					m.fail(t, "pipes: %s's pipe to %s holds %d to send while %s's side holds %d of RCVHWM %d: the engine moves messages while there is room (F18)",
+						name, p.Peer, p.Out, peer, q.In+flights[[2]string{name, peer}], full)
+				}
+			}
+		}
+	}
+}
+
+// checkConservation holds after every step of every property: every
+// message a socket put on a pipe is, until a socket reads it or the model
+// reports it lost, in exactly one place: a pipe to send, the wire, a pipe
+// to read. The model's state shows how many each holds, so the check is
+// by count: what they hold together is what was sent and neither read nor
+// reported lost; and no message is read or lost more often than it was
+// sent (F16, F19, F21, F22).
+func (m *machine) checkConservation(t *rapid.T) {
+	for body := range m.led.Vanished {
+		m.fail(t, "pipes: %s was read or reported lost more often than it was sent", body)
+	}
+	held := 0
+	for _, name := range m.mirror.names() {
+		st, err := m.sys.W.State(name)
+		if err != nil {
+			continue
+		}
+		for _, p := range st.Pipes {
+			held += p.In + p.Out
+		}
+	}
+	for _, f := range m.sys.W.InFlight() {
+		held += f.N
+	}
+	if held != m.led.Alive {
+		m.fail(t, "pipes: the pipes and the wire hold %d messages, but %d were sent and neither read nor reported lost", held, m.led.Alive)
+	}
+}
