@@ -26,8 +26,12 @@ type Ledger struct {
 	Dropped map[string]string
 	// Holding is the request each server's application holds unanswered.
 	Holding map[string]string
-	// LostHeld are requests a server held when it crashed (F19).
-	LostHeld map[string]bool
+	// LostHeld are requests a server held when it crashed (F19), and
+	// HeldDropped the ones the model reported lost with no pipe, as it
+	// does a request a crashed server held (and the client processes that
+	// die report their queues).
+	LostHeld    map[string]bool
+	HeldDropped map[string]bool
 	// LostAt is, per client, the number of replies it had received when
 	// its outstanding request was lost; a strict REQ must never receive
 	// more (F19).
@@ -40,8 +44,11 @@ type Ledger struct {
 	// the client's next incarnation must never take it.
 	Orphaned map[string]bool
 	// Reborn is, per client that died and started again, how many replies
-	// its earlier incarnations had received.
+	// its earlier incarnations had received; Life is, per request, how
+	// many times its client had died when it sent it.
 	Reborn map[string]int
+	Life   map[string]int
+	deaths map[string]int
 	// Alive counts the messages sockets put on pipes (a request sent, a
 	// reply or the raw peer's message) that no socket has read and the
 	// model has not reported lost; AliveOf counts them by body, and
@@ -58,8 +65,8 @@ func newLedger() *Ledger {
 	return &Ledger{
 		Sent: map[string][]string{}, SentPeers: map[string][]string{}, SinceReceive: map[string]int{},
 		Received: map[string][]string{}, Delivered: map[string][]string{}, DeliveredCount: map[string]int{},
-		Dropped: map[string]string{}, Holding: map[string]string{}, LostHeld: map[string]bool{},
-		LostAt: map[string]int{}, Orphaned: map[string]bool{}, Reborn: map[string]int{}, AliveOf: map[string]int{}, Vanished: map[string]bool{}, clients: map[string]bool{},
+		Dropped: map[string]string{}, Holding: map[string]string{}, LostHeld: map[string]bool{}, HeldDropped: map[string]bool{},
+		LostAt: map[string]int{}, Orphaned: map[string]bool{}, Reborn: map[string]int{}, Life: map[string]int{}, deaths: map[string]int{}, AliveOf: map[string]int{}, Vanished: map[string]bool{}, clients: map[string]bool{},
 	}
 }
 
@@ -81,7 +88,9 @@ func (l *Ledger) Update(trace []trace.Event) []trace.Event {
 		l.count(e)
 		switch e.Kind {
 		case model.EventSend: // a resend is also a send; its resend line only annotates it
+			delete(l.LostAt, e.Actor) // a relaxed REQ's new request (a strict one cannot send)
 			l.clients[e.Actor] = true
+			l.Life[e.Msg] = l.deaths[e.Actor]
 			l.Sent[e.Actor] = append(l.Sent[e.Actor], e.Msg)
 			l.SentPeers[e.Actor] = append(l.SentPeers[e.Actor], e.Peer)
 			l.SinceReceive[e.Actor]++
@@ -106,6 +115,7 @@ func (l *Ledger) Update(trace []trace.Event) []trace.Event {
 				}
 				l.SinceReceive[e.Actor] = 0
 				l.Reborn[e.Actor] = len(l.Received[e.Actor])
+				l.deaths[e.Actor]++
 				delete(l.LostAt, e.Actor)
 				break
 			}
@@ -115,6 +125,9 @@ func (l *Ledger) Update(trace []trace.Event) []trace.Event {
 				delete(l.Holding, e.Actor)
 			}
 		case model.EventDrop:
+			if e.Peer == "" {
+				l.HeldDropped[e.Msg] = true
+			}
 			if _, ok := l.Dropped[e.Msg]; !ok {
 				l.Dropped[e.Msg] = e.Reason
 			}
@@ -137,12 +150,20 @@ func (l *Ledger) count(e trace.Event) {
 	switch {
 	case e.Kind == model.EventSend || e.Kind == model.EventReply:
 		l.Alive++
-		l.AliveOf[e.Msg]++
 	case e.Kind == model.EventReceive || e.Kind == model.EventDeliver || e.Kind == model.EventDrop && e.Peer != "":
 		l.Alive--
-		l.AliveOf[e.Msg]--
 	default:
 		return
+	}
+	if e.Actor == RawName || e.Peer == RawName {
+		// A raw request's frames are its body or not, as its shape has it;
+		// the traces name it differently, so it is counted in Alive only.
+		return
+	}
+	if e.Kind == model.EventSend || e.Kind == model.EventReply {
+		l.AliveOf[e.Msg]++
+	} else {
+		l.AliveOf[e.Msg]--
 	}
 	if l.AliveOf[e.Msg] < 0 {
 		l.Vanished[e.Msg] = true

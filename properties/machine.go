@@ -23,6 +23,7 @@ type machine struct {
 	// so that a second run of the same operations can make them again.
 	choices []int
 	mirror  *mirror
+	fresh   []trace.Event // the trace events of the latest operation
 }
 
 // snapshot is what per-operation checks compare against.
@@ -30,14 +31,16 @@ type snapshot struct {
 	awaiting map[string]bool
 	queue    map[string]int
 	received map[string]int
+	sent     map[string]int
 }
 
 func (m *machine) snapshot() snapshot {
-	s := snapshot{awaiting: map[string]bool{}, queue: map[string]int{}, received: map[string]int{}}
+	s := snapshot{awaiting: map[string]bool{}, queue: map[string]int{}, received: map[string]int{}, sent: map[string]int{}}
 	for _, c := range m.sys.Clients {
 		s.awaiting[c.Name] = m.sys.state(c.Name).AwaitingReply
 		s.queue[c.Name] = c.Queue.Len()
 		s.received[c.Name] = len(m.led.Received[c.Name])
+		s.sent[c.Name] = len(m.led.Sent[c.Name])
 	}
 	return s
 }
@@ -69,9 +72,11 @@ func run(t *rapid.T, cfg Config, kinds []string, check stepCheck) *machine {
 			m.ops = append(m.ops, op)
 			t.Logf("op %d: %v", len(m.ops), op)
 			m.sys.Apply(op)
-			m.led.Update(m.sys.Trace())
+			m.fresh = m.led.Update(m.sys.Trace())
 			m.checkPipes(t)
 			m.checkConservation(t)
+			m.checkPoll(t)
+			m.checkFaults(t, op)
 			check(t, m, op, before)
 		}
 	}

@@ -1,6 +1,7 @@
 package properties
 
 import (
+	"encoding/binary"
 	"slices"
 	"strings"
 
@@ -104,6 +105,8 @@ type msock struct {
 	awaiting  bool
 	replyPipe *mpipe
 	tookAny   bool
+	// REQ under REQ_CORRELATE: the id of the next request (F7).
+	nextID uint32
 	// REP: a request is held; it came on envPipe (F15).
 	owes    bool
 	envPipe *mpipe
@@ -138,10 +141,15 @@ type mirror struct {
 	// dials is every dial outcome the model owes: per connect() (client
 	// and endpoint), when its next attempt completes (F23).
 	dials map[[2]string]dialDue
+	// ids are the request ids each request body went out with (F7), and
+	// sentOn the peer of the pipe each raw peer's message went to.
+	ids    map[string][]uint32
+	sentOn map[string]string
 }
 
 func newMirror(sys *System, fail func(format string, args ...any)) *mirror {
-	return &mirror{sys: sys, fail: fail, socks: map[string]*msock{}, dials: map[[2]string]dialDue{}}
+	return &mirror{sys: sys, fail: fail, socks: map[string]*msock{}, dials: map[[2]string]dialDue{},
+		ids: map[string][]uint32{}, sentOn: map[string]string{}}
 }
 
 // chose records an open choice as the model acts on it.
@@ -159,12 +167,15 @@ func (m *mirror) names() []string {
 	if m.sys.Cfg.Rogue {
 		out = append(out, RogueName)
 	}
+	if m.sys.Cfg.RawClient {
+		out = append(out, RawName)
+	}
 	return out
 }
 
 func (m *mirror) options(name string) model.Options {
 	switch {
-	case name == RogueName:
+	case name == RogueName || name == RawName:
 		return m.sys.Cfg.RogueOptions
 	case strings.HasPrefix(name, "c"):
 		return m.sys.Cfg.Client
@@ -380,7 +391,7 @@ func (m *mirror) after(call, name string, msg model.Message, err error) {
 	case call == callSend && ms.typ == model.REP:
 		m.repSend(ms, events, err)
 	case call == callSend:
-		m.dealerSend(ms, err)
+		m.dealerSend(ms, events, err)
 	case call == callRecv:
 		m.recv(ms, events, msg, err)
 	}
@@ -487,7 +498,12 @@ func (m *mirror) reqSend(ms *msock, events []trace.Event, err error) {
 		return // F1: EFSM, checked by the lockstep property
 	}
 	if ms.opts.ReqCorrelate {
-		m.take(model.ChoiceRequestID) // the first id is random (F7)
+		// F7: +1 per send that gets past F1, from a random start; libzmq
+		// counts it before it looks for a pipe (req.cpp, xsend).
+		if d, ok := m.take(model.ChoiceRequestID); ok {
+			ms.nextID = uint32(d.k)
+		}
+		ms.nextID++
 	}
 	p := m.sendPipe(ms)
 	if p == nil {
@@ -503,8 +519,14 @@ func (m *mirror) reqSend(ms *msock, events []trace.Event, err error) {
 		m.fail("mirror: %s's send failed (%v), but its pipe to %s can take it (F8, F18)", ms.name, err, p.peer)
 	}
 	for _, e := range events {
-		if e.Kind == model.EventSend && e.Actor == ms.name && e.Peer != p.peer {
+		if e.Kind != model.EventSend || e.Actor != ms.name {
+			continue
+		}
+		if e.Peer != p.peer {
 			m.fail("mirror: %s sent %s to %s, but libzmq's rotation gives %s (F8)", ms.name, e.Msg, e.Peer, p.peer)
+		}
+		if ms.opts.ReqCorrelate {
+			m.ids[e.Msg] = append(m.ids[e.Msg], ms.nextID)
 		}
 	}
 	// F9: what is queued to read answers earlier requests; the send reads
@@ -567,6 +589,9 @@ func (m *mirror) recv(ms *msock, events []trace.Event, msg model.Message, err er
 		if ms.typ == model.REQ && (d.Reason == "reply from another pipe") == mine {
 			m.fail("mirror: %s discarded %s from %s as %q, but its request went to %s (F9, F10)", ms.name, d.Msg, p.peer, d.Reason, m.replyPeer(ms))
 		}
+		if ms.typ == model.REP && !m.undelimited(d.Msg) {
+			m.fail("mirror: %s discarded %q from %s, a request with a delimiter (F5)", ms.name, d.Msg, p.peer)
+		}
 	}
 }
 
@@ -589,26 +614,95 @@ func (m *mirror) took(ms *msock, p *mpipe, msg model.Message, err error) {
 	if err != nil {
 		m.fail("mirror: %s's receive failed (%v), but it read a message from %s that it keeps (F14)", ms.name, err, p.peer)
 	}
-	switch ms.typ {
-	case model.REQ:
+	if len(msg) == 0 {
+		m.fail("mirror: %s received a message without frames from %s (F5)", ms.name, p.peer)
+	}
+	switch {
+	case ms.typ == model.REQ:
 		if ms.replyPipe != nil && ms.replyPipe != p {
 			m.fail("mirror: %s took %s from %s, but its request went to %s (F9)", ms.name, msg.Text(), p.peer, ms.replyPipe.peer)
 		}
 		ms.tookAny = ms.replyPipe == nil
 		ms.awaiting, ms.replyPipe = false, nil
-	case model.REP:
+	case ms.typ == model.REP:
 		from := p.peer
-		if client, _, ok := ParseRequest(msg.Text()); !ok || client != from {
+		if client, _, ok := ParseRequest(msg[len(msg)-1]); !ok || client != from {
 			m.fail("mirror: %s read %s, but libzmq's fair queue reads from %s (F14)", ms.name, msg.Text(), from)
 		}
 		if got := m.sys.W.RequestFrom(ms.name); got != from {
 			m.fail("mirror: %s holds a request from %s, but RequestFrom says %q (F15)", ms.name, from, got)
 		}
-		ms.owes, ms.envPipe = true, p
-	default:
-		if client, _, ok := ParseRequest(msg[len(msg)-1]); !ok || client != p.peer {
-			m.fail("mirror: %s read %s, but libzmq's fair queue reads from %s (F14)", ms.name, msg.Text(), p.peer)
+		if sent, ok := m.sys.rawSent[msg[len(msg)-1]]; ok && from == RawName {
+			if _, body, ok := delimited(sent); !ok || !slices.Equal(body, msg) {
+				m.fail("mirror: %s read %q of the raw request %q, want what follows its first delimiter (F5)", ms.name, msg, sent)
+			}
 		}
+		ms.owes, ms.envPipe = true, p
+	case ms.name == RawName:
+		m.rawReply(p, msg)
+	default:
+		m.rawRequest(ms, p, msg)
+	}
+}
+
+// rawReply checks a reply as the raw client reads it: it answers a request
+// the raw client sent on the pipe it came from, after the envelope that
+// request carried before its delimiter (F5, F15).
+func (m *mirror) rawReply(p *mpipe, msg model.Message) {
+	req, _ := Answers(msg[len(msg)-1])
+	body := req[strings.LastIndexByte(req, '|')+1:] // the body's last frame
+	sent, ok := m.sys.rawSent[body]
+	if from := m.sentOn[body]; !ok || from != p.peer {
+		m.fail("mirror: %s read a reply to %q from %s, but it sent that request to %q (F14, F15)", RawName, req, p.peer, from)
+	}
+	env, _, _ := delimited(sent)
+	if want := append(append(model.Message(nil), env...), model.Delimiter, msg[len(msg)-1]); !slices.Equal(msg, want) {
+		m.fail("mirror: %s read %q, want the envelope of its request %q, a delimiter and the reply (F5, F15)", RawName, msg, sent)
+	}
+}
+
+// undelimited says whether text is a raw request that has no delimiter.
+func (m *mirror) undelimited(text string) bool {
+	for _, sent := range m.sys.rawSent {
+		if _, _, ok := delimited(sent); !ok && sent.Text() == text {
+			return true
+		}
+	}
+	return false
+}
+
+// delimited splits a request as a REP does: at the first empty frame with
+// frames after it (F5).
+func delimited(m model.Message) (env, body model.Message, ok bool) {
+	for i, f := range m {
+		if f == model.Delimiter && i < len(m)-1 {
+			return m[:i], m[i+1:], true
+		}
+	}
+	return nil, nil, false
+}
+
+// rawRequest checks a request as the rogue peer reads it off the wire:
+// the REQ's envelope is an empty delimiter, after a 4-byte id in native
+// byte order under REQ_CORRELATE, one more than the last request's (F4,
+// F7), and it came from the client whose pipe was read (F14).
+func (m *mirror) rawRequest(ms *msock, p *mpipe, msg model.Message) {
+	body := msg[len(msg)-1]
+	if client, _, ok := ParseRequest(body); !ok || client != p.peer {
+		m.fail("mirror: %s read %s, but libzmq's fair queue reads from %s (F14)", ms.name, msg.Text(), p.peer)
+	}
+	if !m.sys.Cfg.Client.ReqCorrelate {
+		if len(msg) != 2 || msg[0] != model.Delimiter {
+			m.fail("mirror: %s read %q from %s, want a delimiter and the body (F4)", ms.name, msg, p.peer)
+		}
+		return
+	}
+	if len(msg) != 3 || len(msg[0]) != 4 || msg[1] != model.Delimiter {
+		m.fail("mirror: %s read %q from %s, want a 4-byte request id, a delimiter and the body (F4, F7)", ms.name, msg, p.peer)
+	}
+	id := binary.LittleEndian.Uint32([]byte(msg[0]))
+	if !slices.Contains(m.ids[body], id) {
+		m.fail("mirror: %s's request %s carries id %d, but it went out with %v (F7)", p.peer, body, id, m.ids[body])
 	}
 }
 
@@ -634,7 +728,7 @@ func (m *mirror) repSend(ms *msock, events []trace.Event, err error) {
 }
 
 // dealerSend is a DEALER's send: lb_t's pipe, or EAGAIN.
-func (m *mirror) dealerSend(ms *msock, err error) {
+func (m *mirror) dealerSend(ms *msock, events []trace.Event, err error) {
 	p := m.sendPipe(ms)
 	switch {
 	case p == nil && err == nil:
@@ -644,6 +738,11 @@ func (m *mirror) dealerSend(ms *msock, err error) {
 	case p != nil:
 		ms.lb.next()
 		p.out++
+		for _, e := range events {
+			if e.Actor == ms.name && (e.Kind == model.EventSend || e.Kind == model.EventReply) {
+				m.sentOn[e.Msg] = p.peer
+			}
+		}
 	}
 }
 

@@ -1,6 +1,8 @@
 package properties
 
 import (
+	"strings"
+
 	"github.com/zeromq-lockstep/lockstep/model"
 
 	"pgregory.net/rapid"
@@ -86,5 +88,71 @@ func (m *machine) checkConservation(t *rapid.T) {
 	}
 	if held != m.led.Alive {
 		m.fail(t, "pipes: the pipes and the wire hold %d messages, but %d were sent and neither read nor reported lost", held, m.led.Alive)
+	}
+}
+
+// checkPoll holds after every step of every property: ZMQ_POLLIN and
+// ZMQ_POLLOUT say what a receive and a send would do (F3). A REQ is
+// readable while it awaits a reply and a pipe holds a message (a stray
+// one too, F9) and writable while F1 allows a send and a pipe can take
+// one; a REP is readable while it owes nothing and a pipe holds a request,
+// writable while it owes a reply (F2); a raw peer whenever a pipe holds a
+// message or can take one.
+func (m *machine) checkPoll(t *rapid.T) {
+	for _, name := range m.mirror.names() {
+		st, err := m.sys.W.State(name)
+		if err != nil {
+			continue
+		}
+		o := m.mirror.options(name)
+		var in, room bool
+		for _, p := range st.Pipes {
+			in = in || p.In > 0
+			room = room || !p.Destroyed && p.Out < hwm(o.SndHWM)
+		}
+		var r, w bool
+		switch st.Type {
+		case model.REQ:
+			r, w = st.AwaitingReply && in, (!st.AwaitingReply || o.ReqRelaxed) && room
+		case model.REP:
+			r, w = !st.OwesReply && in, st.OwesReply
+		default:
+			r, w = in, room
+		}
+		if m.sys.W.Readable(name) != r || m.sys.W.Writable(name) != w {
+			m.fail(t, "poll: %s is readable %v and writable %v, want %v and %v (F1, F2, F3)", name, m.sys.W.Readable(name), m.sys.W.Writable(name), r, w)
+		}
+	}
+}
+
+// checkFaults holds after every step of every property: a cut ends
+// exactly the connections between its two ends, from whichever end it
+// comes, and they stay down until it heals (F21); a request that a server
+// held when it crashed is reported lost by the model (F19).
+func (m *machine) checkFaults(t *rapid.T, op Op) {
+	for h := range m.led.LostHeld {
+		if !m.led.HeldDropped[h] {
+			m.fail(t, "faults: request %s died with the server that held it, but the model did not report it lost (F19)", h)
+		}
+	}
+	if op.Kind != OpCut || op.Client >= len(m.sys.Clients) || op.Server >= len(m.sys.Servers) {
+		return
+	}
+	c, srv := m.sys.Clients[op.Client], m.sys.Servers[op.Server]
+	for _, e := range m.fresh {
+		if e.Kind == model.EventDisconnect && e.Reason == "link cut" && !(e.Actor == c.Name && e.Peer == srv.Name || e.Actor == srv.Name && e.Peer == c.Name) {
+			m.fail(t, "faults: cutting %s-%s ended the connection of %s to %s (F21)", c.Name, srv.Name, e.Actor, e.Peer)
+		}
+	}
+	for _, end := range [][2]string{{c.Name, srv.Endpoint}, {srv.Name, c.Name}} {
+		st, err := m.sys.W.State(end[0])
+		if err != nil {
+			continue
+		}
+		for _, p := range st.Pipes {
+			if p.Peer == end[1] && p.Connected {
+				m.fail(t, "faults: %s is still connected to %s after the link was cut (F21)", end[0], strings.TrimPrefix(end[1], "tcp://"))
+			}
+		}
 	}
 }

@@ -18,6 +18,13 @@ type dialDue struct {
 	ivl    time.Duration // the interval the next failure starts from
 }
 
+// The lo of a dialDue that is no attempt: a connection made (it keeps
+// the back-off's base), a connect() that gave up.
+const (
+	noneDue time.Duration = -1
+	gaveUp  time.Duration = -2
+)
+
 // reconnects checks F23 over an interval's events: every failed dial and
 // every connection that ends while its connect() goes on schedules one
 // retry after RECONNECT_IVL + rand() % RECONNECT_IVL, the base doubling up
@@ -30,7 +37,7 @@ func (m *mirror) reconnects(events []trace.Event) {
 			continue
 		}
 		due, pending := m.dials[key]
-		if outcome && pending && due.lo >= 0 {
+		if outcome && pending && due.lo != noneDue && due.lo != gaveUp {
 			if e.At < due.lo || e.At >= due.hi {
 				m.fail("reconnect: %s's attempt to %s completed at %v, want in [%v, %v): RECONNECT_IVL plus its jitter, then a round trip (F23)",
 					key[0], key[1], e.At, due.lo, due.hi)
@@ -38,6 +45,20 @@ func (m *mirror) reconnects(events []trace.Event) {
 			delete(m.dials, key)
 		}
 		opts := m.options(key[0])
+		if opts.ReconnectIvl < 0 {
+			// F23: the connect() gives up for good when its attempt fails
+			// or its connection ends.
+			if e.Kind == model.EventConnect && m.dials[key].lo == gaveUp {
+				m.fail("reconnect: %s connected to %s again with RECONNECT_IVL=-1 (F23)", key[0], key[1])
+			}
+			if e.Kind == model.EventRetry {
+				m.fail("reconnect: %s retries %s with RECONNECT_IVL=-1 (F23)", key[0], key[1])
+			}
+			if e.Kind == model.EventDisconnect {
+				m.dials[key] = dialDue{lo: gaveUp}
+			}
+			continue
+		}
 		base := opts.ReconnectIvl
 		if base == 0 {
 			base = model.DefaultReconnectIvl
@@ -48,12 +69,9 @@ func (m *mirror) reconnects(events []trace.Event) {
 		}
 		if !schedules {
 			if e.Kind == model.EventConnect {
-				m.dials[key] = dialDue{lo: -1, ivl: base} // a connection resets the back-off
+				m.dials[key] = dialDue{lo: noneDue, ivl: base} // a connection resets the back-off
 			}
 			continue
-		}
-		if opts.ReconnectIvl < 0 {
-			m.fail("reconnect: %s retries %s with RECONNECT_IVL=-1 (F23)", key[0], key[1])
 		}
 		var jitter time.Duration
 		if n := int(base / time.Millisecond); n > 1 {
@@ -73,7 +91,7 @@ func (m *mirror) reconnects(events []trace.Event) {
 	}
 	now := m.sys.Sim.Now()
 	for key, due := range m.dials {
-		if due.lo >= 0 && now >= due.hi {
+		if due.lo != noneDue && due.lo != gaveUp && now >= due.hi {
 			m.fail("reconnect: %s's attempt to %s was due by %v and has not completed at %v (F23)", key[0], key[1], due.hi, now)
 		}
 	}
@@ -100,8 +118,12 @@ func (m *mirror) dialEvent(e trace.Event) (key [2]string, outcome, schedules boo
 	return key, false, false
 }
 
-// connects says whether the socket called name connects (the clients).
+// connects says whether the socket called name connects (the clients and
+// the raw client).
 func (m *mirror) connects(name string) bool {
+	if name == RawName && m.sys.Cfg.RawClient {
+		return true
+	}
 	for _, c := range m.sys.Clients {
 		if c.Name == name {
 			return true

@@ -24,7 +24,11 @@ type Config struct {
 	// Rogue adds a raw peer that clients connect to after the servers: a
 	// DEALER standing for a ROUTER, which sends what it likes (F6, F9).
 	Rogue bool
-	// RogueOptions are the raw peer's options (its high-water marks).
+	// RawClient adds a raw client: a DEALER standing for a ROUTER or
+	// DEALER client, connected to every server at the start, that sends
+	// requests of any shape (F5).
+	RawClient bool
+	// RogueOptions are the raw peers' options (their high-water marks).
 	RogueOptions model.Options
 	// WrapChoices has the property answer the model's open choices out of
 	// range, by whole multiples of their number of options: the model must
@@ -53,6 +57,8 @@ type System struct {
 	Misuse []MisuseResult
 
 	rogueSent int // the rogue peer's replies so far
+	// rawSent is every raw request by its body, as the raw client sent it.
+	rawSent map[string]model.Message
 	// watch, when set, is told of every call the system makes on a socket
 	// and of every simulator event, so that a property can follow the
 	// model's pipes and judge each call (mirror.go).
@@ -109,17 +115,41 @@ func NewSystem(cfg Config) *System {
 		s.must(s.W.NewDEALER(RogueName, cfg.RogueOptions))
 		s.must(s.W.Bind(RogueName, RogueEndpoint))
 	}
+	if cfg.RawClient {
+		s.rawSent = map[string]model.Message{}
+		s.must(s.W.NewDEALER(RawName, cfg.RogueOptions))
+		for _, srv := range s.Servers {
+			s.must(s.W.Connect(RawName, srv.Endpoint))
+		}
+	}
 	for i := 0; i < cfg.Clients; i++ {
 		s.AddClient()
 	}
 	return s
 }
 
-// The rogue peer of Config.Rogue.
+// The rogue peer of Config.Rogue and the raw client of Config.RawClient.
 const (
 	RogueName     = "r1"
 	RogueEndpoint = "tcp://r1:5454"
+	RawName       = "r2"
 )
+
+// RawShapes are the raw client's requests, each around its body b: a REP
+// reads the frames after the first empty frame that has frames after it,
+// keeps those before it as the envelope of its reply, and drops a request
+// without one (F5).
+var RawShapes = []struct {
+	name   string
+	frames func(b string) model.Message
+}{
+	{"plain", func(b string) model.Message { return model.Message{model.Delimiter, b} }},
+	{"no-delimiter", func(b string) model.Message { return model.Message{b} }},
+	{"envelope", func(b string) model.Message { return model.Message{"env", model.Delimiter, b} }},
+	{"trailing-empty", func(b string) model.Message { return model.Message{b, model.Delimiter} }},
+	{"two-delimiters", func(b string) model.Message { return model.Message{model.Delimiter, model.Delimiter, b} }},
+	{"deep-envelope", func(b string) model.Message { return model.Message{"hop1", "hop2", model.Delimiter, b} }},
+}
 
 func (s *System) must(err error) {
 	if err != nil {
@@ -468,7 +498,7 @@ func (s *System) RogueRead() {
 }
 
 // RogueSend has the rogue peer send a reply of its own invention to the
-// next pipe of its rotation: well-formed (["", "rogue#k"]), which a REQ
+// next pipe of its rotation: well-formed (["", "r1#k"]), which a REQ
 // takes only as the answer to a request it sent that peer (F9), or
 // without the delimiter (["malformed#k"]), a protocol error that ends the
 // connection for good and is never taken (F6).
@@ -476,7 +506,7 @@ func (s *System) RogueSend(wellFormed bool) {
 	body := "malformed#" + strconv.Itoa(s.rogueSent)
 	m := model.Message{body}
 	if wellFormed {
-		body = "rogue#" + strconv.Itoa(s.rogueSent)
+		body = RequestBody(RogueName, s.rogueSent)
 		m = model.Message{model.Delimiter, body}
 	}
 	s.rogueSent++
@@ -486,6 +516,32 @@ func (s *System) RogueSend(wellFormed bool) {
 		s.record(RogueName, model.EventReply, body, -1)
 	}
 	s.done(callSend, RogueName, nil, err)
+	s.settle()
+}
+
+// RawRequest has the raw client send its next request, of the given shape,
+// to the next pipe of its rotation.
+func (s *System) RawRequest(shape int) {
+	body := RequestBody(RawName, len(s.rawSent))
+	m := RawShapes[shape%len(RawShapes)].frames(body)
+	s.before(callSend, RawName)
+	err := s.W.Send(RawName, m)
+	if err == nil {
+		s.rawSent[body] = m
+		s.record(RawName, model.EventSend, body, -1)
+	}
+	s.done(callSend, RawName, nil, err)
+	s.settle()
+}
+
+// RawRead has the raw client read one reply, if one is there.
+func (s *System) RawRead() {
+	s.before(callRecv, RawName)
+	m, err := s.W.Recv(RawName)
+	if err == nil {
+		s.Sim.Record(trace.Event{Actor: RawName, Kind: model.EventReceive, Msg: m[len(m)-1], HasMsg: true, Reason: "frames " + strconv.Quote(m.Text())})
+	}
+	s.done(callRecv, RawName, m, err)
 	s.settle()
 }
 
@@ -499,15 +555,28 @@ func (s *System) Restart(srv *Server) {
 	s.settle()
 }
 
-// Cut cuts the link between client c and server srv and heals it after d.
-func (s *System) Cut(c *Client, srv *Server, d time.Duration) {
-	s.Sim.Cut(c.Name, srv.Name)
+// Cut cuts the link between client c and server srv, from the server's
+// end when reverse, and heals it after d from the same end.
+func (s *System) Cut(c *Client, srv *Server, d time.Duration, reverse bool) {
+	a, b := ends(c, srv, reverse)
+	s.Sim.Cut(a, b)
 	s.settle()
-	s.Sim.After(d, func() { s.Sim.Heal(c.Name, srv.Name) })
+	s.Sim.After(d, func() { s.Sim.Heal(a, b) })
 }
 
-// Heal heals it.
-func (s *System) Heal(c *Client, srv *Server) { s.Sim.Heal(c.Name, srv.Name); s.settle() }
+// Heal heals it, from the server's end when reverse.
+func (s *System) Heal(c *Client, srv *Server, reverse bool) {
+	a, b := ends(c, srv, reverse)
+	s.Sim.Heal(a, b)
+	s.settle()
+}
+
+func ends(c *Client, srv *Server, reverse bool) (string, string) {
+	if reverse {
+		return srv.Name, c.Name
+	}
+	return c.Name, srv.Name
+}
 
 // Quiesce ends a run the way the liveness checks need: every link healed,
 // every server up, and every server serving and answering at once, for
@@ -515,7 +584,7 @@ func (s *System) Heal(c *Client, srv *Server) { s.Sim.Heal(c.Name, srv.Name); s.
 func (s *System) Quiesce() {
 	for _, c := range s.Clients {
 		for _, srv := range s.Servers {
-			s.Heal(c, srv)
+			s.Heal(c, srv, false)
 		}
 	}
 	for _, srv := range s.Servers {
