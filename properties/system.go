@@ -431,10 +431,22 @@ func (s *System) ReplyAfter(srv *Server, d time.Duration) {
 		return
 	}
 	life, held := srv.life, srv.held
-	s.Sim.After(d, func() {
+	s.later(d, func() {
 		if srv.life == life && srv.Up && srv.Holding && srv.held == held {
 			s.Reply(srv)
 		}
+	})
+}
+
+// later has the simulator run do d from now; the watcher checks that it
+// runs then, neither early nor late (sim.Sim.After).
+func (s *System) later(d time.Duration, do func()) {
+	due := s.Sim.Now() + d
+	s.Sim.After(d, func() {
+		if s.watch != nil && s.Sim.Now() != due {
+			s.watch.fail("simulator: an event due at %v ran at %v", due, s.Sim.Now())
+		}
+		do()
 	})
 }
 
@@ -456,7 +468,7 @@ func (s *System) Crash(srv *Server, down time.Duration) {
 	s.settle()
 	if down > 0 {
 		life := srv.life
-		s.Sim.After(down, func() {
+		s.later(down, func() {
 			if srv.life == life && !srv.Up {
 				s.Restart(srv)
 			}
@@ -561,7 +573,7 @@ func (s *System) Cut(c *Client, srv *Server, d time.Duration, reverse bool) {
 	a, b := ends(c, srv, reverse)
 	s.Sim.Cut(a, b)
 	s.settle()
-	s.Sim.After(d, func() { s.Sim.Heal(a, b) })
+	s.later(d, func() { s.Sim.Heal(a, b) })
 }
 
 // Heal heals it, from the server's end when reverse.
