@@ -108,7 +108,9 @@ func (c chooser) answer(ch model.Choice, n int, peers []string) int {
 	k := rapid.IntRange(0, n-1).Draw(c.t, string(ch))
 	ans := k
 	if c.m.sys.Cfg.WrapChoices {
-		ans += n * rapid.IntRange(-2, 2).Draw(c.t, "wrap")
+		// One turn either way meets the clamp's bounds: n for k = 0,
+		// -1 for k = n-1.
+		ans += n * rapid.SampledFrom([]int{1, -1, 0, 2, -2}).Draw(c.t, "wrap")
 	}
 	c.m.choices = append(c.m.choices, ans)
 	c.m.mirror.chose(drawn{choice: ch, n: n, k: k, peers: slices.Clone(peers)})

@@ -145,11 +145,14 @@ type mirror struct {
 	// sentOn the peer of the pipe each raw peer's message went to.
 	ids    map[string][]uint32
 	sentOn map[string]string
+	// flights is what look last read of the wire.
+	flights  map[[2]string]int
+	inFlight []model.Flight
 }
 
 func newMirror(sys *System, fail func(format string, args ...any)) *mirror {
 	return &mirror{sys: sys, fail: fail, socks: map[string]*msock{}, dials: map[[2]string]dialDue{},
-		ids: map[string][]uint32{}, sentOn: map[string]string{}}
+		ids: map[string][]uint32{}, sentOn: map[string]string{}, flights: map[[2]string]int{}}
 }
 
 // chose records an open choice as the model acts on it.
@@ -204,6 +207,7 @@ func (m *mirror) sync() {
 
 // follow reconciles every socket with its State.
 func (m *mirror) follow(events []trace.Event) {
+	m.look()
 	for _, name := range m.names() {
 		st, err := m.sys.W.State(name)
 		ms := m.socks[name]
@@ -303,14 +307,17 @@ func (m *mirror) flightOn(from, peer string, connected bool) int {
 	if !connected {
 		return 0
 	}
-	to := m.peerName(peer)
-	n := 0
-	for _, f := range m.sys.W.InFlight() {
-		if f.From == from && f.To == to {
-			n += f.N
-		}
+	return m.flights[[2]string{from, m.peerName(peer)}]
+}
+
+// look refreshes what the mirror reads of the world once per look: the
+// messages in flight per direction of each pair of sockets.
+func (m *mirror) look() {
+	m.inFlight = m.sys.W.AppendInFlight(m.inFlight[:0])
+	clear(m.flights)
+	for _, f := range m.inFlight {
+		m.flights[[2]string{f.From, f.To}] += f.N
 	}
-	return n
 }
 
 // peerName is the socket at the other end of a pipe whose peer is ep.
@@ -449,7 +456,8 @@ func (m *mirror) recvPipe(ms *msock) *mpipe {
 		for _, j := range cand {
 			peers = append(peers, r.a[j].peer)
 		}
-		if d.n != len(cand) || d.peers != nil && !slices.Equal(d.peers, peers) {
+		// The model names the candidates of this choice (ChoosePeer).
+		if d.n != len(cand) || !slices.Equal(d.peers, peers) {
 			m.fail("mirror: %s chose among %v (%d), want the ready pipes in rotation order %v (F14)", ms.name, d.peers, d.n, peers)
 		}
 		r.cur = cand[d.k]
@@ -754,6 +762,7 @@ func (m *mirror) compare(ms *msock) {
 	if err != nil {
 		m.fail("mirror: %s vanished during a call: %v", ms.name, err)
 	}
+	m.look()
 	if len(st.Pipes) != len(ms.pipes) {
 		m.fail("mirror: %s has %d pipes after the call, want %d: %+v", ms.name, len(st.Pipes), len(ms.pipes), st.Pipes)
 	}

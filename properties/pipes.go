@@ -20,6 +20,9 @@ import (
 func (m *machine) checkPipes(t *rapid.T) {
 	flights := map[[2]string]int{}
 	for _, f := range m.sys.W.InFlight() {
+		if f.N <= 0 {
+			m.fail(t, "pipes: InFlight lists %s to %s with %d messages; it lists only directions with messages in flight", f.From, f.To, f.N)
+		}
 		flights[[2]string{f.From, f.To}] += f.N
 	}
 	states := map[string]model.SocketState{}
