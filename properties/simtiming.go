@@ -162,6 +162,9 @@ func (st *simTiming) ticks(fail func(string, ...any), res *sim.Result) {
 			}
 			switch e.Kind {
 			case model.EventEnqueue:
+				if c.Interval <= 0 {
+					fail("%s enqueued %s, but it has no interval to send on", c.Name, e.Msg)
+				}
 				if e.At != due || e.Msg != strconv.Itoa(k) {
 					fail("%s enqueued %s at %v, want %d at %v: it sends every %v", c.Name, e.Msg, e.At, k, due, c.Interval)
 				}
@@ -314,9 +317,9 @@ func (st *simTiming) replies(fail func(string, ...any), res *sim.Result) {
 // simContracts runs sc again as the simulator documents its defaults and
 // its streaming: the zero For, Network and Profile are DefaultFor,
 // DefaultNetwork and libzmq, a Sink receives every event and leaves the
-// trace empty, and the same seed and schedule give the same run. A
-// negative duration and a scenario without processes are refused; a
-// scenario with servers only runs.
+// trace empty, and the same seed and schedule give the same run; the
+// world follows the profile asked for. A negative duration and a scenario
+// without processes are refused; a scenario with servers only runs.
 func simContracts(t *rapid.T, sc app.Scenario, cfg sim.Config, res *sim.Result) {
 	again := cfg
 	if again.For == 0 {
@@ -340,6 +343,19 @@ func simContracts(t *rapid.T, sc app.Scenario, cfg sim.Config, res *sim.Result) 
 		t.Fatalf("simulator: the same seed and schedule, with the defaults spelt out, gave another trace")
 	case r.End != res.End || fmt.Sprint(r.Queues) != fmt.Sprint(res.Queues):
 		t.Fatalf("simulator: the same run ended at %v with queues %v, then at %v with %v", res.End, res.Queues, r.End, r.Queues)
+	}
+	for _, p := range []model.Profile{{}, model.LibZMQ, model.ZMQ4} {
+		want := p
+		if want.Name == "" {
+			want = model.LibZMQ
+		}
+		r, err := sim.Start(sc, sim.Config{Profile: p})
+		if err != nil {
+			t.Fatalf("simulator: Profile %q: %v", p.Name, err)
+		}
+		if got := r.Sim.World().Profile(); got != want {
+			t.Fatalf("simulator: Profile %q gave a world that follows %q, want %q", p.Name, got.Name, want.Name)
+		}
 	}
 	if _, err := sim.Run(sc, sim.Config{For: -time.Nanosecond}); err == nil {
 		t.Fatalf("simulator: a negative duration was accepted")

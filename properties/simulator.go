@@ -46,6 +46,11 @@ func (r *simRun) run() Run { return Run{Config: r.cfg, Trace: r.trace} }
 func simulatorScenarios(t *rapid.T, mut model.Mutation) {
 	scenarios := app.Scenarios()
 	sc := rapid.SampledFrom(scenarios).Draw(t, "scenario")
+	if rapid.IntRange(0, 9).Draw(t, "a silent client") == 0 {
+		// A client without an interval connects and never sends.
+		sc.Clients = slices.Clone(sc.Clients)
+		sc.Clients[rapid.IntRange(0, len(sc.Clients)-1).Draw(t, "silent")].Interval = 0
+	}
 	// Times are drawn from sets, not ranges: rapid favours small numbers,
 	// and the interesting crashes fall seconds into a run.
 	cfg := sim.Config{
