@@ -44,11 +44,8 @@ type Ledger struct {
 	// the client's next incarnation must never take it.
 	Orphaned map[string]bool
 	// Reborn is, per client that died and started again, how many replies
-	// its earlier incarnations had received; Life is, per request, how
-	// many times its client had died when it sent it.
+	// its earlier incarnations had received.
 	Reborn map[string]int
-	Life   map[string]int
-	deaths map[string]int
 	// Alive counts the messages sockets put on pipes (a request sent, a
 	// reply or the raw peer's message) that no socket has read and the
 	// model has not reported lost; AliveOf counts them by body, and
@@ -66,7 +63,7 @@ func newLedger() *Ledger {
 		Sent: map[string][]string{}, SentPeers: map[string][]string{}, SinceReceive: map[string]int{},
 		Received: map[string][]string{}, Delivered: map[string][]string{}, DeliveredCount: map[string]int{},
 		Dropped: map[string]string{}, Holding: map[string]string{}, LostHeld: map[string]bool{}, HeldDropped: map[string]bool{},
-		LostAt: map[string]int{}, Orphaned: map[string]bool{}, Reborn: map[string]int{}, Life: map[string]int{}, deaths: map[string]int{}, AliveOf: map[string]int{}, Vanished: map[string]bool{}, clients: map[string]bool{},
+		LostAt: map[string]int{}, Orphaned: map[string]bool{}, Reborn: map[string]int{}, AliveOf: map[string]int{}, Vanished: map[string]bool{}, clients: map[string]bool{},
 	}
 }
 
@@ -90,7 +87,6 @@ func (l *Ledger) Update(trace []trace.Event) []trace.Event {
 		case model.EventSend: // a resend is also a send; its resend line only annotates it
 			delete(l.LostAt, e.Actor) // a relaxed REQ's new request (a strict one cannot send)
 			l.clients[e.Actor] = true
-			l.Life[e.Msg] = l.deaths[e.Actor]
 			l.Sent[e.Actor] = append(l.Sent[e.Actor], e.Msg)
 			l.SentPeers[e.Actor] = append(l.SentPeers[e.Actor], e.Peer)
 			l.SinceReceive[e.Actor]++
@@ -115,7 +111,6 @@ func (l *Ledger) Update(trace []trace.Event) []trace.Event {
 				}
 				l.SinceReceive[e.Actor] = 0
 				l.Reborn[e.Actor] = len(l.Received[e.Actor])
-				l.deaths[e.Actor]++
 				delete(l.LostAt, e.Actor)
 				break
 			}

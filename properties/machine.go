@@ -24,6 +24,19 @@ type machine struct {
 	choices []int
 	mirror  *mirror
 	fresh   []trace.Event // the trace events of the latest operation
+	// states is every open socket's State after the latest operation, as
+	// the mirror last read it.
+	states map[string]model.SocketState
+	raw    map[string]*rawClient // what checkRawPeers knows of each client
+}
+
+func (m *machine) isClient(name string) bool {
+	for _, c := range m.sys.Clients {
+		if c.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // snapshot is what per-operation checks compare against.
@@ -36,8 +49,11 @@ type snapshot struct {
 
 func (m *machine) snapshot() snapshot {
 	s := snapshot{awaiting: map[string]bool{}, queue: map[string]int{}, received: map[string]int{}, sent: map[string]int{}}
+	if m.states == nil {
+		m.states = m.mirror.states()
+	}
 	for _, c := range m.sys.Clients {
-		s.awaiting[c.Name] = m.sys.state(c.Name).AwaitingReply
+		s.awaiting[c.Name] = m.states[c.Name].AwaitingReply // as the last step left it
 		s.queue[c.Name] = c.Queue.Len()
 		s.received[c.Name] = len(m.led.Received[c.Name])
 		s.sent[c.Name] = len(m.led.Sent[c.Name])
@@ -73,6 +89,7 @@ func run(t *rapid.T, cfg Config, kinds []string, check stepCheck) *machine {
 			t.Logf("op %d: %v", len(m.ops), op)
 			m.sys.Apply(op)
 			m.fresh = m.led.Update(m.sys.Trace())
+			m.states = m.mirror.states()
 			m.checkPipes(t)
 			m.checkConservation(t)
 			m.checkPoll(t)

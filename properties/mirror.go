@@ -90,6 +90,9 @@ type mpipe struct {
 	// stays in the rotations until a walk meets it (fq_t::recvpipe reads
 	// its delimiter, then pipe_terminated).
 	detached bool
+	// last is the counter of the last request a REP read from the pipe.
+	last   int
+	readOn bool
 }
 
 // msock is one socket as the mirror knows it.
@@ -148,24 +151,32 @@ type mirror struct {
 	// flights is what look last read of the wire.
 	flights  map[[2]string]int
 	inFlight []model.Flight
+	nameBuf  []string
+	// stale: the world may have changed since the mirror last looked;
+	// seen is every open socket's State as it last looked.
+	stale bool
+	seen  map[string]model.SocketState
 }
 
 func newMirror(sys *System, fail func(format string, args ...any)) *mirror {
 	return &mirror{sys: sys, fail: fail, socks: map[string]*msock{}, dials: map[[2]string]dialDue{},
-		ids: map[string][]uint32{}, sentOn: map[string]string{}, flights: map[[2]string]int{}}
+		ids: map[string][]uint32{}, sentOn: map[string]string{}, flights: map[[2]string]int{}, seen: map[string]model.SocketState{}}
 }
 
 // chose records an open choice as the model acts on it.
 func (m *mirror) chose(d drawn) { m.drawn = append(m.drawn, d) }
 
-// names is every socket the system may have open.
+// names is every socket the system may have open (a server that is down
+// has none).
 func (m *mirror) names() []string {
-	var out []string
+	out := m.nameBuf[:0]
 	for _, c := range m.sys.Clients {
 		out = append(out, c.Name)
 	}
 	for _, srv := range m.sys.Servers {
-		out = append(out, srv.Name)
+		if srv.Up {
+			out = append(out, srv.Name)
+		}
 	}
 	if m.sys.Cfg.Rogue {
 		out = append(out, RogueName)
@@ -173,7 +184,16 @@ func (m *mirror) names() []string {
 	if m.sys.Cfg.RawClient {
 		out = append(out, RawName)
 	}
+	m.nameBuf = out
 	return out
+}
+
+// states is the State of every open socket, by name, now.
+func (m *mirror) states() map[string]model.SocketState {
+	if m.stale {
+		m.sync()
+	}
+	return m.seen
 }
 
 func (m *mirror) options(name string) model.Options {
@@ -203,11 +223,13 @@ func (m *mirror) sync() {
 	events := m.fresh()
 	m.follow(events)
 	m.account(events)
+	m.stale = false
 }
 
 // follow reconciles every socket with its State.
 func (m *mirror) follow(events []trace.Event) {
 	m.look()
+	clear(m.seen)
 	for _, name := range m.names() {
 		st, err := m.sys.W.State(name)
 		ms := m.socks[name]
@@ -215,6 +237,7 @@ func (m *mirror) follow(events []trace.Event) {
 			delete(m.socks, name)
 			continue
 		}
+		m.seen[name] = st
 		if ms == nil {
 			ms = &msock{name: name, typ: st.Type, opts: m.options(name)}
 			m.socks[name] = ms
@@ -381,7 +404,11 @@ const (
 )
 
 // before is told of a call about to be made.
-func (m *mirror) before(string, string) { m.sync() }
+func (m *mirror) before(string, string) {
+	if m.stale {
+		m.sync()
+	}
+}
 
 // after judges a call once its effects are settled: msg is what a receive
 // returned.
@@ -407,6 +434,7 @@ func (m *mirror) after(call, name string, msg model.Message, err error) {
 	}
 	m.follow(events)
 	m.account(events)
+	m.stale = false
 }
 
 // canTake is pipe_t::check_write as the model counts it: the pipe lives
@@ -634,9 +662,16 @@ func (m *mirror) took(ms *msock, p *mpipe, msg model.Message, err error) {
 		ms.awaiting, ms.replyPipe = false, nil
 	case ms.typ == model.REP:
 		from := p.peer
-		if client, _, ok := ParseRequest(msg[len(msg)-1]); !ok || client != from {
+		client, k, ok := ParseRequest(msg[len(msg)-1])
+		if !ok || client != from {
 			m.fail("mirror: %s read %s, but libzmq's fair queue reads from %s (F14)", ms.name, msg.Text(), from)
 		}
+		// A pipe is read in the order it was written; only a Lazy Pirate
+		// sends a request twice.
+		if p.readOn && (k < p.last || k == p.last && !m.sys.Cfg.Pirate) {
+			m.fail("mirror: %s read %s after %s#%d from the same pipe: out of the order %s sent them (F14)", ms.name, msg.Text(), client, p.last, client)
+		}
+		p.last, p.readOn = k, true
 		if got := m.sys.W.RequestFrom(ms.name); got != from {
 			m.fail("mirror: %s holds a request from %s, but RequestFrom says %q (F15)", ms.name, from, got)
 		}

@@ -185,7 +185,7 @@ func drawOp(t *rapid.T, kind string) Op {
 // The values drawn for RECONNECT_IVL and RECONNECT_IVL_MAX (zero: the
 // default of 100ms, and no maximum).
 var (
-	reconnectIvls    = []time.Duration{0, 0, 5 * time.Millisecond, 30 * time.Millisecond, 300 * time.Millisecond}
+	reconnectIvls    = []time.Duration{0, 0, 20 * time.Millisecond, 300 * time.Millisecond}
 	reconnectIvlMaxs = []time.Duration{0, 0, 100 * time.Millisecond, time.Second}
 )
 

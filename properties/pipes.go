@@ -25,12 +25,7 @@ func (m *machine) checkPipes(t *rapid.T) {
 		}
 		flights[[2]string{f.From, f.To}] += f.N
 	}
-	states := map[string]model.SocketState{}
-	for _, name := range m.mirror.names() {
-		if st, err := m.sys.W.State(name); err == nil {
-			states[name] = st // closed or crashed: it holds nothing
-		}
-	}
+	states := m.states // a closed or crashed socket holds nothing
 	for name, st := range states {
 		o := m.mirror.options(name)
 		for _, p := range st.Pipes {
@@ -77,11 +72,7 @@ func (m *machine) checkConservation(t *rapid.T) {
 		m.fail(t, "pipes: %s was read or reported lost more often than it was sent", body)
 	}
 	held := 0
-	for _, name := range m.mirror.names() {
-		st, err := m.sys.W.State(name)
-		if err != nil {
-			continue
-		}
+	for _, st := range m.states {
 		for _, p := range st.Pipes {
 			held += p.In + p.Out
 		}
@@ -102,11 +93,7 @@ func (m *machine) checkConservation(t *rapid.T) {
 // writable while it owes a reply (F2); a raw peer whenever a pipe holds a
 // message or can take one.
 func (m *machine) checkPoll(t *rapid.T) {
-	for _, name := range m.mirror.names() {
-		st, err := m.sys.W.State(name)
-		if err != nil {
-			continue
-		}
+	for name, st := range m.states {
 		o := m.mirror.options(name)
 		var in, room bool
 		for _, p := range st.Pipes {

@@ -35,33 +35,38 @@ func rawPeers(t *rapid.T, mut model.Mutation) {
 	run(t, cfg, kinds, func(t *rapid.T, m *machine, op Op, before snapshot) { m.checkRawPeers(t) })
 }
 
-// checkRawPeers judges the whole trace so far, each reply against the
+// rawClient is what checkRawPeers knows of one client.
+type rawClient struct {
+	sent, peer  string            // the latest request and the endpoint it went to
+	sentTo      map[string]string // every request's endpoint
+	outstanding int
+	// pipeGone: the pipe the request went out on was destroyed since (a
+	// disconnect under IMMEDIATE=1, F21, or a protocol error, F6), so the
+	// REQ may take the next well-formed reply from any peer (F10).
+	pipeGone bool
+	// broken: its connection to the raw peer had a protocol error.
+	broken bool
+}
+
+// checkRawPeers judges the trace step by step, each reply against the
 // requests sent when it was taken.
 func (m *machine) checkRawPeers(t *rapid.T) {
 	cfg := m.sys.Cfg.Client
-	type client struct {
-		sent, peer  string            // the latest request and the endpoint it went to
-		sentTo      map[string]string // every request's endpoint
-		outstanding int
-		// pipeGone: the pipe the request went out on was destroyed
-		// since (a disconnect under IMMEDIATE=1, F21, or a protocol
-		// error, F6), so the REQ may take the next well-formed reply from
-		// any peer (F10).
-		pipeGone bool
+	if m.raw == nil {
+		m.raw = map[string]*rawClient{}
 	}
-	clients := map[string]*client{}
-	for _, c := range m.sys.Clients {
-		clients[c.Name] = &client{sentTo: map[string]string{}}
-	}
-	broken := map[string]bool{} // clients whose connection to the raw peer had a protocol error
-	for _, e := range m.sys.Trace() {
-		c := clients[e.Actor]
+	for _, e := range m.fresh {
+		c := m.raw[e.Actor]
+		if c == nil && m.isClient(e.Actor) {
+			c = &rawClient{sentTo: map[string]string{}}
+			m.raw[e.Actor] = c
+		}
 		if c == nil {
 			continue
 		}
 		switch {
 		case e.Kind == model.EventSend:
-			if broken[e.Actor] && e.Peer == RogueEndpoint {
+			if c.broken && e.Peer == RogueEndpoint {
 				m.fail(t, "raw peers: %s sent %s to the raw peer after a protocol error (F6)", e.Actor, e.Msg)
 			}
 			c.sent, c.peer, c.pipeGone = e.Msg, e.Peer, false
@@ -90,13 +95,13 @@ func (m *machine) checkRawPeers(t *rapid.T) {
 			m.fail(t, "raw peers: %s dropped %s as %q: a reply without delimiter must end the connection as it arrives (F6)", e.Actor, e.Msg, e.Reason)
 		case e.Kind == model.EventDisconnect:
 			if e.Peer == RogueName && strings.Contains(e.Reason, "protocol error") {
-				broken[e.Actor] = true
+				c.broken = true
 			}
 			ends := cfg.Immediate || e.Reason == "protocol error"
 			if ends && c.outstanding > 0 && c.peer == m.mirror.endpoint(e.Peer) {
 				c.pipeGone = true
 			}
-		case e.Kind == model.EventConnect && e.Peer == RogueName && broken[e.Actor]:
+		case e.Kind == model.EventConnect && e.Peer == RogueName && c.broken:
 			m.fail(t, "raw peers: %s connected to the raw peer again after a protocol error (F6)", e.Actor)
 		}
 	}

@@ -107,7 +107,10 @@ func NewSystem(cfg Config) *System {
 	if err := s.W.Mutate(cfg.Mutation); err != nil {
 		panic(err) // a caller's mistake: only teeth builds set a Mutation
 	}
-	s.Sim.OnSettle(s.react)
+	s.Sim.OnSettle(func() bool {
+		s.touch() // a simulator event ran
+		return s.react()
+	})
 	for i := 0; i < cfg.Servers; i++ {
 		s.AddServer()
 	}
@@ -167,6 +170,7 @@ func (s *System) AddServer() *Server {
 }
 
 func (s *System) startServer(srv *Server) {
+	s.touch()
 	s.must(s.W.NewREP(srv.Name, s.Cfg.Server))
 	s.must(s.W.Bind(srv.Name, srv.Endpoint))
 	srv.Up, srv.Holding, srv.held = true, false, ""
@@ -178,6 +182,7 @@ func (s *System) AddClient() *Client {
 	c := &Client{Name: fmt.Sprintf("c%d", len(s.Clients)+1)}
 	_ = c.Queue.Mutate(s.Cfg.Mutation) // the world's Mutate has checked it
 	s.Clients = append(s.Clients, c)
+	s.touch()
 	s.must(s.W.NewREQ(c.Name, s.Cfg.Client))
 	for _, srv := range s.Servers {
 		c.Endpoints = append(c.Endpoints, srv.Endpoint)
@@ -189,6 +194,14 @@ func (s *System) AddClient() *Client {
 	}
 	s.settle()
 	return c
+}
+
+// touch tells the watcher that the world changed outside a call it
+// watches: a simulator event, time, or a socket opened or connected.
+func (s *System) touch() {
+	if s.watch != nil {
+		s.watch.stale = true
+	}
 }
 
 // settle schedules the model's effects and lets the applications react.
@@ -231,8 +244,8 @@ func (s *System) record(actor string, event model.EventKind, msg string, queue i
 
 // react is the clients' binding: read whatever reply is there, then flush.
 func (s *System) react() bool {
-	if s.watch != nil {
-		s.watch.sync() // after a simulator event, or a call's settling
+	if s.watch != nil && s.watch.stale {
+		s.watch.sync()
 	}
 	progress := false
 	for _, c := range s.Clients {
@@ -453,6 +466,7 @@ func (s *System) later(d time.Duration, do func()) {
 // Advance lets d of virtual time pass.
 func (s *System) Advance(d time.Duration) {
 	s.Sim.RunUntil(s.Sim.Now() + d)
+	s.touch() // the clock moved
 	s.settle()
 }
 
@@ -490,6 +504,7 @@ func (s *System) RestartClient(c *Client) {
 	c.current = nil
 	s.crash(c.Name)
 	s.settle()
+	s.touch()
 	s.must(s.W.NewREQ(c.Name, s.Cfg.Client))
 	s.Sim.Record(trace.Event{Actor: c.Name, Kind: model.EventRestart})
 	for _, ep := range c.Endpoints {
@@ -571,6 +586,7 @@ func (s *System) Restart(srv *Server) {
 // end when reverse, and heals it after d from the same end.
 func (s *System) Cut(c *Client, srv *Server, d time.Duration, reverse bool) {
 	a, b := ends(c, srv, reverse)
+	s.touch()
 	s.Sim.Cut(a, b)
 	s.settle()
 	s.later(d, func() { s.Sim.Heal(a, b) })
