@@ -349,11 +349,11 @@ func simContracts(t *rapid.T, sc app.Scenario, cfg sim.Config, res *sim.Result) 
 		if want.Name == "" {
 			want = model.LibZMQ
 		}
-		r, err := sim.Start(sc, sim.Config{Profile: p})
+		_, b, err := sim.RunOn(sc, sim.Config{Profile: p, For: time.Millisecond})
 		if err != nil {
 			t.Fatalf("simulator: Profile %q: %v", p.Name, err)
 		}
-		if got := r.Sim.World().Profile(); got != want {
+		if got := b.World().Profile(); got != want {
 			t.Fatalf("simulator: Profile %q gave a world that follows %q, want %q", p.Name, got.Name, want.Name)
 		}
 	}
