@@ -20,119 +20,128 @@ func (w *World) Clone(chooser Chooser) *World {
 // explorer that makes millions of short-lived copies reuses the memory of
 // those it has finished with instead of allocating and collecting it. The
 // zero value is an empty scratch.
+//
+// A copy's nodes lie in the scratch's slabs, one per kind, in the order
+// the copy met them, and each node's slot field says where. Copying that
+// copy again then finds the copy of each node it refers to by its slot,
+// in constant time, instead of searching what it has copied so far.
+// Nodes the model made after the copy (a new pipe, connection or socket)
+// lie outside the slabs and are found by a search.
 type Scratch struct {
 	w       *World
 	sockets []socket
 	pipes   []pipe
 	conns   []connection
 	conners []connecter
-	// short counts, per slab (sockets, pipes, conns, conners, msgs), what
-	// the last copy had to allocate one by one because the slab was full;
-	// the next copy grows the slab.
-	short [5]int
+	// lists holds every socket's pipe lists (pipes, rotations, arrivals)
+	// and conners' their connect lists, each list with room for two more,
+	// so that attaching a pipe does not allocate.
+	lists  []*pipe
+	clists []*connecter
 	// msgs holds the copies of every pipe's and wire's queue, one after
-	// another, each capped at its length so that the model's appends
-	// move a queue out rather than overwrite its neighbour.
+	// another, each with room for one more message: that is what the
+	// model appends as a message moves on, and the appends stay within
+	// the queue's own room rather than reach its neighbour's.
 	msgs []Message
-	memo cloner
+	// short counts, per slab (in the order of the kinds above), what the
+	// last copy had to allocate elsewhere because the slab was full; the
+	// next copy grows the slab.
+	short [7]int
+	memo  cloner
 }
+
+// The slabs' indices in Scratch.short.
+const (
+	slabSockets = iota
+	slabPipes
+	slabConns
+	slabConners
+	slabLists
+	slabCLists
+	slabMsgs
+)
 
 // CloneInto is Clone into the memory of s, and returns the copy, which
 // then owns s: the World that s held before must no longer be used, nor
-// anything taken from it but messages.
+// anything taken from it but messages. s must not be the memory of w
+// itself.
 func (w *World) CloneInto(s *Scratch, chooser Chooser) *World {
+	if s == w.mem {
+		panic("model: CloneInto into the memory of the world being copied")
+	}
 	if chooser == nil {
 		chooser = w.chooser
 	}
-	c := &s.memo
-	c.s = s
-	c.sockets, c.pipes, c.conns, c.conners = c.sockets[:0], c.pipes[:0], c.conns[:0], c.conners[:0]
 	n := s.w
 	if n == nil {
-		n = &World{
-			sockets:  make(map[string]*socket, len(w.sockets)),
-			binds:    make(map[string]*socket, len(w.binds)),
-			conns:    make(map[ConnID]*connection, len(w.conns)),
-			attempts: make(map[AttemptID]*connecter, len(w.attempts)),
-			timers:   make(map[TimerID]*connecter, len(w.timers)),
-		}
+		n = &World{}
 		s.w = n
-		// Slabs sized for this world and a little growth; a copy that
-		// needs more allocates the rest one by one and the next copy
-		// grows the slab.
-		pipes, conners := 0, 0
-		for _, k := range w.sockets {
-			pipes += len(k.pipes)
-			conners += len(k.connect)
-		}
-		s.sockets = make([]socket, 0, len(w.sockets)+1)
-		s.pipes = make([]pipe, 0, pipes+2)
-		s.conns = make([]connection, 0, len(w.conns)+1)
-		s.conners = make([]connecter, 0, conners+1)
+		s.size(w)
 	} else {
-		// The keys of sockets and binds rarely change from one state to
-		// the next: overwriting them, and deleting what is left over,
-		// costs less than clearing the maps and inserting again.
-		clear(n.conns)
-		clear(n.attempts)
-		clear(n.timers)
-		s.sockets = regrow(s.sockets, &s.short[0])
-		s.pipes = regrow(s.pipes, &s.short[1])
-		s.conns = regrow(s.conns, &s.short[2])
-		s.conners = regrow(s.conners, &s.short[3])
-		s.msgs = regrow(s.msgs, &s.short[4])
+		s.sockets = regrow(s.sockets, &s.short[slabSockets])
+		s.pipes = regrow(s.pipes, &s.short[slabPipes])
+		s.conns = regrow(s.conns, &s.short[slabConns])
+		s.conners = regrow(s.conners, &s.short[slabConners])
+		s.lists = regrow(s.lists, &s.short[slabLists])
+		s.clists = regrow(s.clists, &s.short[slabCLists])
+		s.msgs = regrow(s.msgs, &s.short[slabMsgs])
 	}
-	n.profile, n.chooser, n.nextID, n.mutable = w.profile, chooser, w.nextID, w.mutable
+	c := &s.memo
+	c.start(s, w.mem)
+	n.profile, n.chooser, n.nextID, n.mutable, n.mem = w.profile, chooser, w.nextID, w.mutable, s
+	clear(n.effects)
 	n.effects = n.effects[:0]
+	n.sockets = room(n.sockets, len(w.sockets))
+	for _, k := range w.sockets {
+		n.sockets = append(n.sockets, c.socket(k))
+	}
+	n.binds = room(n.binds, len(w.binds))
+	for _, b := range w.binds {
+		n.binds = append(n.binds, binding{b.endpoint, c.socket(b.sock)})
+	}
 	n.live = room(n.live, len(w.live))
-	for name, k := range w.sockets {
-		n.sockets[name] = c.socket(k)
-	}
-	if len(n.sockets) != len(w.sockets) {
-		for name := range n.sockets {
-			if w.sockets[name] == nil {
-				delete(n.sockets, name)
-			}
-		}
-	}
-	for ep, k := range w.binds {
-		n.binds[ep] = c.socket(k)
-	}
-	if len(n.binds) != len(w.binds) {
-		for ep := range n.binds {
-			if w.binds[ep] == nil {
-				delete(n.binds, ep)
-			}
-		}
-	}
-	// conns and live hold the same connections (DialDone adds to both,
-	// reset removes from both), so the map is rebuilt from the list
-	// without iterating it; a world where they differ is copied the long
-	// way.
 	for _, k := range w.live {
-		nk := c.conn(k)
-		n.live = append(n.live, nk)
-		n.conns[nk.id] = nk
+		n.live = append(n.live, c.conn(k))
 	}
-	if len(n.conns) != len(w.conns) {
-		for id, k := range w.conns {
-			n.conns[id] = c.conn(k)
-		}
+	n.attempts = room(n.attempts, len(w.attempts))
+	for _, k := range w.attempts {
+		n.attempts = append(n.attempts, c.connecter(k))
 	}
-	for id, k := range w.attempts {
-		n.attempts[id] = c.connecter(k)
-	}
-	for id, k := range w.timers {
-		n.timers[id] = c.connecter(k)
+	n.timers = room(n.timers, len(w.timers))
+	for _, k := range w.timers {
+		n.timers = append(n.timers, c.connecter(k))
 	}
 	return n
 }
 
-// regrow empties a slab for the next copy, first making room for the
-// nodes the last copy had to allocate one by one.
+// size makes a new scratch's slabs big enough for w and a little growth;
+// a copy that needs more takes the rest elsewhere, and the next copy
+// grows the slab.
+func (s *Scratch) size(w *World) {
+	pipes, conners, msgs := 0, 0, 0
+	for _, k := range w.sockets {
+		pipes += len(k.pipes)
+		conners += len(k.connect)
+		for _, p := range k.pipes {
+			msgs += len(p.in) + len(p.out) + 2
+		}
+	}
+	s.sockets = make([]socket, 0, len(w.sockets)+1)
+	s.pipes = make([]pipe, 0, pipes+2)
+	s.conns = make([]connection, 0, len(w.live)+1)
+	s.conners = make([]connecter, 0, conners+1)
+	s.lists = make([]*pipe, 0, 6*(pipes+2*len(w.sockets)))
+	s.clists = make([]*connecter, 0, conners+2*len(w.sockets))
+	s.msgs = make([]Message, 0, msgs+4*len(w.live)+8)
+}
+
+// regrow empties a slab for the next copy, first making room for what
+// the last copy had to take elsewhere. The old contents stay until they
+// are overwritten: they refer only to memory of this scratch's earlier
+// copies, so they keep nothing else alive.
 func regrow[T any](slab []T, short *int) []T {
 	if *short > 0 {
-		slab = make([]T, 0, cap(slab)+*short+1)
+		slab = make([]T, 0, cap(slab)+*short+cap(slab)/4+1)
 		*short = 0
 	}
 	return slab[:0]
@@ -147,11 +156,19 @@ func (w *World) SetChooser(chooser Chooser) {
 	w.chooser = chooser
 }
 
-// cloner copies the pointer graph of a World once per node. A world of a
-// checkable size has a few dozen nodes, so the memo is a list searched
-// from the start, which costs less than a map.
+// cloner copies the pointer graph of a World once per node. A node that
+// lies in the source's Scratch is found by its slot in the forwarding
+// tables (the copy of slab entry i); any other is found in a short list
+// searched from the start.
 type cloner struct {
-	s       *Scratch
+	s   *Scratch // the copy's memory
+	src *Scratch // the source's, or nil
+	// The forwarding tables, one entry per entry of the source's slabs.
+	fSockets []*socket
+	fPipes   []*pipe
+	fConns   []*connection
+	fConners []*connecter
+	// The nodes copied that lay outside the source's slabs.
 	sockets []pair[socket]
 	pipes   []pair[pipe]
 	conns   []pair[connection]
@@ -160,63 +177,115 @@ type cloner struct {
 
 type pair[T any] struct{ old, new *T }
 
-func memo[T any](m []pair[T], old *T) *T {
-	for _, p := range m {
-		if p.old == old {
-			return p.new
-		}
+// start prepares a copy from a world whose nodes lie in src (nil: none).
+func (c *cloner) start(s, src *Scratch) {
+	c.s, c.src = s, src
+	c.sockets, c.pipes, c.conns, c.conners = c.sockets[:0], c.pipes[:0], c.conns[:0], c.conners[:0]
+	if src == nil {
+		c.fSockets, c.fPipes, c.fConns, c.fConners = c.fSockets[:0], c.fPipes[:0], c.fConns[:0], c.fConners[:0]
+		return
 	}
-	return nil
+	c.fSockets = forward(c.fSockets, len(src.sockets))
+	c.fPipes = forward(c.fPipes, len(src.pipes))
+	c.fConns = forward(c.fConns, len(src.conns))
+	c.fConners = forward(c.fConners, len(src.conners))
 }
 
-// slot returns the next element of a slab, zeroed except for the slices
-// it held, which the caller reuses; past the slab's capacity it allocates.
-func slot[T any](slab *[]T, short *int) *T {
+// forward returns a forwarding table of n empty entries.
+func forward[T any](t []*T, n int) []*T {
+	if cap(t) < n {
+		return make([]*T, n, n+n/2+4)
+	}
+	t = t[:n]
+	clear(t)
+	return t
+}
+
+// find returns the copy of old made so far, or nil, and where to record
+// the copy (a forwarding entry, or nil to use the list).
+func find[T any](slab []T, slot int32, fwd []*T, list []pair[T], old *T) (*T, **T) {
+	if i := int(slot); i >= 0 && i < len(slab) && &slab[i] == old {
+		return fwd[i], &fwd[i]
+	}
+	for _, p := range list {
+		if p.old == old {
+			return p.new, nil
+		}
+	}
+	return nil, nil
+}
+
+// take returns the next entry of a slab, zeroed except for the slices it
+// held, with its slot set; past the slab's capacity it allocates.
+func take[T any](slab *[]T, short *int) (*T, int32) {
 	if len(*slab) < cap(*slab) {
 		*slab = (*slab)[:len(*slab)+1]
-		return &(*slab)[len(*slab)-1]
+		return &(*slab)[len(*slab)-1], int32(len(*slab) - 1)
 	}
 	*short++
-	return new(T)
+	return new(T), -1
+}
+
+// carve returns an empty list with room for n+2 entries from a list
+// slab, or from new memory when the slab is full.
+func carve[T any](slab *[]T, short *int, n int) []T {
+	need := n + 2
+	if k := len(*slab); k+need <= cap(*slab) {
+		*slab = (*slab)[:k+need]
+		return (*slab)[k : k : k+need]
+	}
+	*short += need
+	return make([]T, 0, need)
+}
+
+// pipeList copies one of a socket's pipe lists into the list slab; a nil
+// list stays nil.
+func (c *cloner) pipeList(src []*pipe) []*pipe {
+	if src == nil {
+		return nil
+	}
+	l := carve(&c.s.lists, &c.s.short[slabLists], len(src))
+	for _, p := range src {
+		l = append(l, c.pipe(p))
+	}
+	return l
 }
 
 func (c *cloner) socket(s *socket) *socket {
 	if s == nil {
 		return nil
 	}
-	if n := memo(c.sockets, s); n != nil {
+	var src []socket
+	if c.src != nil {
+		src = c.src.sockets
+	}
+	n, rec := find(src, s.slot, c.fSockets, c.sockets, s)
+	if n != nil {
 		return n
 	}
-	n := slot(&c.s.sockets, &c.s.short[0])
-	pipes, binds, connect, arrivals := room(n.pipes, len(s.pipes)), room(n.binds, len(s.binds)), room(n.connect, len(s.connect)), room(n.arrivals, len(s.arrivals))
-	lb, fq := room(n.lb.pipes, len(s.lb.pipes)), room(n.fq.pipes, len(s.fq.pipes))
+	n, slot := take(&c.s.sockets, &c.s.short[slabSockets])
 	*n = *s
-	c.sockets = append(c.sockets, pair[socket]{s, n})
-	n.pipes = pipes
-	for _, p := range s.pipes {
-		n.pipes = append(n.pipes, c.pipe(p))
+	n.slot = slot
+	if rec != nil {
+		*rec = n
+	} else {
+		c.sockets = append(c.sockets, pair[socket]{s, n})
 	}
-	n.lb.pipes, n.fq.pipes = lb, fq
-	for _, p := range s.lb.pipes {
-		n.lb.pipes = append(n.lb.pipes, c.pipe(p))
-	}
-	for _, p := range s.fq.pipes {
-		n.fq.pipes = append(n.fq.pipes, c.pipe(p))
-	}
-	n.binds = append(binds, s.binds...)
-	n.connect = connect
-	for _, k := range s.connect {
-		n.connect = append(n.connect, c.connecter(k))
-	}
-	n.replyPipe = c.pipe(s.replyPipe)
-	n.envPipe = c.pipe(s.envPipe)
-	n.arrivals = nil
-	if s.arrivals != nil {
-		n.arrivals = arrivals
-		for _, p := range s.arrivals {
-			n.arrivals = append(n.arrivals, c.pipe(p))
+	n.pipes = c.pipeList(s.pipes)
+	n.lb.pipes = c.pipeList(s.lb.pipes)
+	n.fq.pipes = c.pipeList(s.fq.pipes)
+	n.arrivals = c.pipeList(s.arrivals)
+	if s.connect != nil {
+		n.connect = carve(&c.s.clists, &c.s.short[slabCLists], len(s.connect))
+		for _, k := range s.connect {
+			n.connect = append(n.connect, c.connecter(k))
 		}
 	}
+	// The model only ever appends to binds, and an append to a full
+	// slice moves it: the copy can share the original's array.
+	n.binds = s.binds[:len(s.binds):len(s.binds)]
+	n.replyPipe = c.pipe(s.replyPipe)
+	n.envPipe = c.pipe(s.envPipe)
 	return n
 }
 
@@ -224,12 +293,22 @@ func (c *cloner) pipe(p *pipe) *pipe {
 	if p == nil {
 		return nil
 	}
-	if n := memo(c.pipes, p); n != nil {
+	var src []pipe
+	if c.src != nil {
+		src = c.src.pipes
+	}
+	n, rec := find(src, p.slot, c.fPipes, c.pipes, p)
+	if n != nil {
 		return n
 	}
-	n := slot(&c.s.pipes, &c.s.short[1])
+	n, slot := take(&c.s.pipes, &c.s.short[slabPipes])
 	*n = *p
-	c.pipes = append(c.pipes, pair[pipe]{p, n})
+	n.slot = slot
+	if rec != nil {
+		*rec = n
+	} else {
+		c.pipes = append(c.pipes, pair[pipe]{p, n})
+	}
 	n.out = c.s.queue(p.out)
 	n.in = c.s.queue(p.in)
 	n.owner = c.socket(p.owner)
@@ -239,25 +318,21 @@ func (c *cloner) pipe(p *pipe) *pipe {
 }
 
 // queue copies a pipe's or a wire's queue src into the scratch's message
-// slab while it has room, else into new memory; a nil src stays nil. It
-// never reuses the memory of the queue the slot held before, which may lie
-// in the slab, where other queues of this copy now are.
+// slab, with room for one more, while the slab has room, else into new
+// memory. Each queue has its own part of the slab, which no other queue
+// of this copy reaches; an append beyond its room moves it out.
 func (s *Scratch) queue(src []Message) []Message {
-	if src == nil {
-		return nil
+	need := len(src) + 1
+	if n := len(s.msgs); n+need <= cap(s.msgs) {
+		s.msgs = s.msgs[:n+need]
+		return append(s.msgs[n:n:n+need], src...)
 	}
-	if n := len(s.msgs); n+len(src) <= cap(s.msgs) {
-		s.msgs = append(s.msgs, src...)
-		return s.msgs[n:len(s.msgs):len(s.msgs)]
-	}
-	s.short[4] += len(src)
-	return append(make([]Message, 0, len(src)+2), src...)
+	s.short[slabMsgs] += need
+	return append(make([]Message, 0, need), src...)
 }
 
 // room empties s for reuse, or, when it cannot hold n, returns a new
-// slice with room to spare: a slot of a slab holds a different socket or
-// pipe from one copy to the next, and growing by exactly what is needed
-// each time would allocate on most copies.
+// slice with room to spare.
 func room[T any](s []T, n int) []T {
 	if cap(s) >= n {
 		return s[:0]
@@ -269,12 +344,21 @@ func (c *cloner) conn(k *connection) *connection {
 	if k == nil {
 		return nil
 	}
-	if n := memo(c.conns, k); n != nil {
+	var src []connection
+	if c.src != nil {
+		src = c.src.conns
+	}
+	n, rec := find(src, k.slot, c.fConns, c.conns, k)
+	if n != nil {
 		return n
 	}
-	n := slot(&c.s.conns, &c.s.short[2])
-	n.id = k.id
-	c.conns = append(c.conns, pair[connection]{k, n})
+	n, slot := take(&c.s.conns, &c.s.short[slabConns])
+	n.slot, n.id = slot, k.id
+	if rec != nil {
+		*rec = n
+	} else {
+		c.conns = append(c.conns, pair[connection]{k, n})
+	}
 	for d := range k.wire {
 		n.wire[d] = c.s.queue(k.wire[d])
 	}
@@ -288,12 +372,22 @@ func (c *cloner) connecter(k *connecter) *connecter {
 	if k == nil {
 		return nil
 	}
-	if n := memo(c.conners, k); n != nil {
+	var src []connecter
+	if c.src != nil {
+		src = c.src.conners
+	}
+	n, rec := find(src, k.slot, c.fConners, c.conners, k)
+	if n != nil {
 		return n
 	}
-	n := slot(&c.s.conners, &c.s.short[3])
+	n, slot := take(&c.s.conners, &c.s.short[slabConners])
 	*n = *k
-	c.conners = append(c.conners, pair[connecter]{k, n})
+	n.slot = slot
+	if rec != nil {
+		*rec = n
+	} else {
+		c.conners = append(c.conners, pair[connecter]{k, n})
+	}
 	n.sock = c.socket(k.sock)
 	n.pipe = c.pipe(k.pipe)
 	n.conn = c.conn(k.conn)
@@ -341,22 +435,10 @@ func (w *World) PendingDials() []PendingDial {
 
 // AppendPendingDials is PendingDials appended to dst.
 func (w *World) AppendPendingDials(dst []PendingDial) []PendingDial {
-	n := len(dst)
-	for id, k := range w.attempts {
-		dst = append(dst, PendingDial{Attempt: id, From: k.sock.name, Endpoint: k.endpoint})
+	for _, k := range w.attempts { // in id order
+		dst = append(dst, PendingDial{Attempt: k.attempt, From: k.sock.name, Endpoint: k.endpoint})
 	}
-	sortSmall(dst[n:], func(a, b PendingDial) bool { return a.Attempt < b.Attempt })
 	return dst
-}
-
-// sortSmall is an insertion sort: the lists it sorts hold a handful of
-// entries, where it beats slices.SortFunc.
-func sortSmall[T any](s []T, less func(a, b T) bool) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && less(s[j], s[j-1]); j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
 }
 
 // PendingTimer is a reconnect timer that World.TimerFired has not run (F23).
@@ -373,11 +455,9 @@ func (w *World) PendingTimers() []PendingTimer {
 
 // AppendPendingTimers is PendingTimers appended to dst.
 func (w *World) AppendPendingTimers(dst []PendingTimer) []PendingTimer {
-	n := len(dst)
-	for id, k := range w.timers {
-		dst = append(dst, PendingTimer{Timer: id, Owner: k.sock.name, Endpoint: k.endpoint})
+	for _, k := range w.timers { // in id order
+		dst = append(dst, PendingTimer{Timer: k.timer, Owner: k.sock.name, Endpoint: k.endpoint})
 	}
-	sortSmall(dst[n:], func(a, b PendingTimer) bool { return a.Timer < b.Timer })
 	return dst
 }
 
@@ -418,11 +498,47 @@ type Rank func(name string) int
 // is independent of the others), and the reconnect interval's jitter,
 // which only sets StartTimer.After (F23).
 func (w *World) AppendCanonical(buf []byte, name string, rank Rank) []byte {
-	s := w.sockets[name]
+	s := w.socket(name)
 	if s == nil {
 		return append(buf, 0)
 	}
 	e := encoder{buf: buf, rank: rank, s: s}
+	e.socket(w, s)
+	return e.buf
+}
+
+// Slot is a name that AppendCanonicalSlots left for its caller to write.
+type Slot struct {
+	Off int32 // where in the buffer its byte is
+	ID  int32 // what the id function said of the name
+}
+
+// SlotUnknown is the byte AppendCanonicalSlots writes before a name that
+// its id function does not know, which follows in full. The caller's
+// bytes for known names must differ from it.
+const SlotUnknown = 0xff
+
+// AppendCanonicalSlots is AppendCanonical with the names left out: every
+// name that id knows (a result of 0 or more) is written as one byte, 0,
+// whose offset in buf and id are appended to slots, and any other as
+// SlotUnknown and the name. The encoding with the slots left at 0
+// compares sockets without their names; writing each slot's byte then
+// gives an encoding under any ranking of the names, as AppendCanonical
+// does, with one encoding of the socket instead of one per ranking.
+// Package check's symmetry reduction needs both. A socket that is not
+// open encodes as one byte, as in AppendCanonical.
+func (w *World) AppendCanonicalSlots(buf []byte, name string, id Rank, slots []Slot) ([]byte, []Slot) {
+	s := w.socket(name)
+	if s == nil {
+		return append(buf, 0), slots
+	}
+	e := encoder{buf: buf, rank: id, s: s, slotted: true, slots: slots}
+	e.socket(w, s)
+	return e.buf, e.slots
+}
+
+// socket encodes s (see AppendCanonical).
+func (e *encoder) socket(w *World, s *socket) {
 	e.byte(1 + byte(s.typ))
 	e.bool(s.receivingReply)
 	e.bool(s.idStarted)
@@ -462,13 +578,15 @@ func (w *World) AppendCanonical(buf []byte, name string, rank Rank) []byte {
 		e.bool(k.stopped)
 		e.int(int(k.ivl))
 	}
-	return e.buf
 }
 
 type encoder struct {
 	buf  []byte
 	rank Rank
 	s    *socket
+	// slotted: names are left as slots (AppendCanonicalSlots).
+	slotted bool
+	slots   []Slot
 }
 
 func (e *encoder) byte(b byte) { e.buf = append(e.buf, b) }
@@ -497,6 +615,16 @@ func (e *encoder) str(s string) {
 }
 
 func (e *encoder) name(n string) {
+	if e.slotted {
+		if id := e.rank(n); id >= 0 {
+			e.slots = append(e.slots, Slot{Off: int32(len(e.buf)), ID: int32(id)})
+			e.buf = append(e.buf, 0)
+		} else {
+			e.buf = append(e.buf, SlotUnknown)
+			e.str(n)
+		}
+		return
+	}
 	if r := e.rank(n); r >= 0 {
 		e.int(r)
 		return

@@ -94,7 +94,7 @@ func TestCanonicalIgnoresIDs(t *testing.T) {
 func TestCloneHandlesEveryField(t *testing.T) {
 	handled := map[reflect.Type]map[string]string{
 		reflect.TypeFor[socket](): {
-			"pipes": "deep", "binds": "copied", "connect": "deep", "replyPipe": "deep", "envPipe": "deep", "arrivals": "deep",
+			"pipes": "deep", "binds": "shared, full (an append moves it)", "connect": "deep", "replyPipe": "deep", "envPipe": "deep", "arrivals": "deep",
 			"lb": "deep (its pipes)", "fq": "deep (its pipes)",
 			// Messages are never changed in place once made (reqSend, repRecv).
 			"request": "shared message", "requestMsg": "shared message", "envelope": "shared message", "held": "shared message",
@@ -103,8 +103,8 @@ func TestCloneHandlesEveryField(t *testing.T) {
 		reflect.TypeFor[connection](): {"pipes": "deep", "wire": "copied"},
 		reflect.TypeFor[connecter]():  {"sock": "deep", "pipe": "deep", "conn": "deep"},
 		reflect.TypeFor[World](): {
-			"sockets": "rebuilt", "binds": "rebuilt", "conns": "rebuilt", "live": "rebuilt", "attempts": "rebuilt", "timers": "rebuilt",
-			"chooser": "replaced", "effects": "emptied", "mutable": "value (a Mutation in the teeth build)",
+			"sockets": "rebuilt", "binds": "rebuilt", "live": "rebuilt", "attempts": "rebuilt", "timers": "rebuilt",
+			"chooser": "replaced", "effects": "emptied", "mutable": "value (a Mutation in the teeth build)", "mem": "the copy's Scratch",
 		},
 	}
 	for typ, fields := range handled {
