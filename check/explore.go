@@ -78,6 +78,10 @@ type Explorer struct {
 	start   time.Time
 	stats   Stats
 
+	// checkRestore, set by tests, compares every restored state's key
+	// with the key it had when it was saved.
+	checkRestore bool
+
 	bad      *found // the first violation found at the shallowest level
 	stuckF19 int64  // states in which some client is stuck as F19 says
 	stuckAt  int32  // the first such state, -1 if none
@@ -169,6 +173,8 @@ type worker struct {
 	edges   [][2]uint32
 	bad     *found
 	free    []*state // states no longer in use, whose memory the next successors reuse
+	saved   saved    // the state being expanded, as it was before its steps
+	key     []byte   // a copy of a key, for Determinism
 	stuck   int64
 	stuckAt int32
 	term    int64
@@ -186,6 +192,8 @@ func (x *Explorer) Explore() (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Expanding a state saves it, which needs a copy (see worker.save).
+	st = st.clone(nil)
 	w0 := x.newWorker()
 	fp := w0.fingerprint(st)
 	idx, _ := x.insert(fp)
@@ -409,7 +417,9 @@ func (w *worker) fingerprint(st *state) uint64 {
 }
 
 // expand generates every successor of one stored state: every enabled
-// step, with every answer to every open choice it asks.
+// step, with every answer to every open choice it asks. Each step is
+// taken on the state itself, which is then restored (see save): only a
+// successor that is new is copied.
 func (w *worker) expand(nd node, level int) {
 	x := w.x
 	w.acts = x.actions(nd.st, w.acts[:0], &w.pend)
@@ -428,26 +438,35 @@ func (w *worker) expand(nd node, level int) {
 			break
 		}
 	}
+	if len(w.acts) == 0 {
+		return
+	}
+	nd.st.w.SetChooser(&w.ch)
+	w.save(nd.st)
+	if x.checkRestore {
+		w.saved.key = append(w.saved.key[:0], w.k.key(nd.st)...)
+	}
 	for _, a := range w.acts {
 		w.branch(nd, a, nil, level)
 	}
 }
 
-// branch runs a with the forced choices prefix, stores the successor, and
-// then runs every choice that the run asked beyond prefix with each of its
-// other answers.
+// branch takes step a with the forced choices prefix on the state being
+// expanded, stores the successor if it is new, restores the state, and
+// then takes every choice that the step asked beyond prefix with each of
+// its other answers.
 func (w *worker) branch(nd node, a action, prefix []int, level int) {
 	x := w.x
-	succ, bad := w.step(nd.st, a, prefix)
+	st := nd.st
+	bad := w.apply(st, a, prefix)
 	asked := w.branches(len(prefix))
 	w.gen.Add(1)
-	fp := w.fingerprint(succ)
+	fp := w.fingerprint(st)
 	if x.cfg.Determinism && bad == nil {
-		first := append([]byte(nil), w.k.key(succ)...)
-		again, _ := w.step(nd.st, a, prefix)
-		differ := !bytes.Equal(first, w.k.key(again))
-		w.free = append(w.free, again)
-		if differ {
+		w.key = append(w.key[:0], w.k.key(st)...)
+		w.restore(st)
+		w.apply(st, a, prefix)
+		if !bytes.Equal(w.key, w.k.key(st)) {
 			bad = &violation{Rule: "determinism", Msg: "the same step with the same choices gave two different states: the model made a choice without its Chooser"}
 		}
 	}
@@ -457,13 +476,15 @@ func (w *worker) branch(nd node, a action, prefix []int, level int) {
 		idx, isNew := x.insert(fp)
 		if isNew {
 			w.recs = append(w.recs, record{idx: idx, parent: nd.idx, fp: fp})
-			w.next = append(w.next, node{idx: idx, st: succ})
-		} else {
-			w.free = append(w.free, succ)
+			w.next = append(w.next, node{idx: idx, st: st.cloneInto(w.spare(), nil)})
 		}
 		if x.cfg.Liveness && !a.fault() {
 			w.edges = append(w.edges, [2]uint32{nd.idx, idx})
 		}
+	}
+	w.restore(st)
+	if x.checkRestore && !bytes.Equal(w.saved.key, w.k.key(st)) {
+		w.report(&found{v: &violation{Rule: "harness", Msg: "a restored state differs from the state saved"}, parent: nd.idx, fp: fp, label: x.label(a, prefix), level: level + 1})
 	}
 	for i := len(prefix); i < len(asked); i++ {
 		for v := 1; v < asked[i]; v++ {
@@ -473,6 +494,18 @@ func (w *worker) branch(nd node, a action, prefix []int, level int) {
 			w.branch(nd, a, p, level)
 		}
 	}
+}
+
+// spare returns a state no longer in use, or nil.
+func (w *worker) spare() *state {
+	n := len(w.free)
+	if n == 0 {
+		return nil
+	}
+	st := w.free[n-1]
+	w.free[n-1] = nil
+	w.free = w.free[:n-1]
+	return st
 }
 
 // branches returns the choices the last step asked, when one of them
@@ -499,17 +532,65 @@ func (w *worker) branches(known int) []int {
 	return w.asked[known]
 }
 
-// step computes one successor and the first invariant it breaks.
+// step computes one successor on a copy of st and the first invariant it
+// breaks.
 func (w *worker) step(st *state, a action, prefix []int) (*state, *violation) {
 	w.ch.reset(prefix)
-	var dst *state
-	if n := len(w.free); n > 0 {
-		dst, w.free = w.free[n-1], w.free[:n-1]
-	}
-	succ := st.cloneInto(dst, &w.ch)
+	succ := st.cloneInto(w.spare(), &w.ch)
 	w.r = run{x: w.x, st: succ, ch: &w.ch, eff: w.r.eff}
 	w.r.apply(a)
 	return succ, w.r.bad
+}
+
+// apply takes step a on st itself, whose world resolves its choices with
+// the worker's forcer, and returns the first invariant it breaks.
+func (w *worker) apply(st *state, a action, prefix []int) *violation {
+	w.ch.reset(prefix)
+	w.r = run{x: w.x, st: st, ch: &w.ch, eff: w.r.eff}
+	w.r.apply(a)
+	return w.r.bad
+}
+
+// saved is a state as it was before the steps taken on it.
+type saved struct {
+	world   model.Snapshot
+	clients []client
+	servers []server
+	used    Faults
+	cut     uint64
+	key     []byte // its key, when Explorer.checkRestore is set
+}
+
+// save records st, a copy on which no step has been taken since it was
+// made (model.World.Save), so that restore can undo the steps taken on
+// it after. The clients' queues are copied into memory of the record's
+// own, since a step writes to a queue's bytes.
+func (w *worker) save(st *state) {
+	sv := &w.saved
+	st.w.Save(&sv.world)
+	sv.used, sv.cut = st.used, st.cut
+	sv.servers = append(sv.servers[:0], st.servers...)
+	if len(sv.clients) != len(st.clients) {
+		sv.clients = make([]client, len(st.clients))
+	}
+	for i := range st.clients {
+		q := sv.clients[i].q
+		sv.clients[i] = st.clients[i]
+		sv.clients[i].q = st.clients[i].q.CloneInto(&q)
+	}
+}
+
+// restore returns st to what save recorded.
+func (w *worker) restore(st *state) {
+	sv := &w.saved
+	st.w.Restore(&sv.world)
+	st.used, st.cut = sv.used, sv.cut
+	copy(st.servers, sv.servers)
+	for i := range st.clients {
+		q := st.clients[i].q
+		st.clients[i] = sv.clients[i]
+		st.clients[i].q = sv.clients[i].q.CloneInto(&q)
+	}
 }
 
 func (w *worker) report(f *found) {
