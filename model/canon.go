@@ -183,8 +183,11 @@ func (w *World) Restore(sn *Snapshot) {
 		panic("model: Restore of another world than the one saved")
 	}
 	s := w.mem
+	// The effects' buffer is the one the steps grew, emptied.
 	clear(w.effects)
+	effects := w.effects[:0]
 	*w = sn.world
+	w.effects = effects
 	// The headers are the saved ones again; so are their contents.
 	copy(w.sockets, sn.wSockets)
 	copy(w.binds, sn.wBinds)
@@ -623,47 +626,45 @@ func (w *World) AppendCanonicalSlots(buf []byte, name string, id Rank, slots []S
 	return e.buf, e.slots
 }
 
-// socket encodes s (see AppendCanonical).
+// socket encodes s (see AppendCanonical). The encoder passes the buffer
+// along rather than keep it in the encoder: it stays in registers, which
+// makes the encoding, the explorer's hottest loop, about twice as fast.
 func (e *encoder) socket(w *World, s *socket) {
-	e.byte(1 + byte(s.typ))
-	e.bool(s.receivingReply)
-	e.bool(s.idStarted)
+	b := slices.Grow(e.buf, 96)
+	b = append(b, 1+byte(s.typ), bit(s.receivingReply), bit(s.idStarted))
 	if s.idStarted {
-		e.int(int(s.requestID))
+		b = appendInt(b, int(s.requestID))
 	}
-	e.msg(s.request)
-	e.bool(s.peerGone)
-	e.bool(s.sendingReply)
-	e.msg(s.envelope)
-	e.msg(s.held)
-	e.int(s.sendRR)
-	e.int(s.recvRR)
-	e.rotation(w, &s.lb)
-	e.rotation(w, &s.fq)
-	e.int(len(s.binds))
+	b = appendMsg(b, s.request)
+	b = append(b, bit(s.peerGone), bit(s.sendingReply))
+	b = appendMsg(b, s.envelope)
+	b = appendMsg(b, s.held)
+	b = appendInt(b, s.sendRR)
+	b = appendInt(b, s.recvRR)
+	b = e.rotation(b, &s.lb)
+	b = e.rotation(b, &s.fq)
+	b = appendInt(b, len(s.binds))
 	for _, ep := range s.binds {
-		e.name(ep)
+		b = e.name(b, ep)
 	}
-	e.int(len(s.pipes))
+	b = appendInt(b, len(s.pipes))
 	for _, p := range s.pipes {
-		e.pipe(w, p)
+		b = e.pipe(b, p)
 	}
-	e.ref(w, s.replyPipe)
-	e.ref(w, s.envPipe)
-	e.int(len(s.arrivals))
+	b = e.ref(b, s.replyPipe)
+	b = e.ref(b, s.envPipe)
+	b = appendInt(b, len(s.arrivals))
 	for _, p := range s.arrivals {
-		e.ref(w, p)
+		b = e.ref(b, p)
 	}
-	e.int(len(s.connect))
+	b = appendInt(b, len(s.connect))
 	for _, k := range s.connect {
-		e.name(k.endpoint)
-		e.ref(w, k.pipe)
-		e.bool(k.conn != nil)
-		e.bool(k.attempt != 0)
-		e.bool(k.timer != 0)
-		e.bool(k.stopped)
-		e.int(int(k.ivl))
+		b = e.name(b, k.endpoint)
+		b = e.ref(b, k.pipe)
+		b = append(b, bit(k.conn != nil), bit(k.attempt != 0), bit(k.timer != 0), bit(k.stopped))
+		b = appendInt(b, int(k.ivl))
 	}
+	e.buf = b
 }
 
 type encoder struct {
@@ -675,124 +676,109 @@ type encoder struct {
 	slots   []Slot
 }
 
-func (e *encoder) byte(b byte) { e.buf = append(e.buf, b) }
-
-func (e *encoder) bool(b bool) {
+func bit(b bool) byte {
 	if b {
-		e.buf = append(e.buf, 1)
-	} else {
-		e.buf = append(e.buf, 0)
+		return 1
 	}
+	return 0
 }
 
-// int is a zig-zag varint.
-func (e *encoder) int(n int) {
+// appendInt appends a zig-zag varint.
+func appendInt(b []byte, n int) []byte {
 	u := uint64(n<<1) ^ uint64(n>>63)
 	for u >= 0x80 {
-		e.buf = append(e.buf, byte(u)|0x80)
+		b = append(b, byte(u)|0x80)
 		u >>= 7
 	}
-	e.buf = append(e.buf, byte(u))
+	return append(b, byte(u))
 }
 
-func (e *encoder) str(s string) {
-	e.int(len(s))
-	e.buf = append(e.buf, s...)
+func appendStr(b []byte, s string) []byte {
+	return append(appendInt(b, len(s)), s...)
 }
 
-func (e *encoder) name(n string) {
+func (e *encoder) name(b []byte, n string) []byte {
 	if e.slotted {
 		if id := e.rank(n); id >= 0 {
-			e.slots = append(e.slots, Slot{Off: int32(len(e.buf)), ID: int32(id)})
-			e.buf = append(e.buf, 0)
-		} else {
-			e.buf = append(e.buf, SlotUnknown)
-			e.str(n)
+			e.slots = append(e.slots, Slot{Off: int32(len(b)), ID: int32(id)})
+			return append(b, 0)
 		}
-		return
+		return appendStr(append(b, SlotUnknown), n)
 	}
 	if r := e.rank(n); r >= 0 {
-		e.int(r)
-		return
+		return appendInt(b, r)
 	}
-	e.int(-1)
-	e.str(n)
+	return appendStr(appendInt(b, -1), n)
 }
 
-func (e *encoder) msg(m Message) {
+func appendMsg(b []byte, m Message) []byte {
 	if m == nil {
-		e.int(-1)
-		return
+		return appendInt(b, -1)
 	}
-	e.int(len(m))
+	b = appendInt(b, len(m))
 	for _, f := range m {
-		e.str(f)
+		b = appendStr(b, f)
 	}
+	return b
 }
 
-func (e *encoder) msgs(ms []Message) {
-	e.int(len(ms))
+func appendMsgs(b []byte, ms []Message) []byte {
+	b = appendInt(b, len(ms))
 	for _, m := range ms {
-		e.msg(m)
+		b = appendMsg(b, m)
 	}
+	return b
 }
 
 // pipe encodes a pipe's contents and, for the connecting end of a
 // connection, the connection's wire in both directions and the binding
 // pipe's place in its socket's rotation. A binding end encodes only that it
 // is connected: its connection is encoded with the connecting socket.
-func (e *encoder) pipe(w *World, p *pipe) {
-	e.name(p.peer)
-	e.bool(p.terminated)
-	e.msgs(p.out)
-	e.msgs(p.in)
+func (e *encoder) pipe(b []byte, p *pipe) []byte {
+	b = e.name(b, p.peer)
+	b = append(b, bit(p.terminated))
+	b = appendMsgs(b, p.out)
+	b = appendMsgs(b, p.in)
 	switch {
 	case p.conn == nil:
-		e.byte(0)
+		b = append(b, 0)
 	case p.conn.pipes[ToBinder] == p:
-		e.byte(1)
 		other := p.conn.pipes[ToConnecter]
-		e.int(slices.Index(other.owner.pipes, other))
-		e.msgs(p.conn.wire[ToBinder])
-		e.msgs(p.conn.wire[ToConnecter])
+		b = appendInt(append(b, 1), slices.Index(other.owner.pipes, other))
+		b = appendMsgs(b, p.conn.wire[ToBinder])
+		b = appendMsgs(b, p.conn.wire[ToConnecter])
 	default:
-		e.byte(2)
-		e.int(slices.Index(p.conn.pipes[ToBinder].owner.pipes, p.conn.pipes[ToBinder]))
+		b = appendInt(append(b, 2), slices.Index(p.conn.pipes[ToBinder].owner.pipes, p.conn.pipes[ToBinder]))
 	}
 	if p.connecter != nil {
-		e.int(slices.Index(p.owner.connect, p.connecter))
-	} else {
-		e.int(-1)
+		return appendInt(b, slices.Index(p.owner.connect, p.connecter))
 	}
+	return appendInt(b, -1)
 }
 
 // rotation encodes libzmq's order of a socket's pipes (F8, F14).
-func (e *encoder) rotation(w *World, r *rotation) {
-	e.int(len(r.pipes))
+func (e *encoder) rotation(b []byte, r *rotation) []byte {
+	b = appendInt(b, len(r.pipes))
 	for _, p := range r.pipes {
-		e.ref(w, p)
+		b = e.ref(b, p)
 	}
-	e.int(r.active)
-	e.int(r.current)
+	b = appendInt(b, r.active)
+	return appendInt(b, r.current)
 }
 
 // ref encodes a reference to one of the socket's pipes: its place in the
 // rotation, or, for a pipe that has left it (a REQ still waiting on the
 // pipe of a dead connection, F10; a REP owing a reply to a gone client,
 // F16), the pipe itself.
-func (e *encoder) ref(w *World, p *pipe) {
+func (e *encoder) ref(b []byte, p *pipe) []byte {
 	if p == nil {
-		e.int(-1)
-		return
+		return appendInt(b, -1)
 	}
 	if i := slices.Index(e.s.pipes, p); i >= 0 {
-		e.int(i)
-		return
+		return appendInt(b, i)
 	}
-	e.int(-2)
-	e.name(p.peer)
-	e.bool(p.terminated)
-	e.bool(p.conn != nil)
-	e.msgs(p.in)
-	e.msgs(p.out)
+	b = e.name(appendInt(b, -2), p.peer)
+	b = append(b, bit(p.terminated), bit(p.conn != nil))
+	b = appendMsgs(b, p.in)
+	return appendMsgs(b, p.out)
 }
