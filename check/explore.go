@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/zeromq-lockstep/lockstep/model"
 )
@@ -99,11 +100,56 @@ type found struct {
 
 const nShards = 64
 
-// shard is one part of the visited set: fingerprint -> state index.
+// shard is one part of the visited set: fingerprint -> state index, an
+// open-addressing table probed linearly, which costs less than a map and
+// holds a state in 12 bytes at most three quarters full. Fingerprints are
+// never 0, which marks a free entry; they are hashes already, so their
+// bits above those that chose the shard choose the entry.
 type shard struct {
-	mu sync.Mutex
-	m  map[uint64]uint32
-	_  [40]byte // keep shards on separate cache lines
+	mu    sync.Mutex
+	table []entry // a power of two long
+	n     int
+	_     [24]byte // keep shards on separate cache lines
+}
+
+// entry is a fingerprint, in halves so that an entry is 12 bytes, and
+// its state's index.
+type entry struct{ lo, hi, idx uint32 }
+
+// lookup returns fp's index, or adds fp with the index next gives it.
+func (sh *shard) lookup(fp uint64, next func() uint32) (uint32, bool) {
+	if 4*(sh.n+1) > 3*len(sh.table) {
+		sh.grow()
+	}
+	lo, hi := uint32(fp), uint32(fp>>32)
+	mask := uint64(len(sh.table) - 1)
+	for i := (fp >> 8) & mask; ; i = (i + 1) & mask {
+		e := &sh.table[i]
+		if e.lo == lo && e.hi == hi {
+			return e.idx, false
+		}
+		if e.lo == 0 && e.hi == 0 {
+			*e = entry{lo, hi, next()}
+			sh.n++
+			return e.idx, true
+		}
+	}
+}
+
+func (sh *shard) grow() {
+	old := sh.table
+	sh.table = make([]entry, max(64, 2*len(old)))
+	mask := uint64(len(sh.table) - 1)
+	for _, e := range old {
+		if e.lo == 0 && e.hi == 0 {
+			continue
+		}
+		i := (uint64(e.hi)<<32 | uint64(e.lo)) >> 8 & mask
+		for sh.table[i].lo != 0 || sh.table[i].hi != 0 {
+			i = (i + 1) & mask
+		}
+		sh.table[i] = e
+	}
 }
 
 // New returns an explorer for cfg.
@@ -119,9 +165,6 @@ func New(cfg Config) (*Explorer, error) {
 	}
 	x := &Explorer{cfg: cfg, seed: maphash.MakeSeed(), stuckAt: -1}
 	x.names = newNames(&x.cfg)
-	for i := range x.shards {
-		x.shards[i].m = map[uint64]uint32{}
-	}
 	return x, nil
 }
 
@@ -136,14 +179,14 @@ func (x *Explorer) Stats() Stats { return x.stats }
 func (x *Explorer) insert(fp uint64) (uint32, bool) {
 	sh := &x.shards[fp%nShards]
 	sh.mu.Lock()
-	if idx, ok := sh.m[fp]; ok {
-		sh.mu.Unlock()
-		return idx, false
-	}
-	idx := uint32(x.next.Add(1) - 1)
-	sh.m[fp] = idx
+	idx, isNew := sh.lookup(fp, x.nextIndex)
 	sh.mu.Unlock()
-	return idx, true
+	return idx, isNew
+}
+
+// nextIndex hands out the next state index.
+func (x *Explorer) nextIndex() uint32 {
+	return uint32(x.next.Add(1) - 1)
 }
 
 // node is a stored state waiting in a frontier.
@@ -388,12 +431,12 @@ func (x *Explorer) updateStats(quick bool) {
 	}
 }
 
-// storedBytes estimates what the stored states hold: a Go map entry of
-// the visited set costs its key, value and about a third more for buckets
-// and free slots; the parallel arrays and edge lists cost their capacity.
+// storedBytes is what the stored states hold: the visited set's tables, the parallel arrays and edge lists, by capacity.
 func (x *Explorer) storedBytes() int64 {
-	n := x.stats.Distinct
-	b := n * (8 + 4) * 4 / 3 // visited set
+	var b int64
+	for i := range x.shards {
+		b += int64(cap(x.shards[i].table)) * int64(unsafe.Sizeof(entry{}))
+	}
 	b += int64(cap(x.parents))*4 + int64(cap(x.fps))*8 + int64(cap(x.depth))*2
 	if x.cfg.Liveness {
 		b += int64(cap(x.edges))*24 + int64(cap(x.goal))
