@@ -465,6 +465,11 @@ func (w *worker) fingerprint(st *state) uint64 {
 // successor that is new is copied.
 func (w *worker) expand(nd node, level int) {
 	x := w.x
+	// Saving first also brings the state into the cache in a few long
+	// copies, which the processor streams, rather than one pointer at a
+	// time as listing its steps would.
+	nd.st.w.SetChooser(&w.ch)
+	w.save(nd.st)
 	w.acts = x.actions(nd.st, w.acts[:0], &w.pend)
 	if len(w.acts) == 0 {
 		w.term++
@@ -481,11 +486,6 @@ func (w *worker) expand(nd node, level int) {
 			break
 		}
 	}
-	if len(w.acts) == 0 {
-		return
-	}
-	nd.st.w.SetChooser(&w.ch)
-	w.save(nd.st)
 	if x.checkRestore {
 		w.saved.key = append(w.saved.key[:0], w.k.key(nd.st)...)
 	}
