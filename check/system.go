@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/zeromq-lockstep/lockstep/app"
 	"github.com/zeromq-lockstep/lockstep/model"
@@ -62,10 +63,13 @@ func serverName(j int) string { return "s" + strconv.Itoa(j+1) }
 
 func endpoint(name string) string { return "tcp://" + name + ":" + strconv.Itoa(app.ServerPort) }
 
-// names caches the socket names and endpoints of a configuration.
+// names caches the socket names and endpoints of a configuration, and
+// the requests and replies its applications send (messages are never
+// changed once made, so they can be shared).
 type names struct {
 	client, server     []string
 	clientEP, serverEP []string
+	request, reply     []model.Message // request k and the reply to it
 }
 
 func newNames(cfg *Config) *names {
@@ -77,6 +81,10 @@ func newNames(cfg *Config) *names {
 	for j := 0; j < cfg.Servers; j++ {
 		n.server = append(n.server, serverName(j))
 		n.serverEP = append(n.serverEP, endpoint(serverName(j)))
+	}
+	for k := 0; k < MaxRequests; k++ {
+		n.request = append(n.request, app.Request(k))
+		n.reply = append(n.reply, app.Reply(app.Request(k)))
 	}
 	return n
 }
@@ -239,6 +247,18 @@ func (x *Explorer) openServer(st *state, j int) error {
 	return nil
 }
 
+// bytes is the memory st holds, counted from capacities.
+func (st *state) bytes() int {
+	b := int(unsafe.Sizeof(*st)) + cap(st.clients)*int(unsafe.Sizeof(client{})) + cap(st.servers)*int(unsafe.Sizeof(server{}))
+	for i := range st.clients {
+		b += st.clients[i].q.Bytes() - int(unsafe.Sizeof(st.clients[i].q))
+	}
+	if st.mem != nil {
+		b += st.mem.Bytes()
+	}
+	return b
+}
+
 // clone copies the state; the world's copy resolves choices with ch.
 func (st *state) clone(ch model.Chooser) *state { return st.cloneInto(nil, ch) }
 
@@ -399,7 +419,7 @@ func (r *run) apply(a action) {
 		c := &st.clients[a.c]
 		k := c.enq
 		c.enq++
-		c.q.Enqueue(app.Request(k))
+		c.q.Enqueue(n.request[k])
 		r.app(n.client[a.c], model.EventEnqueue, strconv.Itoa(k), c.q.Len())
 	case stepServe:
 		req, err := w.Recv(n.server[a.s])
@@ -409,7 +429,7 @@ func (r *run) apply(a action) {
 		}
 	case stepReply:
 		srv := &st.servers[a.s]
-		rep := app.Reply(app.Request(srv.heldK))
+		rep := n.reply[srv.heldK]
 		if err := w.Send(n.server[a.s], rep); err != nil {
 			r.fail("lockstep", "F2", "%s could not answer the request it holds: %v", n.server[a.s], err)
 		}
@@ -536,7 +556,7 @@ func (r *run) timeout(i int) {
 		return
 	}
 	c.retries++
-	if err := w.Send(name, app.Request(c.lastSent)); err != nil {
+	if err := w.Send(name, n.request[c.lastSent]); err != nil {
 		// F12: the new REQ queues on its pipes before any connection, so a
 		// send can fail only with Immediate or a profile without pipes.
 		r.app(name, model.EventError, "", -1)

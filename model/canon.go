@@ -1,6 +1,9 @@
 package model
 
-import "slices"
+import (
+	"slices"
+	"unsafe"
+)
 
 // This file is what an exhaustive explorer (package check) needs from the
 // model: a deep copy of a World, a canonical encoding of its state without
@@ -202,6 +205,30 @@ func (w *World) Restore(sn *Snapshot) {
 	copy(s.clists, sn.clists)
 	copy(s.msgs, sn.msgs)
 }
+
+// Bytes is the memory s holds, counted from capacities: its slabs, its
+// world and the world's lists, and the tables its copies use. An
+// explorer that keeps many copies adds these up instead of measuring the
+// heap, which would take a collection.
+func (s *Scratch) Bytes() int {
+	b := int(unsafe.Sizeof(*s)) +
+		cap(s.sockets)*int(unsafe.Sizeof(socket{})) +
+		cap(s.pipes)*int(unsafe.Sizeof(pipe{})) +
+		cap(s.conns)*int(unsafe.Sizeof(connection{})) +
+		cap(s.conners)*int(unsafe.Sizeof(connecter{})) +
+		(cap(s.lists)+cap(s.clists))*ptrSize +
+		cap(s.msgs)*int(unsafe.Sizeof(Message{}))
+	c := &s.memo
+	b += (cap(c.fSockets) + cap(c.fPipes) + cap(c.fConns) + cap(c.fConners)) * ptrSize
+	b += (cap(c.sockets) + cap(c.pipes) + cap(c.conns) + cap(c.conners)) * 2 * ptrSize
+	if w := s.w; w != nil {
+		b += int(unsafe.Sizeof(*w)) + (cap(w.sockets)+cap(w.live)+cap(w.attempts)+cap(w.timers))*ptrSize +
+			cap(w.binds)*int(unsafe.Sizeof(binding{})) + cap(w.effects)*int(unsafe.Sizeof(Effect(nil)))
+	}
+	return b
+}
+
+const ptrSize = int(unsafe.Sizeof(uintptr(0)))
 
 // size makes a new scratch's slabs big enough for w and a little growth;
 // a copy that needs more takes the rest elsewhere, and the next copy
@@ -549,6 +576,9 @@ func (w *World) AppendPendingTimers(dst []PendingTimer) []PendingTimer {
 	}
 	return dst
 }
+
+// Bytes is the memory the queue holds, counted from capacities.
+func (q *AppQueue) Bytes() int { return int(unsafe.Sizeof(*q)) + cap(q.buf) }
 
 // Clone returns a copy of the queue that shares no memory with q.
 func (q *AppQueue) Clone() AppQueue { return q.CloneInto(nil) }
