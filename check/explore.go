@@ -218,6 +218,9 @@ type worker struct {
 	edges   [][2]uint32
 	bad     *found
 	free    []*state // states no longer in use, whose memory the next successors reuse
+	// newBytes and freeBytes add up the sizes of the states this worker
+	// made in this level and of those in free, for Stats.PeakHeapBytes.
+	newBytes, freeBytes int
 	saved   saved    // the state being expanded, as it was before its steps
 	key     []byte   // a copy of a key, for Determinism
 	stuck   int64
@@ -289,6 +292,7 @@ func (x *Explorer) Explore() (*Result, error) {
 					// the collector: a world's maps and slabs are some
 					// 8 KiB.
 					w.free = append(w.free, frontier[i].st)
+					w.freeBytes += frontier[i].st.size
 					frontier[i].st = nil
 				}
 			}()
@@ -332,17 +336,12 @@ func (x *Explorer) Explore() (*Result, error) {
 		// over suffice; more would only add to the peak heap.
 		const keep = 64
 		held := 0
-		for _, w := range workers {
-			if len(w.free) > keep {
-				clear(w.free[keep:])
-				w.free = w.free[:keep]
+		for _, w := range all {
+			for len(w.free) > keep {
+				w.spare()
 			}
-			for _, st := range w.free {
-				held += st.bytes()
-			}
-		}
-		for _, nd := range frontier {
-			held += nd.st.bytes()
+			held += w.newBytes + w.freeBytes
+			w.newBytes = 0
 		}
 		x.updateStats(true)
 		x.stats.PeakHeapBytes = max(x.stats.PeakHeapBytes, uint64(x.storedBytes())+uint64(held))
@@ -518,7 +517,9 @@ func (w *worker) branch(nd node, a action, prefix []int, level int) {
 		idx, isNew := x.insert(fp)
 		if isNew {
 			w.recs = append(w.recs, record{idx: idx, parent: nd.idx, fp: fp})
-			w.next = append(w.next, node{idx: idx, st: st.cloneInto(w.spare(), nil)})
+			succ := st.cloneInto(w.spare(), nil)
+			w.newBytes += succ.size
+			w.next = append(w.next, node{idx: idx, st: succ})
 		}
 		if x.cfg.Liveness && !a.fault() {
 			w.edges = append(w.edges, [2]uint32{nd.idx, idx})
@@ -547,6 +548,7 @@ func (w *worker) spare() *state {
 	st := w.free[n-1]
 	w.free[n-1] = nil
 	w.free = w.free[:n-1]
+	w.freeBytes -= st.size
 	return st
 }
 

@@ -23,6 +23,7 @@ type state struct {
 	servers []server
 	used    Faults // faults spent so far
 	cut     uint64 // bit c*8+s: the link between client c and server s is cut
+	size    int    // bytes(), as cloneInto left it
 }
 
 type client struct {
@@ -284,6 +285,7 @@ func (st *state) cloneInto(dst *state, ch model.Chooser) *state {
 		dst.clients[i].q = st.clients[i].q.CloneInto(&old)
 	}
 	dst.servers = append(dst.servers[:0], st.servers...)
+	dst.size = dst.bytes()
 	return dst
 }
 

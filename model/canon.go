@@ -230,25 +230,31 @@ func (s *Scratch) Bytes() int {
 
 const ptrSize = int(unsafe.Sizeof(uintptr(0)))
 
-// size makes a new scratch's slabs big enough for w and a little growth;
-// a copy that needs more takes the rest elsewhere, and the next copy
-// grows the slab.
+// size makes a new scratch's slabs big enough for w and some growth: a
+// connect() has at most one connection and one pipe of its own, and a
+// binding socket's pipes come from them. A copy that needs more grows
+// the slabs and starts again.
 func (s *Scratch) size(w *World) {
-	pipes, conners, msgs := 0, 0, 0
+	pipes, conners, msgs, lists := 0, 0, 0, 0
 	for _, k := range w.sockets {
 		pipes += len(k.pipes)
 		conners += len(k.connect)
+		lists += len(k.pipes) + len(k.lb.pipes) + len(k.fq.pipes) + len(k.arrivals) + 8
 		for _, p := range k.pipes {
 			msgs += len(p.in) + len(p.out) + 2
 		}
 	}
+	for _, k := range w.live {
+		msgs += len(k.wire[0]) + len(k.wire[1]) + 2
+	}
+	pipes = max(pipes, 2*conners) + 2
 	s.sockets = make([]socket, 0, len(w.sockets)+1)
-	s.pipes = make([]pipe, 0, pipes+2)
-	s.conns = make([]connection, 0, len(w.live)+1)
-	s.conners = make([]connecter, 0, conners+1)
-	s.lists = make([]*pipe, 0, 6*(pipes+2*len(w.sockets)))
-	s.clists = make([]*connecter, 0, conners+2*len(w.sockets))
-	s.msgs = make([]Message, 0, msgs+4*len(w.live)+8)
+	s.pipes = make([]pipe, 0, pipes)
+	s.conns = make([]connection, 0, max(len(w.live), conners)+2)
+	s.conners = make([]connecter, 0, conners+2)
+	s.lists = make([]*pipe, 0, lists+2*pipes)
+	s.clists = make([]*connecter, 0, conners+2*len(w.sockets)+2)
+	s.msgs = make([]Message, 0, msgs+pipes+8)
 }
 
 // regrow empties a slab for the next copy, first making room for what
@@ -257,7 +263,7 @@ func (s *Scratch) size(w *World) {
 // copies, so they keep nothing else alive.
 func regrow[T any](slab []T, short *int) []T {
 	if *short > 0 {
-		slab = make([]T, 0, cap(slab)+*short+cap(slab)/4+1)
+		slab = make([]T, 0, cap(slab)+*short+cap(slab)/2+1)
 		*short = 0
 	}
 	return slab[:0]
