@@ -205,27 +205,27 @@ type record struct {
 
 // worker is one goroutine's scratch space.
 type worker struct {
-	x       *Explorer
-	k       *keyer
-	ch      forcer
-	r       run // the transition in progress, reused
-	pend    pending
-	acts    []action
-	asked   [][]int      // per depth of branch, a copy of the choices asked
-	gen     atomic.Int64 // successors generated in this level, read by the progress line
-	next    []node
-	recs    []record
-	edges   [][2]uint32
-	bad     *found
-	free    []*state // states no longer in use, whose memory the next successors reuse
+	x     *Explorer
+	k     *keyer
+	ch    forcer
+	r     run // the transition in progress, reused
+	pend  pending
+	acts  []action
+	asked [][]int      // per depth of branch, a copy of the choices asked
+	gen   atomic.Int64 // successors generated in this level, read by the progress line
+	next  []node
+	recs  []record
+	edges [][2]uint32
+	bad   *found
+	free  []*state // states no longer in use, whose memory the next successors reuse
 	// newBytes and freeBytes add up the sizes of the states this worker
 	// made in this level and of those in free, for Stats.PeakHeapBytes.
 	newBytes, freeBytes int
-	saved   saved    // the state being expanded, as it was before its steps
-	key     []byte   // a copy of a key, for Determinism
-	stuck   int64
-	stuckAt int32
-	term    int64
+	saved               saved  // the state being expanded, as it was before its steps
+	key                 []byte // a copy of a key, for Determinism
+	stuck               int64
+	stuckAt             int32
+	term                int64
 }
 
 // Explore runs the exploration to the end (or to MaxStates) and returns
