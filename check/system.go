@@ -107,12 +107,18 @@ func (n *names) of(s string) int {
 	}
 	i := int(digit) - '1'
 	switch {
-	case kind == 'c' && i >= 0 && i < len(n.client) && (s == n.client[i] || s == n.clientEP[i]):
+	case kind == 'c' && i >= 0 && i < len(n.client) && (same(s, n.client[i]) || same(s, n.clientEP[i])):
 		return i
-	case kind == 's' && i >= 0 && i < len(n.server) && (s == n.server[i] || s == n.serverEP[i]):
+	case kind == 's' && i >= 0 && i < len(n.server) && (same(s, n.server[i]) || same(s, n.serverEP[i])):
 		return 100 + i
 	}
 	return -1
+}
+
+// same is s == t, at once when they are one string: every name in the
+// world is one of names' strings, which the explorer gave the model.
+func same(s, t string) bool {
+	return len(s) == len(t) && (unsafe.StringData(s) == unsafe.StringData(t) || s == t)
 }
 
 // clientOf returns the client a socket name or endpoint names, or -1.
@@ -246,6 +252,16 @@ func (x *Explorer) openServer(st *state, j int) error {
 		}
 	}
 	return nil
+}
+
+// touch reads st's memory, so that it is in the cache when it is used
+// (see model.Scratch.Touch).
+func (st *state) touch() uintptr {
+	sum := uintptr(st.used.Crashes) + uintptr(st.clients[0].enq) + uintptr(st.servers[0].heldK)
+	if st.mem != nil {
+		sum += st.mem.Touch()
+	}
+	return sum
 }
 
 // bytes is the memory st holds, counted from capacities.
