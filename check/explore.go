@@ -223,11 +223,11 @@ type worker struct {
 	newBytes, freeBytes int
 	sink                uintptr // what touching the next state read
 
-	saved               saved  // the state being expanded, as it was before its steps
-	key                 []byte // a copy of a key, for Determinism
-	stuck               int64
-	stuckAt             int32
-	term                int64
+	saved   saved  // the state being expanded, as it was before its steps
+	key     []byte // a copy of a key, for Determinism
+	stuck   int64
+	stuckAt int32
+	term    int64
 }
 
 // Explore runs the exploration to the end (or to MaxStates) and returns
