@@ -222,7 +222,6 @@ type worker struct {
 	// newBytes and freeBytes add up the sizes of the states this worker
 	// made in this level and of those in free, for Stats.PeakHeapBytes.
 	newBytes, freeBytes int
-	sink                uintptr // what touching the next state read
 
 	saved   saved  // the state being expanded, as it was before its steps
 	key     []byte // a copy of a key, for Determinism
@@ -287,9 +286,6 @@ func (x *Explorer) Explore() (*Result, error) {
 			go func() {
 				defer wg.Done()
 				for i := wi; i < len(frontier); i += len(workers) {
-					if j := i + len(workers); j < len(frontier) {
-						w.sink += frontier[j].st.touch()
-					}
 					w.expand(frontier[i], level)
 					// Every expanded state's memory goes back to this
 					// worker for the next level's states rather than to

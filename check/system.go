@@ -254,16 +254,6 @@ func (x *Explorer) openServer(st *state, j int) error {
 	return nil
 }
 
-// touch reads st's memory, so that it is in the cache when it is used
-// (see model.Scratch.Touch).
-func (st *state) touch() uintptr {
-	sum := uintptr(st.used.Crashes) + uintptr(st.clients[0].enq) + uintptr(st.servers[0].heldK)
-	if st.mem != nil {
-		sum += st.mem.Touch()
-	}
-	return sum
-}
-
 // bytes is the memory st holds, counted from capacities.
 func (st *state) bytes() int {
 	b := int(unsafe.Sizeof(*st)) + cap(st.clients)*int(unsafe.Sizeof(client{})) + cap(st.servers)*int(unsafe.Sizeof(server{}))

@@ -127,34 +127,6 @@ func (w *World) cloneOnce(s *Scratch, chooser Chooser) *World {
 	return n
 }
 
-// Touch reads one word of every 64 bytes of the copy s holds and returns
-// their sum. An explorer about to take the steps of a state it stored
-// long ago touches the next one first: the reads miss the cache all at
-// once, instead of one after another when the state is used.
-func (s *Scratch) Touch() uintptr {
-	var sum uintptr
-	sum += touch(s.sockets) + touch(s.pipes) + touch(s.conns) + touch(s.conners) +
-		touch(s.lists) + touch(s.clists) + touch(s.msgs)
-	if w := s.w; w != nil {
-		sum += touch(w.sockets) + touch(w.live) + touch(w.attempts) + touch(w.timers)
-	}
-	return sum
-}
-
-// touch reads one word of every 64 bytes of s.
-func touch[T any](s []T) uintptr {
-	if len(s) == 0 {
-		return 0
-	}
-	p := unsafe.Pointer(unsafe.SliceData(s))
-	n := uintptr(len(s)) * unsafe.Sizeof(s[0])
-	var sum uintptr
-	for off := uintptr(0); off < n; off += 64 {
-		sum += *(*uintptr)(unsafe.Add(p, off))
-	}
-	return sum
-}
-
 // Bytes is the memory s holds, counted from capacities: its slabs, its
 // world and the world's lists, and the tables its copies use. An
 // explorer that keeps many copies adds these up instead of measuring the
