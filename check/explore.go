@@ -31,10 +31,11 @@ type Stats struct {
 	// liveness edges hold, divided by Distinct.
 	BytesPerState float64 `json:"bytes_per_state"`
 	// PeakHeapBytes is the most heap the exploration held at the end of
-	// a level: the stored states (as BytesPerState counts them) and the
-	// worlds of the frontier and of the workers' free lists, counted
-	// from their capacities. It is counted rather than measured: a
-	// collection before each measurement cost a tenth of the run.
+	// a level: the stored states (as BytesPerState counts them), the
+	// encodings of the frontier's states, two levels' worth of arenas,
+	// and the workers' own states, counted from their capacities. It is
+	// counted rather than measured: a collection before each
+	// measurement cost a tenth of the run.
 	PeakHeapBytes uint64 `json:"peak_heap_bytes"`
 	Workers       int    `json:"workers"`
 	Complete      bool   `json:"complete"` // every reachable state was explored (no MaxStates cut-off)
@@ -68,6 +69,7 @@ type Explorer struct {
 	cfg   Config
 	names *names
 	seed  maphash.Seed
+	like  *model.World // a world of the configuration's profile and mutation, for loadState
 
 	shards  [nShards]shard
 	next    atomic.Int64 // the next state index
@@ -168,6 +170,10 @@ func New(cfg Config) (*Explorer, error) {
 	}
 	x := &Explorer{cfg: cfg, seed: maphash.MakeSeed(), stuckAt: -1}
 	x.names = newNames(&x.cfg)
+	x.like = model.NewWorld(cfg.Profile, nil)
+	if err := x.like.Mutate(cfg.Mutation); err != nil {
+		return nil, err
+	}
 	return x, nil
 }
 
@@ -192,16 +198,56 @@ func (x *Explorer) nextIndex() uint32 {
 	return uint32(x.next.Add(1) - 1)
 }
 
-// node is a stored state waiting in a frontier.
+// node is a stored state waiting in a frontier, as its encoding
+// (state.appendState) in an arena of the worker that found it.
 type node struct {
-	idx uint32
-	st  *state
+	idx  uint32
+	data []byte
 }
 
 // record is a new state found by a worker, merged at the end of a level.
 type record struct {
 	idx, parent uint32
 	fp          uint64
+	done        bool // Explorer.done, for Liveness
+}
+
+// arena holds the encodings of one level's states, in chunks that never
+// move, so that a node can keep its part of one.
+type arena struct {
+	chunks [][]byte
+	cur    int
+}
+
+const chunkSize = 1 << 20
+
+// add copies b into the arena and returns the copy.
+func (a *arena) add(b []byte) []byte {
+	for a.cur < len(a.chunks) && len(a.chunks[a.cur])+len(b) > cap(a.chunks[a.cur]) {
+		a.cur++
+	}
+	if a.cur == len(a.chunks) {
+		a.chunks = append(a.chunks, make([]byte, 0, max(chunkSize, len(b))))
+	}
+	c := a.chunks[a.cur]
+	a.chunks[a.cur] = append(c, b...)
+	return a.chunks[a.cur][len(c) : len(c)+len(b) : len(c)+len(b)]
+}
+
+// reset empties the arena for a new level, keeping its memory.
+func (a *arena) reset() {
+	for i := range a.chunks {
+		a.chunks[i] = a.chunks[i][:0]
+	}
+	a.cur = 0
+}
+
+func (a *arena) bytes() int {
+	n := 0
+	for _, c := range a.chunks {
+		n += cap(c)
+	}
+	return n
 }
 
 // worker is one goroutine's scratch space.
@@ -218,10 +264,13 @@ type worker struct {
 	recs  []record
 	edges [][2]uint32
 	bad   *found
-	free  []*state // states no longer in use, whose memory the next successors reuse
-	// newBytes and freeBytes add up the sizes of the states this worker
-	// made in this level and of those in free, for Stats.PeakHeapBytes.
-	newBytes, freeBytes int
+	free  []*state // copies no longer in use, whose memory step's next copy reuses
+	// work is the state being expanded, rebuilt from its node; levels
+	// are the arenas of the states this worker found, one for the level
+	// being expanded and one for the next; enc is an encoding's scratch.
+	work   *state
+	levels [2]arena
+	enc    []byte
 
 	saved   saved  // the state being expanded, as it was before its steps
 	key     []byte // a copy of a key, for Determinism
@@ -240,8 +289,6 @@ func (x *Explorer) Explore() (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Expanding a state saves it, which needs a copy (see worker.save).
-	st = st.clone(nil)
 	w0 := x.newWorker()
 	fp := w0.fingerprint(st)
 	idx, _ := x.insert(fp)
@@ -250,7 +297,7 @@ func (x *Explorer) Explore() (*Result, error) {
 		x.edges = append(x.edges, nil)
 		x.goal = append(x.goal, x.done(st))
 	}
-	frontier := []node{{idx: idx, st: st}}
+	frontier := []node{{idx: idx, data: st.appendState(nil)}}
 	workers := make([]*worker, x.cfg.Workers)
 	for i := range workers {
 		workers[i] = x.newWorker()
@@ -283,17 +330,14 @@ func (x *Explorer) Explore() (*Result, error) {
 		var wg sync.WaitGroup
 		for wi, w := range workers {
 			wg.Add(1)
+			// This level's states are in the arenas of parity level%2;
+			// the next level's go to the other, whose states, two levels
+			// back, are done with.
+			w.levels[(level+1)%2].reset()
 			go func() {
 				defer wg.Done()
 				for i := wi; i < len(frontier); i += len(workers) {
 					w.expand(frontier[i], level)
-					// Every expanded state's memory goes back to this
-					// worker for the next level's states rather than to
-					// the collector: a world's maps and slabs are some
-					// 8 KiB.
-					w.free = append(w.free, frontier[i].st)
-					w.freeBytes += frontier[i].st.size
-					frontier[i].st = nil
 				}
 			}()
 		}
@@ -310,6 +354,9 @@ func (x *Explorer) Explore() (*Result, error) {
 		for _, w := range workers {
 			for _, r := range w.recs {
 				x.parents[r.idx], x.fps[r.idx], x.depth[r.idx] = r.parent, r.fp, uint16(level+1)
+				if x.cfg.Liveness {
+					x.goal[r.idx] = r.done
+				}
 			}
 			for _, e := range w.edges {
 				x.edges[e[0]] = append(x.edges[e[0]], e[1])
@@ -326,22 +373,9 @@ func (x *Explorer) Explore() (*Result, error) {
 			}
 			w.recs, w.edges, w.next, w.stuck, w.term, w.bad = w.recs[:0], w.edges[:0], nil, 0, 0, nil
 		}
-		if x.cfg.Liveness {
-			for _, nd := range frontier {
-				x.goal[nd.idx] = x.done(nd.st)
-			}
-		}
-		// Expanding the next level hands each of its worlds back as it
-		// goes, about as fast as new states take them, so a few kept
-		// over suffice; more would only add to the peak heap.
-		const keep = 64
 		held := 0
 		for _, w := range all {
-			for len(w.free) > keep {
-				w.spare()
-			}
-			held += w.newBytes + w.freeBytes
-			w.newBytes = 0
+			held += w.levels[0].bytes() + w.levels[1].bytes() + w.work.bytes()
 		}
 		gc.level()
 		x.updateStats(true)
@@ -491,7 +525,15 @@ func (x *Explorer) storedBytes() int64 {
 }
 
 func (x *Explorer) newWorker() *worker {
-	return &worker{x: x, k: newKeyer(x), stuckAt: -1}
+	w := &worker{x: x, k: newKeyer(x), stuckAt: -1, work: &state{mem: &model.Scratch{}}}
+	// Names known by their strings' identity are found at once
+	// (names.of); the worker's state keeps them so when it is rebuilt.
+	n := x.names
+	w.work.mem.Intern(n.client...)
+	w.work.mem.Intern(n.server...)
+	w.work.mem.Intern(n.clientEP...)
+	w.work.mem.Intern(n.serverEP...)
+	return w
 }
 
 func (w *worker) fingerprint(st *state) uint64 {
@@ -503,14 +545,16 @@ func (w *worker) fingerprint(st *state) uint64 {
 }
 
 // expand generates every successor of one stored state: every enabled
-// step, with every answer to every open choice it asks. Each step is
-// taken on the state itself, which is then restored (see save): only a
-// successor that is new is copied.
-func (w *worker) expand(nd node, level int) {
+// step, with every answer to every open choice it asks. The state is
+// rebuilt from its encoding into the worker's own state, each step is
+// taken on it, which is then restored (see save), and only a successor
+// that is new is encoded, into the worker's arena for the next level.
+func (w *worker) expand(n node, level int) {
 	x := w.x
-	// Saving first also brings the state into the cache in a few long
-	// copies, which the processor streams, rather than one pointer at a
-	// time as listing its steps would.
+	if err := x.loadState(w.work, n.data); err != nil {
+		panic(err) // the explorer's own encoding: a bug
+	}
+	nd := expanding{idx: n.idx, st: w.work}
 	nd.st.w.SetChooser(&w.ch)
 	w.save(nd.st)
 	w.acts = x.actions(nd.st, w.acts[:0], &w.pend)
@@ -541,7 +585,7 @@ func (w *worker) expand(nd node, level int) {
 // expanded, stores the successor if it is new, restores the state, and
 // then takes every choice that the step asked beyond prefix with each of
 // its other answers.
-func (w *worker) branch(nd node, a action, prefix []int, level int) {
+func (w *worker) branch(nd expanding, a action, prefix []int, level int) {
 	x := w.x
 	st := nd.st
 	bad := w.apply(st, a, prefix)
@@ -561,10 +605,9 @@ func (w *worker) branch(nd node, a action, prefix []int, level int) {
 	} else {
 		idx, isNew := x.insert(fp)
 		if isNew {
-			w.recs = append(w.recs, record{idx: idx, parent: nd.idx, fp: fp})
-			succ := st.cloneInto(w.spare(), nil)
-			w.newBytes += succ.size
-			w.next = append(w.next, node{idx: idx, st: succ})
+			w.recs = append(w.recs, record{idx: idx, parent: nd.idx, fp: fp, done: x.cfg.Liveness && x.done(st)})
+			w.enc = st.appendState(w.enc[:0])
+			w.next = append(w.next, node{idx: idx, data: w.levels[(level+1)%2].add(w.enc)})
 		}
 		if x.cfg.Liveness && !a.fault() {
 			w.edges = append(w.edges, [2]uint32{nd.idx, idx})
@@ -584,7 +627,13 @@ func (w *worker) branch(nd node, a action, prefix []int, level int) {
 	}
 }
 
-// spare returns a state no longer in use, or nil.
+// expanding is the state being expanded and its index.
+type expanding struct {
+	idx uint32
+	st  *state
+}
+
+// spare returns a copy no longer in use, or nil.
 func (w *worker) spare() *state {
 	n := len(w.free)
 	if n == 0 {
@@ -593,7 +642,6 @@ func (w *worker) spare() *state {
 	st := w.free[n-1]
 	w.free[n-1] = nil
 	w.free = w.free[:n-1]
-	w.freeBytes -= st.size
 	return st
 }
 
@@ -650,8 +698,8 @@ type saved struct {
 	key     []byte // its key, when Explorer.checkRestore is set
 }
 
-// save records st, a copy on which no step has been taken since it was
-// made (model.World.Save), so that restore can undo the steps taken on
+// save records st, rebuilt or copied and with no step taken on it since
+// (model.World.Save), so that restore can undo the steps taken on
 // it after. The clients' queues are copied into memory of the record's
 // own, since a step writes to a queue's bytes.
 func (w *worker) save(st *state) {

@@ -1,6 +1,8 @@
 package check
 
 import (
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -23,7 +25,6 @@ type state struct {
 	servers []server
 	used    Faults // faults spent so far
 	cut     uint64 // bit c*8+s: the link between client c and server s is cut
-	size    int    // bytes(), as cloneInto left it
 }
 
 type client struct {
@@ -254,6 +255,102 @@ func (x *Explorer) openServer(st *state, j int) error {
 	return nil
 }
 
+// appendState appends an exact encoding of st to b: its world's
+// (model.World.AppendState) and its bookkeeping's. A level's states are
+// kept so, a few hundred bytes each, and rebuilt one at a time into the
+// expanding worker's own state (loadState).
+func (st *state) appendState(b []byte) []byte {
+	b = st.w.AppendState(b)
+	b = append(b, byte(st.used.Crashes), byte(st.used.Restarts), byte(st.used.Cuts), byte(st.used.Disconnects))
+	b = binary.AppendUvarint(b, st.cut)
+	for i := range st.clients {
+		c := &st.clients[i]
+		for _, v := range [...]uint64{uint64(c.enq), uint64(c.handed), uint64(c.sinceRecv), uint64(c.lastSent + 1),
+			c.answered, c.lost, c.crashLost, c.delivered, c.abandoned, uint64(c.retries)} {
+			b = binary.AppendUvarint(b, v)
+		}
+		b = append(b, bit(c.awaiting))
+		b = c.q.AppendState(b)
+	}
+	for j := range st.servers {
+		v := &st.servers[j]
+		b = append(b, bit(v.up)|bit(v.holding)<<1, byte(v.heldClient), byte(v.heldK))
+		for _, r := range v.lastRead {
+			b = append(b, byte(r))
+		}
+	}
+	return b
+}
+
+func bit(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// loadState rebuilds into st, and st's memory, the state that
+// appendState encoded in data.
+func (x *Explorer) loadState(st *state, data []byte) error {
+	if st.mem == nil {
+		st.mem = &model.Scratch{}
+	}
+	w, rest, err := st.mem.LoadState(data, x.like)
+	if err != nil {
+		return err
+	}
+	st.w = w
+	if len(rest) < 4 {
+		return errBadState
+	}
+	st.used = Faults{Crashes: int(rest[0]), Restarts: int(rest[1]), Cuts: int(rest[2]), Disconnects: int(rest[3])}
+	d := rest[4:]
+	next := func() uint64 {
+		v, k := binary.Uvarint(d)
+		if k <= 0 {
+			err = errBadState
+			return 0
+		}
+		d = d[k:]
+		return v
+	}
+	st.cut = next()
+	if len(st.clients) != x.cfg.Clients {
+		st.clients = make([]client, x.cfg.Clients)
+		st.servers = make([]server, x.cfg.Servers)
+	}
+	for i := range st.clients {
+		c := &st.clients[i]
+		c.enq, c.handed, c.sinceRecv, c.lastSent = int(next()), int(next()), int(next()), int(next())-1
+		c.answered, c.lost, c.crashLost, c.delivered, c.abandoned = next(), next(), next(), next(), next()
+		c.retries = int(next())
+		if err != nil || len(d) == 0 {
+			return errBadState
+		}
+		c.awaiting = d[0] != 0
+		if d, err = c.q.LoadState(d[1:]); err != nil {
+			return err
+		}
+	}
+	for j := range st.servers {
+		if len(d) < 3+8 {
+			return errBadState
+		}
+		v := &st.servers[j]
+		v.up, v.holding, v.heldClient, v.heldK = d[0]&1 != 0, d[0]&2 != 0, int(d[1]), int(d[2])
+		for r := range v.lastRead {
+			v.lastRead[r] = int8(d[3+r])
+		}
+		d = d[3+8:]
+	}
+	if err != nil || len(d) != 0 {
+		return errBadState
+	}
+	return nil
+}
+
+var errBadState = errors.New("check: a stored state does not decode")
+
 // bytes is the memory st holds, counted from capacities.
 func (st *state) bytes() int {
 	b := int(unsafe.Sizeof(*st)) + cap(st.clients)*int(unsafe.Sizeof(client{})) + cap(st.servers)*int(unsafe.Sizeof(server{}))
@@ -291,7 +388,6 @@ func (st *state) cloneInto(dst *state, ch model.Chooser) *state {
 		dst.clients[i].q = st.clients[i].q.CloneInto(&old)
 	}
 	dst.servers = append(dst.servers[:0], st.servers...)
-	dst.size = dst.bytes()
 	return dst
 }
 

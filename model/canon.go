@@ -1,6 +1,7 @@
 package model
 
 import (
+	"encoding/binary"
 	"slices"
 	"unsafe"
 )
@@ -51,6 +52,13 @@ type Scratch struct {
 	// next copy grows the slab.
 	short [7]int
 	memo  cloner
+	// For LoadState: the frames of the messages and the binds of the
+	// world it rebuilt (new memory every time: copies share them), the
+	// strings it has read, and for AppendState, its numbering.
+	frames  []string
+	strs    []string
+	strings stringCache
+	enc     stateEncoder
 }
 
 // The slabs' indices in Scratch.short.
@@ -506,6 +514,28 @@ func (w *World) AppendPendingTimers(dst []PendingTimer) []PendingTimer {
 
 // Bytes is the memory the queue holds, counted from capacities.
 func (q *AppQueue) Bytes() int { return int(unsafe.Sizeof(*q)) + cap(q.buf) }
+
+// AppendState appends an encoding of q to buf, for LoadState.
+func (q *AppQueue) AppendState(buf []byte) []byte {
+	buf = binary.AppendUvarint(buf, uint64(q.n))
+	buf = binary.AppendUvarint(buf, uint64(q.DropAbove))
+	return appendString(buf, string(q.buf[q.head:]))
+}
+
+// LoadState rebuilds q, in its own memory, from the encoding AppendState
+// appended at the start of buf, and returns the rest of buf.
+func (q *AppQueue) LoadState(buf []byte) ([]byte, error) {
+	d := stateDecoder{buf: buf}
+	n, drop := d.int(), d.int()
+	size := d.int()
+	rest := d.rest()
+	if d.err != nil || size > len(rest) {
+		return nil, errState
+	}
+	q.buf = append(q.buf[:0], rest[:size]...)
+	q.head, q.n, q.DropAbove = 0, n, drop
+	return rest[size:], nil
+}
 
 // Clone returns a copy of the queue that shares no memory with q.
 func (q *AppQueue) Clone() AppQueue { return q.CloneInto(nil) }
