@@ -6,7 +6,6 @@ import (
 	"hash/maphash"
 	"runtime"
 	"runtime/debug"
-	"runtime/metrics"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -283,8 +282,11 @@ type worker struct {
 // its result.
 func (x *Explorer) Explore() (*Result, error) {
 	x.start = time.Now()
-	gc := startGC()
-	defer gc.stop()
+	// What stays is a level's encodings and the visited set, which hold
+	// no pointers, so a collection costs little; but the model's steps
+	// allocate (effects, new pipes and connections), almost all of it
+	// garbage at once: collecting less often trades memory for speed.
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	st, err := x.initial()
 	if err != nil {
 		return nil, err
@@ -377,7 +379,6 @@ func (x *Explorer) Explore() (*Result, error) {
 		for _, w := range all {
 			held += w.levels[0].bytes() + w.levels[1].bytes() + w.work.bytes()
 		}
-		gc.level()
 		x.updateStats(true)
 		x.stats.PeakHeapBytes = max(x.stats.PeakHeapBytes, uint64(x.storedBytes())+uint64(held))
 		if x.bad != nil {
@@ -392,50 +393,6 @@ func (x *Explorer) Explore() (*Result, error) {
 	x.stats.Complete = complete
 	x.updateStats(false)
 	return x.result()
-}
-
-// gcPolicy is how the explorer has the collector run. It reuses the
-// memory of finished worlds, but the model's steps still allocate
-// (effects, new pipes and connections), almost all of it garbage at
-// once, while what stays is pointer-dense: marking it costs about a
-// second per 400 MB, a fifth of a small run. So while the heap is small
-// the collector stays off (a memory limit of smallHeap still calls it if
-// a level outgrows that), and once the heap has grown past a quarter of
-// that, it runs with GOGC=400, which trades memory for speed.
-type gcPolicy struct {
-	percent int   // GOGC before the exploration
-	limit   int64 // GOMEMLIMIT before the exploration
-	small   bool  // the collector is still off
-	sample  []metrics.Sample
-}
-
-const smallHeap = 512 << 20
-
-func startGC() *gcPolicy {
-	g := &gcPolicy{percent: debug.SetGCPercent(-1), small: true,
-		sample: []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}}
-	g.limit = debug.SetMemoryLimit(-1)
-	debug.SetMemoryLimit(min(g.limit, smallHeap))
-	return g
-}
-
-// level is called at the end of every level.
-func (g *gcPolicy) level() {
-	if !g.small {
-		return
-	}
-	metrics.Read(g.sample)
-	if g.sample[0].Value.Kind() == metrics.KindUint64 && g.sample[0].Value.Uint64() < smallHeap/4 {
-		return
-	}
-	g.small = false
-	debug.SetGCPercent(400)
-	debug.SetMemoryLimit(g.limit)
-}
-
-func (g *gcPolicy) stop() {
-	debug.SetGCPercent(g.percent)
-	debug.SetMemoryLimit(g.limit)
 }
 
 func (x *Explorer) splitWidth() int {
