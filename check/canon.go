@@ -173,6 +173,7 @@ func appendClient(b []byte, c *client, st *state, i int, sperm []int, servers in
 	b = appendU64(b, c.crashLost)
 	b = appendU64(b, c.delivered)
 	b = appendU64(b, c.abandoned)
+	b = appendU64(b, c.wired)
 	b = appendU64(b, uint64(c.retries))
 	if c.awaiting {
 		b = append(b, 1)

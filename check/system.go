@@ -38,8 +38,14 @@ type client struct {
 	crashLost uint64 // the subset held by a server when it crashed (F19)
 	delivered uint64 // requests some server read
 	abandoned uint64 // Pirate: requests given up after Retries
-	retries   int    // Pirate: retries of the current request
-	awaiting  bool   // Pirate: the current request (lastSent) is outstanding
+	// wired: requests this socket put on the wire that are still in the
+	// network, neither read by a server nor reported lost (F19). It adds
+	// nothing to the state of an unmutated model, where such a request
+	// is exactly one on a wire or in a server's pipe; a Lazy Pirate's is
+	// kept within a step only (see run.apply).
+	wired    uint64
+	retries  int  // Pirate: retries of the current request
+	awaiting bool // Pirate: the current request (lastSent) is outstanding
 }
 
 type server struct {
@@ -266,7 +272,7 @@ func (st *state) appendState(b []byte) []byte {
 	for i := range st.clients {
 		c := &st.clients[i]
 		for _, v := range [...]uint64{uint64(c.enq), uint64(c.handed), uint64(c.sinceRecv), uint64(c.lastSent + 1),
-			c.answered, c.lost, c.crashLost, c.delivered, c.abandoned, uint64(c.retries)} {
+			c.answered, c.lost, c.crashLost, c.delivered, c.abandoned, uint64(c.retries), c.wired} {
 			b = binary.AppendUvarint(b, v)
 		}
 		b = append(b, bit(c.awaiting))
@@ -323,7 +329,7 @@ func (x *Explorer) loadState(st *state, data []byte) error {
 		c := &st.clients[i]
 		c.enq, c.handed, c.sinceRecv, c.lastSent = int(next()), int(next()), int(next()), int(next())-1
 		c.answered, c.lost, c.crashLost, c.delivered, c.abandoned = next(), next(), next(), next(), next()
-		c.retries = int(next())
+		c.retries, c.wired = int(next()), next()
 		if err != nil || len(d) == 0 {
 			return errBadState
 		}
@@ -586,6 +592,16 @@ func (r *run) apply(a action) {
 	r.absorb()
 	r.react()
 	r.checkState()
+	if x.cfg.Pirate {
+		// A Lazy Pirate's old socket may leave copies of a request in
+		// servers' pipes that its new socket's resend matches byte for
+		// byte (each socket's request ids start alike), so what is on
+		// its way cannot be told apart across steps without growing the
+		// state: its wire is checked within each step only.
+		for i := range st.clients {
+			st.clients[i].wired = 0
+		}
+	}
 }
 
 // isCut says whether a dial from one socket to an endpoint crosses a cut
@@ -653,6 +669,7 @@ func (r *run) timeout(i int) {
 	}
 	r.absorb()
 	c.sinceRecv = 0 // a new socket: its lockstep starts afresh (F1)
+	c.wired = 0     // and what it puts on the wire is its own
 	if c.retries >= r.x.cfg.Retries {
 		c.abandoned |= 1 << c.lastSent
 		c.awaiting = false
@@ -675,6 +692,9 @@ func (r *run) absorb() {
 	for _, e := range r.eff {
 		o, ok := e.(model.Observation)
 		if !ok {
+			if t, ok := e.(model.Transmit); ok {
+				r.transmitted(t)
+			}
 			continue
 		}
 		if r.tr != nil {
@@ -687,6 +707,37 @@ func (r *run) absorb() {
 			r.dropped(o)
 		}
 	}
+}
+
+// transmitted checks what a client's socket put on the wire: each
+// request it sent goes on the wire once, as libzmq never resends (F19),
+// so a request that is on the wire or in a server's pipe already, or
+// that a server has read or that was lost, is not put there again by
+// the same socket. A Lazy Pirate's resend is a new socket's send. This
+// is what the properties' ledger sees of the wire; without it, a resend
+// shows only once a server reads the request twice.
+func (r *run) transmitted(t model.Transmit) {
+	i := r.x.names.clientOf(t.From)
+	if i < 0 {
+		return
+	}
+	body, ok := t.Msg.Body()
+	if !ok {
+		return
+	}
+	k, ok := requestNumber(body.Text())
+	if !ok {
+		return
+	}
+	c := &r.st.clients[i]
+	bit := uint64(1) << k
+	switch {
+	case c.wired&bit != 0:
+		r.fail("duplicate", "F19", "%s put its request %d on the wire while a copy of it is still on its way: libzmq never resends", t.From, k)
+	case !r.x.cfg.Pirate && (c.delivered|c.lost|c.answered)&bit != 0:
+		r.fail("duplicate", "F19", "%s put its request %d on the wire again after it was read or lost: libzmq never resends", t.From, k)
+	}
+	c.wired |= bit
 }
 
 // requestNumber reads a request body or a reply to one.
@@ -733,6 +784,9 @@ func (r *run) dropped(o model.Observation) {
 	}
 	if i >= 0 {
 		r.st.clients[i].lost |= 1 << k
+		if !strings.HasPrefix(o.Msg, `{"response":`) {
+			r.st.clients[i].wired &^= 1 << k // the request left the network
+		}
 	}
 }
 
@@ -760,6 +814,7 @@ func (r *run) deliver(j int, req model.Message) {
 		}
 	}
 	c.delivered |= 1 << k
+	c.wired &^= 1 << k // the request left the network
 	srv.lastRead[i] = int8(k)
 }
 
