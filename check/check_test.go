@@ -132,7 +132,10 @@ func TestSymmetryKeepsVerdicts(t *testing.T) {
 // changes these numbers too; update them then, saying why. (They grew
 // when the model took libzmq's lb_t and fq_t arrays, whose order is state
 // of its own, F8 and F14, and again when a pipe whose peer is gone stayed
-// in them until a receive reads its delimiter.)
+// in them until a receive reads its delimiter. The zmq4 row changed when
+// zmq4's REQ kept a dead connection listed until a write to it fails,
+// model.Profile.SendPanicsPastLastConnection: it now stops at depth 18,
+// at the deadlock that send's panic leads to, a request left queued.)
 func TestStateCounts(t *testing.T) {
 	cases := []struct {
 		cfg                 Config
@@ -145,7 +148,7 @@ func TestStateCounts(t *testing.T) {
 		{Config{Clients: 2, Servers: 1, Requests: 2, ClientsBind: true, Faults: Faults{Crashes: 1, Restarts: 1}}, 3994, 9692},
 		{Config{Clients: 1, Servers: 1, Requests: 3, Options: model.Options{ReqRelaxed: true, ReqCorrelate: true}, Faults: Faults{Crashes: 1, Restarts: 1}}, 501, 869},
 		{Config{Clients: 1, Servers: 2, Requests: 2, Pirate: true, Retries: 1, Faults: Faults{Crashes: 1, Restarts: 1}}, 57683, 179055},
-		{Config{Clients: 2, Servers: 2, Requests: 2, Profile: model.ZMQ4, Faults: Faults{Crashes: 1, Restarts: 1}}, 75658, 236492},
+		{Config{Clients: 2, Servers: 2, Requests: 2, Profile: model.ZMQ4, Faults: Faults{Crashes: 1, Restarts: 1}}, 83757, 257182},
 		{target, 78981, 293319},
 	}
 	for _, c := range cases {

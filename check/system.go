@@ -193,7 +193,8 @@ func (x *Explorer) initial() (*state, error) {
 	r := &run{x: x, st: st, ch: &forcer{}}
 	st.w.SetChooser(r.ch)
 	for i := range st.clients {
-		st.clients[i] = client{lastSent: -1, q: model.AppQueue{DropAbove: cfg.Mutation.QueueDropsAbove}}
+		st.clients[i] = client{lastSent: -1}
+		_ = st.clients[i].q.Mutate(cfg.Mutation) // the world's Mutate has checked it
 	}
 	for j := range st.servers {
 		st.servers[j] = server{lastRead: [8]int8{-1, -1, -1, -1, -1, -1, -1, -1}}

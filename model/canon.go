@@ -550,7 +550,7 @@ func (q *AppQueue) CloneInto(old *AppQueue) AppQueue {
 	if q.n > 0 {
 		buf = append(buf, q.buf[q.head:]...)
 	}
-	return AppQueue{buf: buf, n: q.n, DropAbove: q.DropAbove}
+	return AppQueue{buf: buf, n: q.n, dropAbove: q.dropAbove}
 }
 
 // Rank maps the socket names and endpoints of a world to small integers

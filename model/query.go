@@ -16,3 +16,13 @@ func (w *World) RequestFrom(name string) string {
 	}
 	return s.envPipe.peer
 }
+
+// TypeOf returns the named socket's type, or ErrNoSocket: what State
+// says of it, without the snapshot.
+func (w *World) TypeOf(name string) (SocketType, error) {
+	s, err := w.lookup(name)
+	if err != nil {
+		return 0, err
+	}
+	return s.typ, nil
+}

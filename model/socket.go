@@ -321,7 +321,7 @@ func (w *World) take(p *pipe) Message {
 	if p.conn != nil {
 		w.pump(p.conn)
 	}
-	if p.terminated && len(p.in) == 0 {
+	if p.terminated && len(p.in) == 0 && !w.unnoticed(p) {
 		w.detach(p)
 	}
 	return m
@@ -335,7 +335,7 @@ func (w *World) takeNewest(p *pipe) Message {
 	if p.conn != nil {
 		w.pump(p.conn)
 	}
-	if p.terminated && len(p.in) == 0 {
+	if p.terminated && len(p.in) == 0 && !w.unnoticed(p) {
 		w.detach(p)
 	}
 	return m
@@ -346,7 +346,10 @@ func (w *World) reqSend(s *socket, body Message) error {
 	if s.receivingReply && !w.relaxed(s) && !(teeth && w.mut().SecondSend) {
 		return ErrFSM // F1: strict lockstep
 	}
-	p := w.nextWritable(s)
+	p, err := w.reqPipe(s, body)
+	if err != nil {
+		return err // zmq4's panic (Profile.SendPanicsPastLastConnection)
+	}
 	if p == nil && w.profile.SendFailsWithoutPipe {
 		// Departs from F11: the send fails at once; drivers that ignore
 		// the error (an application queue) still see it in the trace.
@@ -482,6 +485,9 @@ func (w *World) reqRecvLast(s *socket) (Message, error) {
 	switch {
 	case p != nil && len(p.in) > 0:
 	case s.peerGone:
+		if p != nil && w.unnoticed(p) {
+			w.reap(s, p) // the receive read the EOF
+		}
 		s.receivingReply, s.peerGone, s.replyPipe = false, false, nil
 		s.request, s.requestMsg = nil, nil
 		return nil, ErrPeerGone

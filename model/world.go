@@ -486,7 +486,7 @@ func (w *World) terminate(p *pipe, reason string) {
 			s.replyPipe = nil
 		}
 	}
-	if len(p.in) == 0 {
+	if len(p.in) == 0 && !w.unnoticed(p) {
 		w.detach(p)
 	}
 }
