@@ -518,7 +518,7 @@ func (q *AppQueue) Bytes() int { return int(unsafe.Sizeof(*q)) + cap(q.buf) }
 // AppendState appends an encoding of q to buf, for LoadState.
 func (q *AppQueue) AppendState(buf []byte) []byte {
 	buf = binary.AppendUvarint(buf, uint64(q.n))
-	buf = binary.AppendUvarint(buf, uint64(q.DropAbove))
+	buf = binary.AppendUvarint(buf, uint64(q.dropAbove))
 	return appendString(buf, string(q.buf[q.head:]))
 }
 
@@ -533,7 +533,7 @@ func (q *AppQueue) LoadState(buf []byte) ([]byte, error) {
 		return nil, errState
 	}
 	q.buf = append(q.buf[:0], rest[:size]...)
-	q.head, q.n, q.DropAbove = 0, n, drop
+	q.head, q.n, q.dropAbove = 0, n, drop
 	return rest[size:], nil
 }
 
