@@ -159,3 +159,38 @@ func TestStateCounts(t *testing.T) {
 		}
 	}
 }
+
+// TestRestoreIsExact: the explorer takes every step on the state it
+// expands and then restores it; in configurations of every kind, each
+// restored state has the key it had before the step.
+func TestRestoreIsExact(t *testing.T) {
+	cfgs := []Config{
+		{Clients: 2, Servers: 2, Requests: 1, Faults: Faults{Crashes: 1, Restarts: 1, Cuts: 1}},
+		{Clients: 1, Servers: 2, Requests: 2, Faults: Faults{Disconnects: 1, Crashes: 1}},
+		{Clients: 2, Servers: 1, Requests: 2, ClientsBind: true, Faults: Faults{Crashes: 1, Restarts: 1}},
+		{Clients: 1, Servers: 1, Requests: 3, Options: model.Options{ReqRelaxed: true, ReqCorrelate: true}, Faults: Faults{Crashes: 1, Restarts: 1}},
+		{Clients: 1, Servers: 2, Requests: 2, Pirate: true, Retries: 1, Faults: Faults{Crashes: 1, Restarts: 1}},
+		{Clients: 2, Servers: 2, Requests: 1, Profile: model.ZMQ4, Faults: Faults{Crashes: 1, Restarts: 1}},
+		{Clients: 1, Servers: 2, Requests: 3, Options: model.Options{Immediate: true, SndHWM: 1}, Faults: Faults{Cuts: 1}},
+	}
+	for _, cfg := range cfgs {
+		cfg.Workers = 1
+		x, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x.checkRestore = true
+		res, err := x.Explore()
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Only the harness's own rule concerns this test; another
+		// verdict ends the
+		// run early, after what it explored was checked.
+		if v := res.Violation; v != nil && v.Rule == "harness" {
+			t.Errorf("check: %s: %s %v; again: go test ./check -run TestRestoreIsExact", cfg, v.Message, v.Steps)
+		} else if v != nil {
+			t.Logf("%s: stopped by %s after %d states", cfg, v.Rule, res.Stats.Distinct)
+		}
+	}
+}

@@ -8,15 +8,19 @@ import (
 // dial starts one connection attempt of c.
 func (w *World) dial(c *connecter) {
 	c.attempt = AttemptID(w.id())
-	w.attempts[c.attempt] = c
+	w.attempts = append(w.attempts, c) // ids grow: the list stays in id order
 	w.emit(Dial{Attempt: c.attempt, From: c.sock.name, Endpoint: c.endpoint})
 }
 
 // stop ends c's reconnect loop; pending attempts and timers become no-ops.
 func (w *World) stop(c *connecter) {
 	c.stopped = true
-	delete(w.attempts, c.attempt)
-	delete(w.timers, c.timer)
+	if c.attempt != 0 {
+		w.attempts = removeFirst(w.attempts, func(k *connecter) bool { return k.attempt == c.attempt })
+	}
+	if c.timer != 0 {
+		w.timers = removeFirst(w.timers, func(k *connecter) bool { return k.timer == c.timer })
+	}
 	c.attempt, c.timer = 0, 0
 }
 
@@ -38,13 +42,19 @@ func compatible(a, b SocketType) bool {
 // if refused. A success attaches a pipe to the binding socket and starts
 // moving messages; a failure schedules a retry (F23).
 func (w *World) DialDone(a AttemptID, reachable bool) {
-	c := w.attempts[a]
-	if c == nil {
+	var c *connecter
+	for _, k := range w.attempts {
+		if k.attempt == a {
+			c = k
+			break
+		}
+	}
+	if a == 0 || c == nil {
 		return // the connect() was stopped meanwhile
 	}
-	delete(w.attempts, a)
+	w.attempts = removeFirst(w.attempts, func(k *connecter) bool { return k == c })
 	c.attempt = 0
-	b := w.binds[c.endpoint]
+	b := w.bound(c.endpoint)
 	var refused string
 	switch {
 	case !reachable:
@@ -79,7 +89,6 @@ func (w *World) DialDone(a AttemptID, reachable bool) {
 	conn.pipes[ToConnecter].conn = conn
 	c.conn = conn
 	c.ivl = c.sock.opts.reconnectIvl()
-	w.conns[conn.id] = conn
 	w.live = append(w.live, conn)
 	w.observe(EventConnect, c.sock.name, b.name, "")
 	if s := c.sock; teeth && w.mut().ResendOnReconnect && s.typ == REQ && s.receivingReply && s.requestMsg != nil {
@@ -140,17 +149,23 @@ func (w *World) scheduleReconnect(c *connecter) {
 		c.ivl = min(c.ivl*2, o.ReconnectIvlMax)
 	}
 	c.timer = TimerID(w.id())
-	w.timers[c.timer] = c
+	w.timers = append(w.timers, c) // ids grow: the list stays in id order
 	w.emit(StartTimer{Timer: c.timer, Owner: c.sock.name, After: after})
 }
 
 // TimerFired runs a reconnect timer: the connect() dials again.
 func (w *World) TimerFired(t TimerID) {
-	c := w.timers[t]
-	if c == nil {
+	var c *connecter
+	for _, k := range w.timers {
+		if k.timer == t {
+			c = k
+			break
+		}
+	}
+	if t == 0 || c == nil {
 		return
 	}
-	delete(w.timers, t)
+	w.timers = removeFirst(w.timers, func(k *connecter) bool { return k == c })
 	c.timer = 0
 	w.dial(c)
 }
@@ -163,15 +178,9 @@ func (w *World) reset(conn *connection, reason string) { w.resetBy(conn, reason,
 // resetBy is reset for a connection that the session of pipe by ended
 // with a protocol error (F6); by is nil for any other end.
 func (w *World) resetBy(conn *connection, reason string, by *pipe) {
-	if w.conns[conn.id] != conn {
-		return
-	}
-	delete(w.conns, conn.id)
-	for i, c := range w.live {
-		if c == conn {
-			w.live = append(w.live[:i:i], w.live[i+1:]...)
-			break
-		}
+	n := len(w.live)
+	if w.live = removeFirst(w.live, func(c *connection) bool { return c == conn }); len(w.live) == n {
+		return // ended already
 	}
 	for d := ToBinder; d <= ToConnecter; d++ {
 		for _, m := range conn.wire[d] {
@@ -183,7 +192,7 @@ func (w *World) resetBy(conn *connection, reason string, by *pipe) {
 		p := conn.pipes[d]
 		p.conn = nil
 		s := p.owner
-		if w.sockets[s.name] == s {
+		if w.isOpen(s) {
 			w.observe(EventDisconnect, s.name, conn.dst(d).owner.name, reason)
 		}
 		c := p.connecter
@@ -238,7 +247,7 @@ func (w *World) pump(conn *connection) {
 // the receiving pipe. Arrivals on a connection that has ended are no-ops:
 // its messages were already reported lost.
 func (w *World) Arrive(id ConnID, d Dir) {
-	conn := w.conns[id]
+	conn := w.conn(id)
 	if conn == nil || len(conn.wire[d]) == 0 {
 		return
 	}
@@ -288,7 +297,7 @@ func (w *World) sortedConns() []*connection {
 
 // Endpoint returns the name of the socket bound to endpoint, if any.
 func (w *World) Endpoint(endpoint string) (string, bool) {
-	s := w.binds[endpoint]
+	s := w.bound(endpoint)
 	if s == nil {
 		return "", false
 	}

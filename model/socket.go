@@ -51,7 +51,7 @@ func (w *World) Recv(name string) (Message, error) {
 
 // Writable is ZMQ_POLLOUT (F3): a send would not fail with EFSM or EAGAIN.
 func (w *World) Writable(name string) bool {
-	s := w.sockets[name]
+	s := w.socket(name)
 	if s == nil {
 		return false
 	}
@@ -80,7 +80,7 @@ func (w *World) Writable(name string) bool {
 // readable when any pipe holds a message, even one that Recv will discard
 // as stray (F9); Recv then says ErrAgain.
 func (w *World) Readable(name string) bool {
-	s := w.sockets[name]
+	s := w.socket(name)
 	if s == nil {
 		return false
 	}
