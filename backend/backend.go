@@ -26,6 +26,7 @@ package backend
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -143,15 +144,13 @@ func Register(name string, open func() (Backend, error)) {
 }
 
 // Backends lists the registered backends.
-func Backends() []string {
+func Backends() []string { return names(registry) }
+
+// names lists a registry's names, sorted.
+func names[V any](m map[string]V) []string {
 	regMu.Lock()
 	defer regMu.Unlock()
-	var out []string
-	for k := range registry {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
+	return slices.Sorted(maps.Keys(m))
 }
 
 // Open opens a new instance of the backend registered as name.

@@ -74,16 +74,7 @@ func LookupRunner(name string) (Runner, error) {
 }
 
 // Runners lists the registered runners.
-func Runners() []string {
-	regMu.Lock()
-	defer regMu.Unlock()
-	var out []string
-	for k := range runners {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
-}
+func Runners() []string { return names(runners) }
 
 // CheckOptions says what of o the Runner r of name does not take, as an
 // error, or nil.
