@@ -382,8 +382,8 @@ func TestStateHandlesEveryField(t *testing.T) {
 		reflect.TypeFor[connecter]():  {"slot", "sock", "endpoint", "pipe", "conn", "attempt", "timer", "ivl", "stopped"},
 		// profile, chooser and mutable come from LoadState's like;
 		// effects are left out, as Clone leaves them; mem is the Scratch.
-		reflect.TypeFor[World](): {"mutable", "profile", "chooser", "sockets", "binds", "live", "attempts", "timers", "mem", "nextID", "effects"},
-		reflect.TypeFor[Options](): {"ReqCorrelate", "ReqRelaxed", "Immediate", "SndHWM", "RcvHWM", "ReconnectIvl", "ReconnectIvlMax"},
+		reflect.TypeFor[World]():    {"mutable", "profile", "chooser", "sockets", "binds", "live", "attempts", "timers", "mem", "nextID", "effects"},
+		reflect.TypeFor[Options]():  {"ReqCorrelate", "ReqRelaxed", "Immediate", "SndHWM", "RcvHWM", "ReconnectIvl", "ReconnectIvlMax"},
 		reflect.TypeFor[rotation](): {"pipes", "active", "current"},
 	}
 	for typ, fields := range handled {
