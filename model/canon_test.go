@@ -365,3 +365,37 @@ func TestStateRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestStateHandlesEveryField: AppendState writes, and LoadState reads,
+// every field of the nodes of a World and of the World itself, or says
+// here why it may leave one out. A field added to socket, pipe,
+// connection, connecter or World must be added to both (and here), or a
+// rebuilt world would lose it and the explorer, which keeps its states
+// encoded, would merge states silently.
+func TestStateHandlesEveryField(t *testing.T) {
+	handled := map[reflect.Type][]string{
+		reflect.TypeFor[socket](): {"slot", "name", "typ", "opts", "pipes", "lb", "fq", "sendRR", "recvRR", "binds", "connect",
+			"receivingReply", "replyPipe", "requestID", "idStarted", "request", "requestMsg", "peerGone",
+			"sendingReply", "envelope", "envPipe", "held", "arrivals"},
+		reflect.TypeFor[pipe]():       {"slot", "id", "owner", "peer", "out", "in", "conn", "connecter", "terminated", "detached"},
+		reflect.TypeFor[connection](): {"slot", "id", "pipes", "wire"},
+		reflect.TypeFor[connecter]():  {"slot", "sock", "endpoint", "pipe", "conn", "attempt", "timer", "ivl", "stopped"},
+		// profile, chooser and mutable come from LoadState's like;
+		// effects are left out, as Clone leaves them; mem is the Scratch.
+		reflect.TypeFor[World]():    {"mutable", "profile", "chooser", "sockets", "binds", "live", "attempts", "timers", "mem", "nextID", "effects"},
+		reflect.TypeFor[Options]():  {"ReqCorrelate", "ReqRelaxed", "Immediate", "SndHWM", "RcvHWM", "ReconnectIvl", "ReconnectIvlMax"},
+		reflect.TypeFor[rotation](): {"pipes", "active", "current"},
+	}
+	for typ, fields := range handled {
+		for i := 0; i < typ.NumField(); i++ {
+			if f := typ.Field(i); !slices.Contains(fields, f.Name) {
+				t.Errorf("%s.%s: AppendState and LoadState do not say how they keep it", typ.Name(), f.Name)
+			}
+		}
+		for _, name := range fields {
+			if _, ok := typ.FieldByName(name); !ok {
+				t.Errorf("%s has no field %s any more: update AppendState, LoadState and this list", typ.Name(), name)
+			}
+		}
+	}
+}
