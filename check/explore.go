@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"hash/maphash"
+	"reflect"
 	"runtime"
 	"runtime/debug"
 	"sync"
@@ -271,8 +272,11 @@ type worker struct {
 	levels [2]arena
 	enc    []byte
 
-	saved   saved  // the state being expanded, as it was before its steps
-	key     []byte // a copy of a key, for Determinism
+	saved saved  // the state being expanded, as it was before its steps
+	key   []byte // a copy of a key, for Determinism
+	// effects are every effect of a step and of its second run, for
+	// Determinism.
+	effects [2][]model.Effect
 	stuck   int64
 	stuckAt int32
 	term    int64
@@ -551,10 +555,16 @@ func (w *worker) branch(nd expanding, a action, prefix []int, level int) {
 	fp := w.fingerprint(st)
 	if x.cfg.Determinism && bad == nil {
 		w.key = append(w.key[:0], w.k.key(st)...)
+		w.effects[0], w.effects[1] = w.effects[1], w.effects[0]
 		w.restore(st)
 		w.apply(st, a, prefix)
-		if !bytes.Equal(w.key, w.k.key(st)) {
+		switch {
+		case !bytes.Equal(w.key, w.k.key(st)):
 			bad = &violation{Rule: "determinism", Msg: "the same step with the same choices gave two different states: the model made a choice without its Chooser"}
+		case !reflect.DeepEqual(w.effects[0], w.effects[1]):
+			// A choice that only sets a duration (the reconnect jitter,
+			// which the explorer answers 0, F23) shows in the effects.
+			bad = &violation{Rule: "determinism", Msg: "the same step with the same choices had two different effects: the model made a choice without its Chooser"}
 		}
 	}
 	if bad != nil {
@@ -641,6 +651,10 @@ func (w *worker) step(st *state, a action, prefix []int) (*state, *violation) {
 func (w *worker) apply(st *state, a action, prefix []int) *violation {
 	w.ch.reset(prefix)
 	w.r = run{x: w.x, st: st, ch: &w.ch, eff: w.r.eff}
+	if w.x.cfg.Determinism {
+		w.effects[0] = w.effects[0][:0]
+		w.r.log = &w.effects[0]
+	}
 	w.r.apply(a)
 	return w.r.bad
 }

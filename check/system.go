@@ -153,7 +153,8 @@ type run struct {
 	tr   *[]trace.Event
 	step int
 	bad  *violation
-	eff  []model.Effect // the world's effects, read by absorb
+	eff  []model.Effect  // the world's effects, read by absorb
+	log  *[]model.Effect // when not nil, every effect absorbed
 }
 
 func (r *run) fail(rule, fact, format string, args ...any) {
@@ -690,6 +691,9 @@ func (r *run) timeout(i int) {
 // clients' bookkeeping, and everything to the trace when one is kept.
 func (r *run) absorb() {
 	r.eff = r.st.w.AppendReady(r.eff[:0])
+	if r.log != nil {
+		*r.log = append(*r.log, r.eff...)
+	}
 	for _, e := range r.eff {
 		o, ok := e.(model.Observation)
 		if !ok {
@@ -846,6 +850,23 @@ func (r *run) receive(i int, rep model.Message) {
 
 // checkState checks the invariants that concern a state, not a step.
 func (r *run) checkState() {
+	cfg, n, w := &r.x.cfg, r.x.names, r.st.w
+	if !cfg.Profile.NoPoller {
+		// F1, F2, F3: what poll says agrees with the lockstep: a strict
+		// REQ with its request outstanding cannot send, and a REP can
+		// send exactly while it owes a reply.
+		for i := range r.st.clients {
+			if cfg.strict() && r.st.clients[i].sinceRecv > 0 && w.Writable(n.client[i]) {
+				r.fail("poll", "F1, F3", "%s is writable while its request %d is outstanding", n.client[i], r.st.clients[i].lastSent)
+			}
+		}
+		for j := range r.st.servers {
+			srv := &r.st.servers[j]
+			if owes := srv.up && srv.holding; !cfg.Profile.RepNotStrict && w.Writable(n.server[j]) != owes {
+				r.fail("poll", "F2, F3", "%s is writable %v, but it owes a reply %v", n.server[j], !owes, owes)
+			}
+		}
+	}
 	for i := range r.st.clients {
 		c := &r.st.clients[i]
 		// F24: the queue holds exactly what was enqueued and not handed
