@@ -678,14 +678,7 @@ func (w *worker) save(st *state) {
 	st.w.Save(&sv.world)
 	sv.used, sv.cut = st.used, st.cut
 	sv.servers = append(sv.servers[:0], st.servers...)
-	if len(sv.clients) != len(st.clients) {
-		sv.clients = make([]client, len(st.clients))
-	}
-	for i := range st.clients {
-		q := sv.clients[i].q
-		sv.clients[i] = st.clients[i]
-		sv.clients[i].q = st.clients[i].q.CloneInto(&q)
-	}
+	sv.clients = copyClients(sv.clients, st.clients)
 }
 
 // restore returns st to what save recorded.
@@ -694,11 +687,7 @@ func (w *worker) restore(st *state) {
 	st.w.Restore(&sv.world)
 	st.used, st.cut = sv.used, sv.cut
 	copy(st.servers, sv.servers)
-	for i := range st.clients {
-		q := st.clients[i].q
-		st.clients[i] = sv.clients[i]
-		st.clients[i].q = sv.clients[i].q.CloneInto(&q)
-	}
+	st.clients = copyClients(st.clients, sv.clients)
 }
 
 func (w *worker) report(f *found) {

@@ -385,17 +385,23 @@ func (st *state) cloneInto(dst *state, ch model.Chooser) *state {
 	}
 	dst.w = st.w.CloneInto(dst.mem, ch)
 	dst.used, dst.cut = st.used, st.cut
-	// Each client's queue is copied into the memory of the queue it
-	// replaces; the client count never changes within a run.
-	if len(dst.clients) != len(st.clients) {
-		dst.clients = make([]client, len(st.clients))
-	}
-	for i := range st.clients {
-		old := dst.clients[i].q
-		dst.clients[i] = st.clients[i]
-		dst.clients[i].q = st.clients[i].q.CloneInto(&old)
-	}
+	dst.clients = copyClients(dst.clients, st.clients)
 	dst.servers = append(dst.servers[:0], st.servers...)
+	return dst
+}
+
+// copyClients copies src into dst, each client's queue into the memory of
+// the queue it replaces (a step writes to a queue's bytes, so copies must
+// not share them); the client count never changes within a run.
+func copyClients(dst, src []client) []client {
+	if len(dst) != len(src) {
+		dst = make([]client, len(src))
+	}
+	for i := range src {
+		q := dst[i].q
+		dst[i] = src[i]
+		dst[i].q = src[i].q.CloneInto(&q)
+	}
 	return dst
 }
 

@@ -212,8 +212,12 @@ func (w *World) SetChooser(chooser Chooser) {
 // tables (the copy of slab entry i); any other is found in a short list
 // searched from the start.
 type cloner struct {
-	s   *Scratch // the copy's memory
-	src *Scratch // the source's, or nil
+	s *Scratch // the copy's memory
+	// The source's slabs (none when it is not a copy).
+	srcSockets []socket
+	srcPipes   []pipe
+	srcConns   []connection
+	srcConners []connecter
 	// The forwarding tables, one entry per entry of the source's slabs.
 	fSockets []*socket
 	fPipes   []*pipe
@@ -230,12 +234,14 @@ type pair[T any] struct{ old, new *T }
 
 // start prepares a copy from a world whose nodes lie in src (nil: none).
 func (c *cloner) start(s, src *Scratch) {
-	c.s, c.src = s, src
+	c.s = s
 	c.sockets, c.pipes, c.conns, c.conners = c.sockets[:0], c.pipes[:0], c.conns[:0], c.conners[:0]
+	c.srcSockets, c.srcPipes, c.srcConns, c.srcConners = nil, nil, nil, nil
 	if src == nil {
 		c.fSockets, c.fPipes, c.fConns, c.fConners = c.fSockets[:0], c.fPipes[:0], c.fConns[:0], c.fConners[:0]
 		return
 	}
+	c.srcSockets, c.srcPipes, c.srcConns, c.srcConners = src.sockets, src.pipes, src.conns, src.conners
 	c.fSockets = forward(c.fSockets, len(src.sockets))
 	c.fPipes = forward(c.fPipes, len(src.pipes))
 	c.fConns = forward(c.fConns, len(src.conns))
@@ -277,6 +283,30 @@ func take[T any](slab *[]T, short *int) (*T, int32) {
 	return new(T), -1
 }
 
+// copyOf returns the copy of old made so far and true, or else a new
+// entry of slab holding *old, with its slot set, recorded as old's copy,
+// and false: the caller then copies what old refers to.
+func copyOf[T any](src []T, slot func(*T) *int32, fwd []*T, list *[]pair[T], slab *[]T, short *int, old *T) (*T, bool) {
+	n, rec := find(src, *slot(old), fwd, *list, old)
+	if n != nil {
+		return n, true
+	}
+	n, at := take(slab, short)
+	*n = *old
+	*slot(n) = at
+	if rec != nil {
+		*rec = n
+	} else {
+		*list = append(*list, pair[T]{old, n})
+	}
+	return n, false
+}
+
+func socketSlotOf(k *socket) *int32       { return &k.slot }
+func pipeSlotOf(p *pipe) *int32           { return &p.slot }
+func connSlotOf(k *connection) *int32     { return &k.slot }
+func connecterSlotOf(k *connecter) *int32 { return &k.slot }
+
 // carve returns an empty list with room for n+2 entries from a list
 // slab, or from new memory when the slab is full.
 func carve[T any](slab *[]T, short *int, n int) []T {
@@ -306,21 +336,9 @@ func (c *cloner) socket(s *socket) *socket {
 	if s == nil {
 		return nil
 	}
-	var src []socket
-	if c.src != nil {
-		src = c.src.sockets
-	}
-	n, rec := find(src, s.slot, c.fSockets, c.sockets, s)
-	if n != nil {
+	n, done := copyOf(c.srcSockets, socketSlotOf, c.fSockets, &c.sockets, &c.s.sockets, &c.s.short[slabSockets], s)
+	if done {
 		return n
-	}
-	n, slot := take(&c.s.sockets, &c.s.short[slabSockets])
-	*n = *s
-	n.slot = slot
-	if rec != nil {
-		*rec = n
-	} else {
-		c.sockets = append(c.sockets, pair[socket]{s, n})
 	}
 	n.pipes = c.pipeList(s.pipes)
 	n.lb.pipes = c.pipeList(s.lb.pipes)
@@ -344,21 +362,9 @@ func (c *cloner) pipe(p *pipe) *pipe {
 	if p == nil {
 		return nil
 	}
-	var src []pipe
-	if c.src != nil {
-		src = c.src.pipes
-	}
-	n, rec := find(src, p.slot, c.fPipes, c.pipes, p)
-	if n != nil {
+	n, done := copyOf(c.srcPipes, pipeSlotOf, c.fPipes, &c.pipes, &c.s.pipes, &c.s.short[slabPipes], p)
+	if done {
 		return n
-	}
-	n, slot := take(&c.s.pipes, &c.s.short[slabPipes])
-	*n = *p
-	n.slot = slot
-	if rec != nil {
-		*rec = n
-	} else {
-		c.pipes = append(c.pipes, pair[pipe]{p, n})
 	}
 	n.out = c.s.queue(p.out)
 	n.in = c.s.queue(p.in)
@@ -395,20 +401,9 @@ func (c *cloner) conn(k *connection) *connection {
 	if k == nil {
 		return nil
 	}
-	var src []connection
-	if c.src != nil {
-		src = c.src.conns
-	}
-	n, rec := find(src, k.slot, c.fConns, c.conns, k)
-	if n != nil {
+	n, done := copyOf(c.srcConns, connSlotOf, c.fConns, &c.conns, &c.s.conns, &c.s.short[slabConns], k)
+	if done {
 		return n
-	}
-	n, slot := take(&c.s.conns, &c.s.short[slabConns])
-	n.slot, n.id = slot, k.id
-	if rec != nil {
-		*rec = n
-	} else {
-		c.conns = append(c.conns, pair[connection]{k, n})
 	}
 	for d := range k.wire {
 		n.wire[d] = c.s.queue(k.wire[d])
@@ -423,21 +418,9 @@ func (c *cloner) connecter(k *connecter) *connecter {
 	if k == nil {
 		return nil
 	}
-	var src []connecter
-	if c.src != nil {
-		src = c.src.conners
-	}
-	n, rec := find(src, k.slot, c.fConners, c.conners, k)
-	if n != nil {
+	n, done := copyOf(c.srcConners, connecterSlotOf, c.fConners, &c.conners, &c.s.conners, &c.s.short[slabConners], k)
+	if done {
 		return n
-	}
-	n, slot := take(&c.s.conners, &c.s.short[slabConners])
-	*n = *k
-	n.slot = slot
-	if rec != nil {
-		*rec = n
-	} else {
-		c.conners = append(c.conners, pair[connecter]{k, n})
 	}
 	n.sock = c.socket(k.sock)
 	n.pipe = c.pipe(k.pipe)

@@ -42,17 +42,10 @@ func compatible(a, b SocketType) bool {
 // if refused. A success attaches a pipe to the binding socket and starts
 // moving messages; a failure schedules a retry (F23).
 func (w *World) DialDone(a AttemptID, reachable bool) {
-	var c *connecter
-	for _, k := range w.attempts {
-		if k.attempt == a {
-			c = k
-			break
-		}
-	}
-	if a == 0 || c == nil {
+	c := takeConnecter(&w.attempts, func(k *connecter) bool { return a != 0 && k.attempt == a })
+	if c == nil {
 		return // the connect() was stopped meanwhile
 	}
-	w.attempts = removeFirst(w.attempts, func(k *connecter) bool { return k == c })
 	c.attempt = 0
 	b := w.bound(c.endpoint)
 	var refused string
@@ -153,19 +146,24 @@ func (w *World) scheduleReconnect(c *connecter) {
 	w.emit(StartTimer{Timer: c.timer, Owner: c.sock.name, After: after})
 }
 
-// TimerFired runs a reconnect timer: the connect() dials again.
-func (w *World) TimerFired(t TimerID) {
-	var c *connecter
-	for _, k := range w.timers {
-		if k.timer == t {
-			c = k
-			break
+// takeConnecter removes from list the first connect() that match accepts
+// and returns it, or nil.
+func takeConnecter(list *[]*connecter, match func(*connecter) bool) *connecter {
+	for _, k := range *list {
+		if match(k) {
+			*list = removeFirst(*list, func(c *connecter) bool { return c == k })
+			return k
 		}
 	}
-	if t == 0 || c == nil {
+	return nil
+}
+
+// TimerFired runs a reconnect timer: the connect() dials again.
+func (w *World) TimerFired(t TimerID) {
+	c := takeConnecter(&w.timers, func(k *connecter) bool { return t != 0 && k.timer == t })
+	if c == nil {
 		return
 	}
-	w.timers = removeFirst(w.timers, func(k *connecter) bool { return k == c })
 	c.timer = 0
 	w.dial(c)
 }
