@@ -2,10 +2,19 @@
 // implementation of REQ/REP: the model on virtual time ([sim]), or a real
 // library. Scripts, properties, applications and the command line all go
 // through it, so an implementation is added by one package that
-// implements [Backend] and calls [Register] from its init:
+// implements [Backend] and, from its init, calls [Register] (for the
+// scripts: `lockstep conformance -backend mine`) and [RegisterRunner]
+// (for the applications: `lockstep run|compare -backend mine`), plus a
+// blank import in backend/all:
 //
 //	func init() {
 //		backend.Register("mine", func() (backend.Backend, error) { return New(), nil })
+//		backend.RegisterRunner("mine", backend.Runner{Profile: model.LibZMQ,
+//			Where: func(backend.RunOptions) string { return "mine (127.0.0.1, real time)" },
+//			Run: func(o backend.RunOptions, f func(backend.Backend) error) error {
+//				b := New()
+//				return errors.Join(f(b), b.Shutdown())
+//			}})
 //	}
 //
 // Socket calls never block: a call that would block returns
@@ -17,6 +26,7 @@ package backend
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -45,6 +55,14 @@ type Backend interface {
 	// Advance lets d of (virtual or real) time pass: messages in flight
 	// arrive, dials complete, reconnect timers fire.
 	Advance(d time.Duration) error
+	// Wait lets time pass until Now reaches until, and returns sooner,
+	// with its name, once one of the named sockets has a message to
+	// receive (its Recv would not say EAGAIN); it returns "" when until
+	// came first. What is due at until itself is left for later, so that
+	// an application's timers due then run before it: on every backend
+	// the timers of an instant come first. An application waits on it
+	// instead of polling (app.Run).
+	Wait(until time.Duration, readable ...string) (string, error)
 	// Crash kills the socket's process; Close closes the socket cleanly.
 	Crash(name string) error
 	Close(name string) error
@@ -56,9 +74,10 @@ type Backend interface {
 	Heal(a, b string) error
 	// Now is the time since the backend started.
 	Now() time.Duration
-	// Events returns what the backend observed since the last call, as
-	// trace events (drops, connects, ...); a backend that observes
-	// nothing returns nil and implements Observer.
+	// Events returns what the backend observed and what its calls did
+	// since the last call, as trace events (sends, drops, connects, ...).
+	// The slice is valid until the next call to the backend. A backend
+	// that observes only its calls' results implements Observer.
 	Events() []trace.Event
 	// Shutdown releases everything the backend holds.
 	Shutdown() error
@@ -90,9 +109,12 @@ type ChoiceScripter interface {
 type Queuer interface {
 	// Enqueue appends m to the socket's queue and hands the head to the
 	// socket whenever it can send; it returns the queue's length after.
+	// It keeps a copy: the caller may reuse m.
 	Enqueue(name string, m model.Message) (int, error)
 	// Queue returns the messages waiting, oldest first.
 	Queue(name string) ([]model.Message, error)
+	// QueueLen is how many messages are waiting, without copying them.
+	QueueLen(name string) (int, error)
 }
 
 // ErrBackend marks errors of a backend itself, not of a socket call.
@@ -122,15 +144,13 @@ func Register(name string, open func() (Backend, error)) {
 }
 
 // Backends lists the registered backends.
-func Backends() []string {
+func Backends() []string { return names(registry) }
+
+// names lists a registry's names, sorted.
+func names[V any](m map[string]V) []string {
 	regMu.Lock()
 	defer regMu.Unlock()
-	var out []string
-	for k := range registry {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
+	return slices.Sorted(maps.Keys(m))
 }
 
 // Open opens a new instance of the backend registered as name.
@@ -168,4 +188,20 @@ func Errno(err error) string {
 		}
 	}
 	return err.Error()
+}
+
+// Streamer is implemented by backends that can hand each trace event to
+// a sink as it happens, instead of keeping it for Events: a long run
+// then copies each event once.
+type Streamer interface {
+	// StreamEvents sends every event from now on to sink; Events then
+	// returns nothing.
+	StreamEvents(sink func(trace.Event))
+}
+
+// LinkSlower is implemented by backends that can add latency to a link
+// (the simulator's slow-link fault).
+type LinkSlower interface {
+	// AddLatency adds d to every message between sockets a and b from now.
+	AddLatency(a, b string, d time.Duration) error
 }

@@ -2,7 +2,6 @@ package check
 
 import (
 	"bytes"
-	"slices"
 
 	"github.com/zeromq-lockstep/lockstep/model"
 )
@@ -45,34 +44,28 @@ func (f *forcer) reset(prefix []int) {
 
 // keyer builds canonical keys; each worker has its own.
 type keyer struct {
-	x     *Explorer
-	sig   [][]byte
-	sig2  [][]byte
+	x *Explorer
+	// Per client (then per server, from index Clients on): its
+	// bookkeeping's signature, its socket's encoding with the names left
+	// as slots (all 0: the socket's name-free signature), and the slots.
+	app   [][]byte
+	sock  [][]byte
+	slots [][]model.Slot
 	cperm []int
 	sperm []int
 	crank []int // client i -> canonical position
 	srank []int
 	out   []byte
-	rank  model.Rank // names by their place in the canonical order, made once
+	id    model.Rank // a name's client i or 100+server j, made once
 }
 
 func newKeyer(x *Explorer) *keyer {
 	k := &keyer{x: x}
-	n := max(x.cfg.Clients, x.cfg.Servers)
-	k.sig, k.sig2 = make([][]byte, n), make([][]byte, n)
+	n := x.cfg.Clients + x.cfg.Servers
+	k.app, k.sock, k.slots = make([][]byte, n), make([][]byte, n), make([][]model.Slot, n)
 	k.cperm, k.crank = make([]int, x.cfg.Clients), make([]int, x.cfg.Clients)
 	k.sperm, k.srank = make([]int, x.cfg.Servers), make([]int, x.cfg.Servers)
-	names := x.names
-	k.rank = func(s string) int {
-		switch i := names.of(s); {
-		case i < 0:
-			return -1
-		case i < 100:
-			return k.crank[i]
-		default:
-			return 64 + k.srank[i-100]
-		}
-	}
+	k.id = x.names.of
 	return k
 }
 
@@ -80,68 +73,79 @@ func newKeyer(x *Explorer) *keyer {
 // clients are interchangeable (one set of options, one application), and
 // so are the servers, so a state and the same state with clients or
 // servers renamed are one state. The key sorts the clients, and the
-// servers, by a signature that does not mention any name (their own state
-// with every peer written alike), and then encodes the whole state with
-// every name replaced by its place in that order. Equal keys therefore
-// mean states equal up to a renaming, which is sound; signatures that tie
-// can leave two renamings of one state apart, which only costs states.
+// servers, by a signature that does not mention any name (their
+// bookkeeping, then their socket with every name written alike), and
+// then encodes the whole state with every name replaced by its place in
+// that order. Equal keys therefore mean states equal up to a renaming,
+// which is sound; signatures that tie can leave two renamings of one
+// state apart, which only costs states.
+//
+// Each socket is encoded once (model.World.AppendCanonicalSlots): with
+// its names' slots at 0 it is the signature, and with each slot written
+// as its name's place it is the socket's part of the key.
 func (k *keyer) key(st *state) []byte {
 	x, n := k.x, k.x.names
-	k.order(k.cperm, k.crank, func(i int, b []byte) []byte {
-		return appendClient(b, &st.clients[i], st, i, nil, x.cfg.Servers)
-	}, func(i int, b []byte) []byte {
-		return st.w.AppendCanonical(b, n.client[i], blind)
-	})
-	k.order(k.sperm, k.srank, func(j int, b []byte) []byte {
-		return appendServer(b, &st.servers[j], nil, x.cfg.Clients)
-	}, func(j int, b []byte) []byte {
-		return st.w.AppendCanonical(b, n.server[j], blind)
-	})
-	rank := k.rank
+	nc := x.cfg.Clients
+	for i := range st.clients {
+		k.app[i] = appendClient(k.app[i][:0], &st.clients[i], st, i, nil, x.cfg.Servers)
+		k.sock[i], k.slots[i] = st.w.AppendCanonicalSlots(k.sock[i][:0], n.client[i], k.id, k.slots[i][:0])
+	}
+	for j := range st.servers {
+		k.app[nc+j] = appendServer(k.app[nc+j][:0], &st.servers[j], nil, nc)
+		k.sock[nc+j], k.slots[nc+j] = st.w.AppendCanonicalSlots(k.sock[nc+j][:0], n.server[j], k.id, k.slots[nc+j][:0])
+	}
+	k.order(k.cperm, k.crank, 0)
+	k.order(k.sperm, k.srank, nc)
 	b := k.out[:0]
 	b = append(b, byte(st.used.Crashes), byte(st.used.Restarts), byte(st.used.Cuts), byte(st.used.Disconnects))
 	for _, i := range k.cperm {
 		b = appendClient(b, &st.clients[i], st, i, k.sperm, x.cfg.Servers)
-		b = st.w.AppendCanonical(b, n.client[i], rank)
+		b = k.named(b, i)
 	}
 	for _, j := range k.sperm {
-		b = appendServer(b, &st.servers[j], k.crank, x.cfg.Clients)
-		b = st.w.AppendCanonical(b, n.server[j], rank)
+		b = appendServer(b, &st.servers[j], k.crank, nc)
+		b = k.named(b, nc+j)
 	}
 	k.out = b
 	return b
 }
 
-func blind(string) int { return 0 }
+// named appends member m's socket encoding with each name slot written as
+// the name's place in the canonical order: clients 0..7, servers 64..71
+// (as AppendCanonical's ranks were), never model.SlotUnknown.
+func (k *keyer) named(b []byte, m int) []byte {
+	at := len(b)
+	b = append(b, k.sock[m]...)
+	for _, s := range k.slots[m] {
+		if s.ID < 100 {
+			b[at+int(s.Off)] = byte(k.crank[s.ID])
+		} else {
+			b[at+int(s.Off)] = byte(64 + k.srank[s.ID-100])
+		}
+	}
+	return b
+}
 
-// order sorts the members 0..len(perm)-1 of one interchangeable group by
-// their name-free signature: first their bookkeeping (app), and only if
-// two tie on it, their sockets with every peer written alike (sock), which
-// costs an encoding. rank receives each member's place.
-func (k *keyer) order(perm, rank []int, app, sock func(int, []byte) []byte) {
+// order sorts the members 0..len(perm)-1 of one interchangeable group (at
+// base in the keyer's tables) by their name-free signature: their
+// bookkeeping, then their socket. rank receives each member's place. The
+// sort is stable: members that tie keep their order.
+func (k *keyer) order(perm, rank []int, base int) {
 	for i := range perm {
-		k.sig[i] = app(i, k.sig[i][:0])
 		perm[i] = i
 	}
-	if len(perm) > 1 && !k.x.cfg.NoSymmetry {
-		slices.SortStableFunc(perm, func(a, b int) int { return bytes.Compare(k.sig[a], k.sig[b]) })
-		tie := false
-		for p := 1; p < len(perm); p++ {
-			if bytes.Equal(k.sig[perm[p-1]], k.sig[perm[p]]) {
-				tie = true
-				break
+	if !k.x.cfg.NoSymmetry {
+		less := func(a, b int) bool {
+			if c := bytes.Compare(k.app[base+a], k.app[base+b]); c != 0 {
+				return c < 0
 			}
+			return bytes.Compare(k.sock[base+a], k.sock[base+b]) < 0
 		}
-		if tie {
-			for i := range perm {
-				k.sig2[i] = sock(i, k.sig2[i][:0])
+		// Insertion sort: a group has at most eight members.
+		for i := 1; i < len(perm); i++ {
+			for j := i; j > 0 && less(perm[j], perm[j-1]); j-- {
+				perm[j], perm[j-1] = perm[j-1], perm[j]
 			}
-			slices.SortStableFunc(perm, func(a, b int) int {
-				if c := bytes.Compare(k.sig[a], k.sig[b]); c != 0 {
-					return c
-				}
-				return bytes.Compare(k.sig2[a], k.sig2[b])
-			})
 		}
 	}
 	for pos, i := range perm {
@@ -169,6 +173,7 @@ func appendClient(b []byte, c *client, st *state, i int, sperm []int, servers in
 	b = appendU64(b, c.crashLost)
 	b = appendU64(b, c.delivered)
 	b = appendU64(b, c.abandoned)
+	b = appendU64(b, c.wired)
 	b = appendU64(b, uint64(c.retries))
 	if c.awaiting {
 		b = append(b, 1)

@@ -31,10 +31,11 @@
 // a collision, which would hide a state, is about n²/2⁶⁵.
 //
 // Safety invariants, those of package properties, are checked on every
-// step: lockstep (F1), replies match requests (F7, F9), nothing is read or
-// answered twice, requests of one client are read in order (F14), loss only
-// as the facts allow (F19, F22), and the application queue never shrinks
-// without a send (F24). A state with no enabled step where some request is
+// step: lockstep (F1), poll agrees with it (F1, F2, F3), replies match
+// requests (F7, F9), nothing is read or answered twice, a REQ puts each
+// request on the wire once (F19), requests of one client are read in
+// order (F14), loss only as the facts allow (F19, F22), and the
+// application queue never shrinks without a send (F24). A state with no enabled step where some request is
 // still unsettled is a deadlock. With [Config.Liveness], the fault-free
 // edges are kept and the explorer checks that from every state some
 // fault-free run settles every request (answered, abandoned by a Lazy
@@ -44,7 +45,12 @@
 //
 // Breadth first search makes every counterexample a shortest one. The
 // explorer expands each level on every core ([Config.Workers]), with the
-// visited set sharded by fingerprint.
+// visited set sharded by fingerprint. A level's states are kept as exact
+// encodings of a few hundred bytes ([model.World.AppendState]); a worker
+// rebuilds each into its own state ([model.Scratch.LoadState]), saves it
+// ([model.World.Save]), takes every step on it and restores it
+// ([model.World.Restore]) after each, and encodes only the successors
+// that are new.
 //
 //	res, err := check.Check(check.Config{Clients: 2, Servers: 2, Requests: 3,
 //		Faults: check.Faults{Crashes: 1, Restarts: 1}})

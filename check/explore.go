@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"fmt"
 	"hash/maphash"
+	"reflect"
 	"runtime"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/zeromq-lockstep/lockstep/model"
 )
@@ -28,9 +30,12 @@ type Stats struct {
 	// BytesPerState is the heap the visited set, the parent links and the
 	// liveness edges hold, divided by Distinct.
 	BytesPerState float64 `json:"bytes_per_state"`
-	// PeakHeapBytes is the largest live heap measured at the end of a
-	// level (after a collection, whenever the frontier grew by a quarter):
-	// the stored states plus the frontier's worlds.
+	// PeakHeapBytes is the most heap the exploration held at the end of
+	// a level: the stored states (as BytesPerState counts them), the
+	// encodings of the frontier's states, two levels' worth of arenas,
+	// and the workers' own states, counted from their capacities. It is
+	// counted rather than measured: a collection before each
+	// measurement cost a tenth of the run.
 	PeakHeapBytes uint64 `json:"peak_heap_bytes"`
 	Workers       int    `json:"workers"`
 	Complete      bool   `json:"complete"` // every reachable state was explored (no MaxStates cut-off)
@@ -64,6 +69,7 @@ type Explorer struct {
 	cfg   Config
 	names *names
 	seed  maphash.Seed
+	like  *model.World // a world of the configuration's profile and mutation, for loadState
 
 	shards  [nShards]shard
 	next    atomic.Int64 // the next state index
@@ -77,6 +83,10 @@ type Explorer struct {
 	width   atomic.Int64 // its number of states
 	start   time.Time
 	stats   Stats
+
+	// checkRestore, set by tests, compares every restored state's key
+	// with the key it had when it was saved.
+	checkRestore bool
 
 	bad      *found // the first violation found at the shallowest level
 	stuckF19 int64  // states in which some client is stuck as F19 says
@@ -95,11 +105,56 @@ type found struct {
 
 const nShards = 64
 
-// shard is one part of the visited set: fingerprint -> state index.
+// shard is one part of the visited set: fingerprint -> state index, an
+// open-addressing table probed linearly, which costs less than a map and
+// holds a state in 12 bytes at most three quarters full. Fingerprints are
+// never 0, which marks a free entry; they are hashes already, so their
+// bits above those that chose the shard choose the entry.
 type shard struct {
-	mu sync.Mutex
-	m  map[uint64]uint32
-	_  [40]byte // keep shards on separate cache lines
+	mu    sync.Mutex
+	table []entry // a power of two long
+	n     int
+	_     [24]byte // keep shards on separate cache lines
+}
+
+// entry is a fingerprint, in halves so that an entry is 12 bytes, and
+// its state's index.
+type entry struct{ lo, hi, idx uint32 }
+
+// lookup returns fp's index, or adds fp with the index next gives it.
+func (sh *shard) lookup(fp uint64, next func() uint32) (uint32, bool) {
+	if 4*(sh.n+1) > 3*len(sh.table) {
+		sh.grow()
+	}
+	lo, hi := uint32(fp), uint32(fp>>32)
+	mask := uint64(len(sh.table) - 1)
+	for i := (fp >> 8) & mask; ; i = (i + 1) & mask {
+		e := &sh.table[i]
+		if e.lo == lo && e.hi == hi {
+			return e.idx, false
+		}
+		if e.lo == 0 && e.hi == 0 {
+			*e = entry{lo, hi, next()}
+			sh.n++
+			return e.idx, true
+		}
+	}
+}
+
+func (sh *shard) grow() {
+	old := sh.table
+	sh.table = make([]entry, max(64, 2*len(old)))
+	mask := uint64(len(sh.table) - 1)
+	for _, e := range old {
+		if e.lo == 0 && e.hi == 0 {
+			continue
+		}
+		i := (uint64(e.hi)<<32 | uint64(e.lo)) >> 8 & mask
+		for sh.table[i].lo != 0 || sh.table[i].hi != 0 {
+			i = (i + 1) & mask
+		}
+		sh.table[i] = e
+	}
 }
 
 // New returns an explorer for cfg.
@@ -115,8 +170,9 @@ func New(cfg Config) (*Explorer, error) {
 	}
 	x := &Explorer{cfg: cfg, seed: maphash.MakeSeed(), stuckAt: -1}
 	x.names = newNames(&x.cfg)
-	for i := range x.shards {
-		x.shards[i].m = map[uint64]uint32{}
+	x.like = model.NewWorld(cfg.Profile, nil)
+	if err := x.like.Mutate(cfg.Mutation); err != nil {
+		return nil, err
 	}
 	return x, nil
 }
@@ -132,43 +188,95 @@ func (x *Explorer) Stats() Stats { return x.stats }
 func (x *Explorer) insert(fp uint64) (uint32, bool) {
 	sh := &x.shards[fp%nShards]
 	sh.mu.Lock()
-	if idx, ok := sh.m[fp]; ok {
-		sh.mu.Unlock()
-		return idx, false
-	}
-	idx := uint32(x.next.Add(1) - 1)
-	sh.m[fp] = idx
+	idx, isNew := sh.lookup(fp, x.nextIndex)
 	sh.mu.Unlock()
-	return idx, true
+	return idx, isNew
 }
 
-// node is a stored state waiting in a frontier.
+// nextIndex hands out the next state index.
+func (x *Explorer) nextIndex() uint32 {
+	return uint32(x.next.Add(1) - 1)
+}
+
+// node is a stored state waiting in a frontier, as its encoding
+// (state.appendState) in an arena of the worker that found it.
 type node struct {
-	idx uint32
-	st  *state
+	idx  uint32
+	data []byte
 }
 
 // record is a new state found by a worker, merged at the end of a level.
 type record struct {
 	idx, parent uint32
 	fp          uint64
+	done        bool // Explorer.done, for Liveness
+}
+
+// arena holds the encodings of one level's states, in chunks that never
+// move, so that a node can keep its part of one.
+type arena struct {
+	chunks [][]byte
+	cur    int
+}
+
+const chunkSize = 1 << 20
+
+// add copies b into the arena and returns the copy.
+func (a *arena) add(b []byte) []byte {
+	for a.cur < len(a.chunks) && len(a.chunks[a.cur])+len(b) > cap(a.chunks[a.cur]) {
+		a.cur++
+	}
+	if a.cur == len(a.chunks) {
+		a.chunks = append(a.chunks, make([]byte, 0, max(chunkSize, len(b))))
+	}
+	c := a.chunks[a.cur]
+	a.chunks[a.cur] = append(c, b...)
+	return a.chunks[a.cur][len(c) : len(c)+len(b) : len(c)+len(b)]
+}
+
+// reset empties the arena for a new level, keeping its memory.
+func (a *arena) reset() {
+	for i := range a.chunks {
+		a.chunks[i] = a.chunks[i][:0]
+	}
+	a.cur = 0
+}
+
+func (a *arena) bytes() int {
+	n := 0
+	for _, c := range a.chunks {
+		n += cap(c)
+	}
+	return n
 }
 
 // worker is one goroutine's scratch space.
 type worker struct {
-	x       *Explorer
-	k       *keyer
-	ch      forcer
-	r       run // the transition in progress, reused
-	pend    pending
-	acts    []action
-	asked   [][]int      // per depth of branch, a copy of the choices asked
-	gen     atomic.Int64 // successors generated in this level, read by the progress line
-	next    []node
-	recs    []record
-	edges   [][2]uint32
-	bad     *found
-	free    []*state // states no longer in use, whose memory the next successors reuse
+	x     *Explorer
+	k     *keyer
+	ch    forcer
+	r     run // the transition in progress, reused
+	pend  pending
+	acts  []action
+	asked [][]int      // per depth of branch, a copy of the choices asked
+	gen   atomic.Int64 // successors generated in this level, read by the progress line
+	next  []node
+	recs  []record
+	edges [][2]uint32
+	bad   *found
+	free  []*state // copies no longer in use, whose memory step's next copy reuses
+	// work is the state being expanded, rebuilt from its node; levels
+	// are the arenas of the states this worker found, one for the level
+	// being expanded and one for the next; enc is an encoding's scratch.
+	work   *state
+	levels [2]arena
+	enc    []byte
+
+	saved saved  // the state being expanded, as it was before its steps
+	key   []byte // a copy of a key, for Determinism
+	// effects are every effect of a step and of its second run, for
+	// Determinism.
+	effects [2][]model.Effect
 	stuck   int64
 	stuckAt int32
 	term    int64
@@ -178,9 +286,10 @@ type worker struct {
 // its result.
 func (x *Explorer) Explore() (*Result, error) {
 	x.start = time.Now()
-	// The explorer reuses finished worlds but the model's steps still
-	// allocate (effects, new pipes and connections), most of it garbage
-	// at once: collecting less often trades memory for speed.
+	// What stays is a level's encodings and the visited set, which hold
+	// no pointers, so a collection costs little; but the model's steps
+	// allocate (effects, new pipes and connections), almost all of it
+	// garbage at once: collecting less often trades memory for speed.
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	st, err := x.initial()
 	if err != nil {
@@ -194,7 +303,7 @@ func (x *Explorer) Explore() (*Result, error) {
 		x.edges = append(x.edges, nil)
 		x.goal = append(x.goal, x.done(st))
 	}
-	frontier := []node{{idx: idx, st: st}}
+	frontier := []node{{idx: idx, data: st.appendState(nil)}}
 	workers := make([]*worker, x.cfg.Workers)
 	for i := range workers {
 		workers[i] = x.newWorker()
@@ -203,7 +312,6 @@ func (x *Explorer) Explore() (*Result, error) {
 		stop := x.progress(workers)
 		defer stop()
 	}
-	measured := 0 // the widest frontier whose heap was measured
 	complete := true
 	all := workers
 	if x.cfg.split() {
@@ -228,16 +336,14 @@ func (x *Explorer) Explore() (*Result, error) {
 		var wg sync.WaitGroup
 		for wi, w := range workers {
 			wg.Add(1)
+			// This level's states are in the arenas of parity level%2;
+			// the next level's go to the other, whose states, two levels
+			// back, are done with.
+			w.levels[(level+1)%2].reset()
 			go func() {
 				defer wg.Done()
 				for i := wi; i < len(frontier); i += len(workers) {
 					w.expand(frontier[i], level)
-					// Every expanded state's memory goes back to this
-					// worker for the next level's states rather than to
-					// the collector: a world's maps and slabs are some
-					// 8 KiB.
-					w.free = append(w.free, frontier[i].st)
-					frontier[i].st = nil
 				}
 			}()
 		}
@@ -254,6 +360,9 @@ func (x *Explorer) Explore() (*Result, error) {
 		for _, w := range workers {
 			for _, r := range w.recs {
 				x.parents[r.idx], x.fps[r.idx], x.depth[r.idx] = r.parent, r.fp, uint16(level+1)
+				if x.cfg.Liveness {
+					x.goal[r.idx] = r.done
+				}
 			}
 			for _, e := range w.edges {
 				x.edges[e[0]] = append(x.edges[e[0]], e[1])
@@ -270,32 +379,12 @@ func (x *Explorer) Explore() (*Result, error) {
 			}
 			w.recs, w.edges, w.next, w.stuck, w.term, w.bad = w.recs[:0], w.edges[:0], nil, 0, 0, nil
 		}
-		if x.cfg.Liveness {
-			for _, nd := range frontier {
-				x.goal[nd.idx] = x.done(nd.st)
-			}
-		}
-		// Expanding the next level hands each of its worlds back as it
-		// goes, about as fast as new states take them, so a few kept
-		// over suffice; more would only add to the peak heap, which is
-		// measured here.
-		const keep = 64
-		for _, w := range workers {
-			if len(w.free) > keep {
-				clear(w.free[keep:])
-				w.free = w.free[:keep]
-			}
+		held := 0
+		for _, w := range all {
+			held += w.levels[0].bytes() + w.levels[1].bytes() + w.work.bytes()
 		}
 		x.updateStats(true)
-		if len(frontier) > measured+measured/4 {
-			// A collection first, so that the number is live memory, not
-			// what GOGC lets wait: a few collections per run.
-			measured = len(frontier)
-			runtime.GC()
-			var ms runtime.MemStats
-			runtime.ReadMemStats(&ms)
-			x.stats.PeakHeapBytes = max(x.stats.PeakHeapBytes, ms.HeapAlloc)
-		}
+		x.stats.PeakHeapBytes = max(x.stats.PeakHeapBytes, uint64(x.storedBytes())+uint64(held))
 		if x.bad != nil {
 			complete = false
 			break
@@ -380,12 +469,12 @@ func (x *Explorer) updateStats(quick bool) {
 	}
 }
 
-// storedBytes estimates what the stored states hold: a Go map entry of
-// the visited set costs its key, value and about a third more for buckets
-// and free slots; the parallel arrays and edge lists cost their capacity.
+// storedBytes is what the stored states hold: the visited set's tables, the parallel arrays and edge lists, by capacity.
 func (x *Explorer) storedBytes() int64 {
-	n := x.stats.Distinct
-	b := n * (8 + 4) * 4 / 3 // visited set
+	var b int64
+	for i := range x.shards {
+		b += int64(cap(x.shards[i].table)) * int64(unsafe.Sizeof(entry{}))
+	}
 	b += int64(cap(x.parents))*4 + int64(cap(x.fps))*8 + int64(cap(x.depth))*2
 	if x.cfg.Liveness {
 		b += int64(cap(x.edges))*24 + int64(cap(x.goal))
@@ -397,7 +486,15 @@ func (x *Explorer) storedBytes() int64 {
 }
 
 func (x *Explorer) newWorker() *worker {
-	return &worker{x: x, k: newKeyer(x), stuckAt: -1}
+	w := &worker{x: x, k: newKeyer(x), stuckAt: -1, work: &state{mem: &model.Scratch{}}}
+	// Names known by their strings' identity are found at once
+	// (names.of); the worker's state keeps them so when it is rebuilt.
+	n := x.names
+	w.work.mem.Intern(n.client...)
+	w.work.mem.Intern(n.server...)
+	w.work.mem.Intern(n.clientEP...)
+	w.work.mem.Intern(n.serverEP...)
+	return w
 }
 
 func (w *worker) fingerprint(st *state) uint64 {
@@ -409,9 +506,18 @@ func (w *worker) fingerprint(st *state) uint64 {
 }
 
 // expand generates every successor of one stored state: every enabled
-// step, with every answer to every open choice it asks.
-func (w *worker) expand(nd node, level int) {
+// step, with every answer to every open choice it asks. The state is
+// rebuilt from its encoding into the worker's own state, each step is
+// taken on it, which is then restored (see save), and only a successor
+// that is new is encoded, into the worker's arena for the next level.
+func (w *worker) expand(n node, level int) {
 	x := w.x
+	if err := x.loadState(w.work, n.data); err != nil {
+		panic(err) // the explorer's own encoding: a bug
+	}
+	nd := expanding{idx: n.idx, st: w.work}
+	nd.st.w.SetChooser(&w.ch)
+	w.save(nd.st)
 	w.acts = x.actions(nd.st, w.acts[:0], &w.pend)
 	if len(w.acts) == 0 {
 		w.term++
@@ -428,27 +534,37 @@ func (w *worker) expand(nd node, level int) {
 			break
 		}
 	}
+	if x.checkRestore {
+		w.saved.key = append(w.saved.key[:0], w.k.key(nd.st)...)
+	}
 	for _, a := range w.acts {
 		w.branch(nd, a, nil, level)
 	}
 }
 
-// branch runs a with the forced choices prefix, stores the successor, and
-// then runs every choice that the run asked beyond prefix with each of its
-// other answers.
-func (w *worker) branch(nd node, a action, prefix []int, level int) {
+// branch takes step a with the forced choices prefix on the state being
+// expanded, stores the successor if it is new, restores the state, and
+// then takes every choice that the step asked beyond prefix with each of
+// its other answers.
+func (w *worker) branch(nd expanding, a action, prefix []int, level int) {
 	x := w.x
-	succ, bad := w.step(nd.st, a, prefix)
+	st := nd.st
+	bad := w.apply(st, a, prefix)
 	asked := w.branches(len(prefix))
 	w.gen.Add(1)
-	fp := w.fingerprint(succ)
+	fp := w.fingerprint(st)
 	if x.cfg.Determinism && bad == nil {
-		first := append([]byte(nil), w.k.key(succ)...)
-		again, _ := w.step(nd.st, a, prefix)
-		differ := !bytes.Equal(first, w.k.key(again))
-		w.free = append(w.free, again)
-		if differ {
+		w.key = append(w.key[:0], w.k.key(st)...)
+		w.effects[0], w.effects[1] = w.effects[1], w.effects[0]
+		w.restore(st)
+		w.apply(st, a, prefix)
+		switch {
+		case !bytes.Equal(w.key, w.k.key(st)):
 			bad = &violation{Rule: "determinism", Msg: "the same step with the same choices gave two different states: the model made a choice without its Chooser"}
+		case !reflect.DeepEqual(w.effects[0], w.effects[1]):
+			// A choice that only sets a duration (the reconnect jitter,
+			// which the explorer answers 0, F23) shows in the effects.
+			bad = &violation{Rule: "determinism", Msg: "the same step with the same choices had two different effects: the model made a choice without its Chooser"}
 		}
 	}
 	if bad != nil {
@@ -456,14 +572,17 @@ func (w *worker) branch(nd node, a action, prefix []int, level int) {
 	} else {
 		idx, isNew := x.insert(fp)
 		if isNew {
-			w.recs = append(w.recs, record{idx: idx, parent: nd.idx, fp: fp})
-			w.next = append(w.next, node{idx: idx, st: succ})
-		} else {
-			w.free = append(w.free, succ)
+			w.recs = append(w.recs, record{idx: idx, parent: nd.idx, fp: fp, done: x.cfg.Liveness && x.done(st)})
+			w.enc = st.appendState(w.enc[:0])
+			w.next = append(w.next, node{idx: idx, data: w.levels[(level+1)%2].add(w.enc)})
 		}
 		if x.cfg.Liveness && !a.fault() {
 			w.edges = append(w.edges, [2]uint32{nd.idx, idx})
 		}
+	}
+	w.restore(st)
+	if x.checkRestore && !bytes.Equal(w.saved.key, w.k.key(st)) {
+		w.report(&found{v: &violation{Rule: "harness", Msg: "a restored state differs from the state saved"}, parent: nd.idx, fp: fp, label: x.label(a, prefix), level: level + 1})
 	}
 	for i := len(prefix); i < len(asked); i++ {
 		for v := 1; v < asked[i]; v++ {
@@ -473,6 +592,24 @@ func (w *worker) branch(nd node, a action, prefix []int, level int) {
 			w.branch(nd, a, p, level)
 		}
 	}
+}
+
+// expanding is the state being expanded and its index.
+type expanding struct {
+	idx uint32
+	st  *state
+}
+
+// spare returns a copy no longer in use, or nil.
+func (w *worker) spare() *state {
+	n := len(w.free)
+	if n == 0 {
+		return nil
+	}
+	st := w.free[n-1]
+	w.free[n-1] = nil
+	w.free = w.free[:n-1]
+	return st
 }
 
 // branches returns the choices the last step asked, when one of them
@@ -499,17 +636,58 @@ func (w *worker) branches(known int) []int {
 	return w.asked[known]
 }
 
-// step computes one successor and the first invariant it breaks.
+// step computes one successor on a copy of st and the first invariant it
+// breaks.
 func (w *worker) step(st *state, a action, prefix []int) (*state, *violation) {
 	w.ch.reset(prefix)
-	var dst *state
-	if n := len(w.free); n > 0 {
-		dst, w.free = w.free[n-1], w.free[:n-1]
-	}
-	succ := st.cloneInto(dst, &w.ch)
+	succ := st.cloneInto(w.spare(), &w.ch)
 	w.r = run{x: w.x, st: succ, ch: &w.ch, eff: w.r.eff}
 	w.r.apply(a)
 	return succ, w.r.bad
+}
+
+// apply takes step a on st itself, whose world resolves its choices with
+// the worker's forcer, and returns the first invariant it breaks.
+func (w *worker) apply(st *state, a action, prefix []int) *violation {
+	w.ch.reset(prefix)
+	w.r = run{x: w.x, st: st, ch: &w.ch, eff: w.r.eff}
+	if w.x.cfg.Determinism {
+		w.effects[0] = w.effects[0][:0]
+		w.r.log = &w.effects[0]
+	}
+	w.r.apply(a)
+	return w.r.bad
+}
+
+// saved is a state as it was before the steps taken on it.
+type saved struct {
+	world   model.Snapshot
+	clients []client
+	servers []server
+	used    Faults
+	cut     uint64
+	key     []byte // its key, when Explorer.checkRestore is set
+}
+
+// save records st, rebuilt or copied and with no step taken on it since
+// (model.World.Save), so that restore can undo the steps taken on
+// it after. The clients' queues are copied into memory of the record's
+// own, since a step writes to a queue's bytes.
+func (w *worker) save(st *state) {
+	sv := &w.saved
+	st.w.Save(&sv.world)
+	sv.used, sv.cut = st.used, st.cut
+	sv.servers = append(sv.servers[:0], st.servers...)
+	sv.clients = copyClients(sv.clients, st.clients)
+}
+
+// restore returns st to what save recorded.
+func (w *worker) restore(st *state) {
+	sv := &w.saved
+	st.w.Restore(&sv.world)
+	st.used, st.cut = sv.used, sv.cut
+	copy(st.servers, sv.servers)
+	st.clients = copyClients(st.clients, sv.clients)
 }
 
 func (w *worker) report(f *found) {

@@ -4,6 +4,9 @@ package check
 
 import (
 	"flag"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -62,12 +65,19 @@ func TestNoLongerThanRapid(t *testing.T) {
 	setRapidFlag(t, "rapid.nofailfile", "true")
 	setRapidFlag(t, "rapid.checks", "2000")
 	setRapidFlag(t, "rapid.shrinktime", "2s")
-	// One seed, so that the comparison is the same every run: rapid's
-	// ledger sees ResendOnReconnect's second send on the wire, where
-	// check's invariants see it only once a server reads it twice, so
-	// some seeds shrink rapid's run to a single enqueue, shorter than any
-	// counterexample check can give (noted on issue 12).
-	setRapidFlag(t, "rapid.seed", "1")
+	// Several seeds every run, new ones each time unless -rapid.seed
+	// names one: any seed's shrunk run must be at least as long as
+	// check's counterexample (check sees a request put on the wire twice,
+	// as rapid's ledger does, so ResendOnReconnect's single enqueue is
+	// matched).
+	seeds := []uint64{rand.Uint64(), rand.Uint64(), rand.Uint64()}
+	if given := flag.Lookup("rapid.seed").Value.String(); given != "0" {
+		v, err := strconv.ParseUint(given, 10, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seeds = []uint64{v}
+	}
 	caughtBy := map[string]string{
 		"second send": "TestLockstepOrdering", "reorder requests": "TestLockstepOrdering",
 		"keep held on crash": "TestLossOnRestart", "queue drops above 3": "TestIndefiniteQueue",
@@ -80,23 +90,27 @@ func TestNoLongerThanRapid(t *testing.T) {
 			if !ok {
 				t.Fatalf("no property %s", caughtBy[m.name])
 			}
-			tb := properties.NewRecordingTB(t.Name())
-			tb.Run(func() { rapid.Check(tb, p.Check(m.cfg.Mutation)) })
-			if !tb.Failed() {
-				t.Fatalf("rapid did not catch %s with %s", m.name, p.Test)
-			}
-			shrunk, ok := properties.LastRun()
-			if !ok {
-				t.Fatal("no run recorded")
-			}
 			res := mustCheck(t, m.cfg)
 			if res.Violation == nil {
 				t.Fatalf("check did not catch %s", m.name)
 			}
 			got := operations(res.Violation.Steps)
-			t.Logf("rapid: %d operations %v; check: %d operations in %d steps %v", len(shrunk.Ops), shrunk.Ops, got, len(res.Violation.Steps), res.Violation.Steps)
-			if got > len(shrunk.Ops) {
-				t.Errorf("check's counterexample has %d operations, rapid's shrunk one %d", got, len(shrunk.Ops))
+			for _, seed := range seeds {
+				setRapidFlag(t, "rapid.seed", strconv.FormatUint(seed, 10))
+				again := fmt.Sprintf("go test -tags teeth ./check -run 'TestNoLongerThanRapid/%s' -rapid.seed=%d", strings.ReplaceAll(m.name, " ", "_"), seed)
+				tb := properties.NewRecordingTB(t.Name())
+				tb.Run(func() { rapid.Check(tb, p.Check(m.cfg.Mutation)) })
+				if !tb.Failed() {
+					t.Fatalf("rapid: did not catch %s with %s; again: %s", m.name, p.Test, again)
+				}
+				shrunk, ok := properties.LastRun()
+				if !ok {
+					t.Fatalf("rapid: no run recorded; again: %s", again)
+				}
+				t.Logf("seed %d: rapid: %d operations %v; check: %d operations in %d steps %v", seed, len(shrunk.Ops), shrunk.Ops, got, len(res.Violation.Steps), res.Violation.Steps)
+				if got > len(shrunk.Ops) {
+					t.Errorf("rapid: check's counterexample has %d operations, rapid's shrunk one %d; again: %s", got, len(shrunk.Ops), again)
+				}
 			}
 		})
 	}

@@ -1,10 +1,13 @@
 package check
 
 import (
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/zeromq-lockstep/lockstep/app"
 	"github.com/zeromq-lockstep/lockstep/model"
@@ -35,8 +38,14 @@ type client struct {
 	crashLost uint64 // the subset held by a server when it crashed (F19)
 	delivered uint64 // requests some server read
 	abandoned uint64 // Pirate: requests given up after Retries
-	retries   int    // Pirate: retries of the current request
-	awaiting  bool   // Pirate: the current request (lastSent) is outstanding
+	// wired: requests this socket put on the wire that are still in the
+	// network, neither read by a server nor reported lost (F19). It adds
+	// nothing to the state of an unmutated model, where such a request
+	// is exactly one on a wire or in a server's pipe; a Lazy Pirate's is
+	// kept within a step only (see run.apply).
+	wired    uint64
+	retries  int  // Pirate: retries of the current request
+	awaiting bool // Pirate: the current request (lastSent) is outstanding
 }
 
 type server struct {
@@ -62,10 +71,13 @@ func serverName(j int) string { return "s" + strconv.Itoa(j+1) }
 
 func endpoint(name string) string { return "tcp://" + name + ":" + strconv.Itoa(app.ServerPort) }
 
-// names caches the socket names and endpoints of a configuration.
+// names caches the socket names and endpoints of a configuration, and
+// the requests and replies its applications send (messages are never
+// changed once made, so they can be shared).
 type names struct {
 	client, server     []string
 	clientEP, serverEP []string
+	request, reply     []model.Message // request k and the reply to it
 }
 
 func newNames(cfg *Config) *names {
@@ -77,6 +89,10 @@ func newNames(cfg *Config) *names {
 	for j := 0; j < cfg.Servers; j++ {
 		n.server = append(n.server, serverName(j))
 		n.serverEP = append(n.serverEP, endpoint(serverName(j)))
+	}
+	for k := 0; k < MaxRequests; k++ {
+		n.request = append(n.request, app.Request(k))
+		n.reply = append(n.reply, app.Reply(app.Request(k)))
 	}
 	return n
 }
@@ -98,12 +114,18 @@ func (n *names) of(s string) int {
 	}
 	i := int(digit) - '1'
 	switch {
-	case kind == 'c' && i >= 0 && i < len(n.client) && (s == n.client[i] || s == n.clientEP[i]):
+	case kind == 'c' && i >= 0 && i < len(n.client) && (same(s, n.client[i]) || same(s, n.clientEP[i])):
 		return i
-	case kind == 's' && i >= 0 && i < len(n.server) && (s == n.server[i] || s == n.serverEP[i]):
+	case kind == 's' && i >= 0 && i < len(n.server) && (same(s, n.server[i]) || same(s, n.serverEP[i])):
 		return 100 + i
 	}
 	return -1
+}
+
+// same is s == t, at once when they are one string: every name in the
+// world is one of names' strings, which the explorer gave the model.
+func same(s, t string) bool {
+	return len(s) == len(t) && (unsafe.StringData(s) == unsafe.StringData(t) || s == t)
 }
 
 // clientOf returns the client a socket name or endpoint names, or -1.
@@ -131,7 +153,8 @@ type run struct {
 	tr   *[]trace.Event
 	step int
 	bad  *violation
-	eff  []model.Effect // the world's effects, read by absorb
+	eff  []model.Effect  // the world's effects, read by absorb
+	log  *[]model.Effect // when not nil, every effect absorbed
 }
 
 func (r *run) fail(rule, fact, format string, args ...any) {
@@ -171,7 +194,8 @@ func (x *Explorer) initial() (*state, error) {
 	r := &run{x: x, st: st, ch: &forcer{}}
 	st.w.SetChooser(r.ch)
 	for i := range st.clients {
-		st.clients[i] = client{lastSent: -1, q: model.AppQueue{DropAbove: cfg.Mutation.QueueDropsAbove}}
+		st.clients[i] = client{lastSent: -1}
+		_ = st.clients[i].q.Mutate(cfg.Mutation) // the world's Mutate has checked it
 	}
 	for j := range st.servers {
 		st.servers[j] = server{lastRead: [8]int8{-1, -1, -1, -1, -1, -1, -1, -1}}
@@ -239,6 +263,114 @@ func (x *Explorer) openServer(st *state, j int) error {
 	return nil
 }
 
+// appendState appends an exact encoding of st to b: its world's
+// (model.World.AppendState) and its bookkeeping's. A level's states are
+// kept so, a few hundred bytes each, and rebuilt one at a time into the
+// expanding worker's own state (loadState).
+func (st *state) appendState(b []byte) []byte {
+	b = st.w.AppendState(b)
+	b = append(b, byte(st.used.Crashes), byte(st.used.Restarts), byte(st.used.Cuts), byte(st.used.Disconnects))
+	b = binary.AppendUvarint(b, st.cut)
+	for i := range st.clients {
+		c := &st.clients[i]
+		for _, v := range [...]uint64{uint64(c.enq), uint64(c.handed), uint64(c.sinceRecv), uint64(c.lastSent + 1),
+			c.answered, c.lost, c.crashLost, c.delivered, c.abandoned, uint64(c.retries), c.wired} {
+			b = binary.AppendUvarint(b, v)
+		}
+		b = append(b, bit(c.awaiting))
+		b = c.q.AppendState(b)
+	}
+	for j := range st.servers {
+		v := &st.servers[j]
+		b = append(b, bit(v.up)|bit(v.holding)<<1, byte(v.heldClient), byte(v.heldK))
+		for _, r := range v.lastRead {
+			b = append(b, byte(r))
+		}
+	}
+	return b
+}
+
+func bit(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// loadState rebuilds into st, and st's memory, the state that
+// appendState encoded in data.
+func (x *Explorer) loadState(st *state, data []byte) error {
+	if st.mem == nil {
+		st.mem = &model.Scratch{}
+	}
+	w, rest, err := st.mem.LoadState(data, x.like)
+	if err != nil {
+		return err
+	}
+	st.w = w
+	if len(rest) < 4 {
+		return errBadState
+	}
+	st.used = Faults{Crashes: int(rest[0]), Restarts: int(rest[1]), Cuts: int(rest[2]), Disconnects: int(rest[3])}
+	d := rest[4:]
+	next := func() uint64 {
+		v, k := binary.Uvarint(d)
+		if k <= 0 {
+			err = errBadState
+			return 0
+		}
+		d = d[k:]
+		return v
+	}
+	st.cut = next()
+	if len(st.clients) != x.cfg.Clients {
+		st.clients = make([]client, x.cfg.Clients)
+		st.servers = make([]server, x.cfg.Servers)
+	}
+	for i := range st.clients {
+		c := &st.clients[i]
+		c.enq, c.handed, c.sinceRecv, c.lastSent = int(next()), int(next()), int(next()), int(next())-1
+		c.answered, c.lost, c.crashLost, c.delivered, c.abandoned = next(), next(), next(), next(), next()
+		c.retries, c.wired = int(next()), next()
+		if err != nil || len(d) == 0 {
+			return errBadState
+		}
+		c.awaiting = d[0] != 0
+		if d, err = c.q.LoadState(d[1:]); err != nil {
+			return err
+		}
+	}
+	for j := range st.servers {
+		if len(d) < 3+8 {
+			return errBadState
+		}
+		v := &st.servers[j]
+		v.up, v.holding, v.heldClient, v.heldK = d[0]&1 != 0, d[0]&2 != 0, int(d[1]), int(d[2])
+		for r := range v.lastRead {
+			v.lastRead[r] = int8(d[3+r])
+		}
+		d = d[3+8:]
+	}
+	if err != nil || len(d) != 0 {
+		return errBadState
+	}
+	return nil
+}
+
+var errBadState = errors.New("check: a stored state does not decode")
+
+// bytes is the memory st holds, counted from capacities.
+func (st *state) bytes() int {
+	b := int(unsafe.Sizeof(*st)) + cap(st.clients)*int(unsafe.Sizeof(client{})) + cap(st.servers)*int(unsafe.Sizeof(server{}))
+	for i := range st.clients {
+		b += st.clients[i].q.Bytes() - int(unsafe.Sizeof(st.clients[i].q))
+	}
+	if st.mem != nil {
+		b += st.mem.Bytes()
+	}
+	return b
+}
+
 // clone copies the state; the world's copy resolves choices with ch.
 func (st *state) clone(ch model.Chooser) *state { return st.cloneInto(nil, ch) }
 
@@ -253,17 +385,23 @@ func (st *state) cloneInto(dst *state, ch model.Chooser) *state {
 	}
 	dst.w = st.w.CloneInto(dst.mem, ch)
 	dst.used, dst.cut = st.used, st.cut
-	// Each client's queue is copied into the memory of the queue it
-	// replaces; the client count never changes within a run.
-	if len(dst.clients) != len(st.clients) {
-		dst.clients = make([]client, len(st.clients))
-	}
-	for i := range st.clients {
-		old := dst.clients[i].q
-		dst.clients[i] = st.clients[i]
-		dst.clients[i].q = st.clients[i].q.CloneInto(&old)
-	}
+	dst.clients = copyClients(dst.clients, st.clients)
 	dst.servers = append(dst.servers[:0], st.servers...)
+	return dst
+}
+
+// copyClients copies src into dst, each client's queue into the memory of
+// the queue it replaces (a step writes to a queue's bytes, so copies must
+// not share them); the client count never changes within a run.
+func copyClients(dst, src []client) []client {
+	if len(dst) != len(src) {
+		dst = make([]client, len(src))
+	}
+	for i := range src {
+		q := dst[i].q
+		dst[i] = src[i]
+		dst[i].q = src[i].q.CloneInto(&q)
+	}
 	return dst
 }
 
@@ -399,7 +537,7 @@ func (r *run) apply(a action) {
 		c := &st.clients[a.c]
 		k := c.enq
 		c.enq++
-		c.q.Enqueue(app.Request(k))
+		c.q.Enqueue(n.request[k])
 		r.app(n.client[a.c], model.EventEnqueue, strconv.Itoa(k), c.q.Len())
 	case stepServe:
 		req, err := w.Recv(n.server[a.s])
@@ -409,7 +547,7 @@ func (r *run) apply(a action) {
 		}
 	case stepReply:
 		srv := &st.servers[a.s]
-		rep := app.Reply(app.Request(srv.heldK))
+		rep := n.reply[srv.heldK]
 		if err := w.Send(n.server[a.s], rep); err != nil {
 			r.fail("lockstep", "F2", "%s could not answer the request it holds: %v", n.server[a.s], err)
 		}
@@ -462,6 +600,16 @@ func (r *run) apply(a action) {
 	r.absorb()
 	r.react()
 	r.checkState()
+	if x.cfg.Pirate {
+		// A Lazy Pirate's old socket may leave copies of a request in
+		// servers' pipes that its new socket's resend matches byte for
+		// byte (each socket's request ids start alike), so what is on
+		// its way cannot be told apart across steps without growing the
+		// state: its wire is checked within each step only.
+		for i := range st.clients {
+			st.clients[i].wired = 0
+		}
+	}
 }
 
 // isCut says whether a dial from one socket to an endpoint crosses a cut
@@ -529,6 +677,7 @@ func (r *run) timeout(i int) {
 	}
 	r.absorb()
 	c.sinceRecv = 0 // a new socket: its lockstep starts afresh (F1)
+	c.wired = 0     // and what it puts on the wire is its own
 	if c.retries >= r.x.cfg.Retries {
 		c.abandoned |= 1 << c.lastSent
 		c.awaiting = false
@@ -536,7 +685,7 @@ func (r *run) timeout(i int) {
 		return
 	}
 	c.retries++
-	if err := w.Send(name, app.Request(c.lastSent)); err != nil {
+	if err := w.Send(name, n.request[c.lastSent]); err != nil {
 		// F12: the new REQ queues on its pipes before any connection, so a
 		// send can fail only with Immediate or a profile without pipes.
 		r.app(name, model.EventError, "", -1)
@@ -548,9 +697,15 @@ func (r *run) timeout(i int) {
 // clients' bookkeeping, and everything to the trace when one is kept.
 func (r *run) absorb() {
 	r.eff = r.st.w.AppendReady(r.eff[:0])
+	if r.log != nil {
+		*r.log = append(*r.log, r.eff...)
+	}
 	for _, e := range r.eff {
 		o, ok := e.(model.Observation)
 		if !ok {
+			if t, ok := e.(model.Transmit); ok {
+				r.transmitted(t)
+			}
 			continue
 		}
 		if r.tr != nil {
@@ -563,6 +718,37 @@ func (r *run) absorb() {
 			r.dropped(o)
 		}
 	}
+}
+
+// transmitted checks what a client's socket put on the wire: each
+// request it sent goes on the wire once, as libzmq never resends (F19),
+// so a request that is on the wire or in a server's pipe already, or
+// that a server has read or that was lost, is not put there again by
+// the same socket. A Lazy Pirate's resend is a new socket's send. This
+// is what the properties' ledger sees of the wire; without it, a resend
+// shows only once a server reads the request twice.
+func (r *run) transmitted(t model.Transmit) {
+	i := r.x.names.clientOf(t.From)
+	if i < 0 {
+		return
+	}
+	body, ok := t.Msg.Body()
+	if !ok {
+		return
+	}
+	k, ok := requestNumber(body.Text())
+	if !ok {
+		return
+	}
+	c := &r.st.clients[i]
+	bit := uint64(1) << k
+	switch {
+	case c.wired&bit != 0:
+		r.fail("duplicate", "F19", "%s put its request %d on the wire while a copy of it is still on its way: libzmq never resends", t.From, k)
+	case !r.x.cfg.Pirate && (c.delivered|c.lost|c.answered)&bit != 0:
+		r.fail("duplicate", "F19", "%s put its request %d on the wire again after it was read or lost: libzmq never resends", t.From, k)
+	}
+	c.wired |= bit
 }
 
 // requestNumber reads a request body or a reply to one.
@@ -609,6 +795,9 @@ func (r *run) dropped(o model.Observation) {
 	}
 	if i >= 0 {
 		r.st.clients[i].lost |= 1 << k
+		if !strings.HasPrefix(o.Msg, `{"response":`) {
+			r.st.clients[i].wired &^= 1 << k // the request left the network
+		}
 	}
 }
 
@@ -636,6 +825,7 @@ func (r *run) deliver(j int, req model.Message) {
 		}
 	}
 	c.delivered |= 1 << k
+	c.wired &^= 1 << k // the request left the network
 	srv.lastRead[i] = int8(k)
 }
 
@@ -666,6 +856,23 @@ func (r *run) receive(i int, rep model.Message) {
 
 // checkState checks the invariants that concern a state, not a step.
 func (r *run) checkState() {
+	cfg, n, w := &r.x.cfg, r.x.names, r.st.w
+	if !cfg.Profile.NoPoller {
+		// F1, F2, F3: what poll says agrees with the lockstep: a strict
+		// REQ with its request outstanding cannot send, and a REP can
+		// send exactly while it owes a reply.
+		for i := range r.st.clients {
+			if cfg.strict() && r.st.clients[i].sinceRecv > 0 && w.Writable(n.client[i]) {
+				r.fail("poll", "F1, F3", "%s is writable while its request %d is outstanding", n.client[i], r.st.clients[i].lastSent)
+			}
+		}
+		for j := range r.st.servers {
+			srv := &r.st.servers[j]
+			if owes := srv.up && srv.holding; !cfg.Profile.RepNotStrict && w.Writable(n.server[j]) != owes {
+				r.fail("poll", "F2, F3", "%s is writable %v, but it owes a reply %v", n.server[j], !owes, owes)
+			}
+		}
+	}
 	for i := range r.st.clients {
 		c := &r.st.clients[i]
 		// F24: the queue holds exactly what was enqueued and not handed

@@ -24,7 +24,10 @@ var mutants = []struct {
 	// a second worker's choice between a step and its rerun can give the
 	// rerun the same answer, hiding the mutant from that step (a flaky
 	// miss seen with two workers).
-	{"shared choices", Config{Clients: 2, Servers: 1, Requests: 1, Determinism: true, Workers: 1, Mutation: model.Mutation{SharedChoices: true}}},
+	// A crash, so that a reconnect's jitter, a choice that sets only a
+	// timer's length, shows the mutant in one operation, as rapid's
+	// shrunk runs do.
+	{"shared choices", Config{Clients: 2, Servers: 1, Requests: 1, Faults: Faults{Crashes: 1}, Determinism: true, Workers: 1, Mutation: model.Mutation{SharedChoices: true}}},
 }
 
 // TestTeeth: check catches every mutant of the properties' TestTeeth in a

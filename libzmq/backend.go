@@ -1194,8 +1194,12 @@ func (b *Backend) Enqueue(name string, m model.Message) (int, error) {
 		b.qorder = append(b.qorder, name)
 	}
 	q.items = append(q.items, append(model.Message(nil), m...))
+	mark, at := len(b.events), b.Now()
 	sent := b.flushOne(name, q)
-	b.record(trace.Event{Actor: name, Kind: model.EventEnqueue, Msg: m.Text(), HasMsg: true, Queue: len(q.items), HasQueue: true})
+	// As the Node client prints it, and the simulator traces it: the
+	// queue's length after the first hand-over, before the send's line.
+	e := trace.Event{At: at, Actor: name, Kind: model.EventEnqueue, Msg: m.Text(), HasMsg: true, Queue: len(q.items), HasQueue: true}
+	b.events = slices.Insert(b.events, mark, e)
 	if sent {
 		b.flushQueues()
 	}

@@ -21,15 +21,17 @@ type AppQueue struct {
 	buf  []byte // the queued messages, encoded, from head on
 	head int    // offset in buf of the oldest message
 	n    int    // number of messages queued
-	// DropAbove, when positive, makes the queue drop messages once it holds
-	// that many. The real binding never does; this exists so that property
-	// tests can check that they notice a queue that loses messages.
-	DropAbove int
+	// dropAbove, when positive, makes the queue drop messages once it
+	// holds that many: the teeth mutation QueueDropsAbove (AppQueue.Mutate),
+	// so that property tests can show they notice a queue that loses
+	// messages. The real binding never does, and the default build
+	// compiles the check away.
+	dropAbove int
 }
 
 // Enqueue appends m and reports whether it was kept.
 func (q *AppQueue) Enqueue(m Message) bool {
-	if q.DropAbove > 0 && q.n >= q.DropAbove {
+	if teeth && q.dropAbove > 0 && q.n >= q.dropAbove {
 		return false
 	}
 	need := binary.MaxVarintLen64 * (1 + len(m))

@@ -124,19 +124,6 @@ func TestAppQueueAgainstSlice(t *testing.T) {
 	}
 }
 
-// TestAppQueueDropAbove: the mutant knob still drops past its bound.
-func TestAppQueueDropAbove(t *testing.T) {
-	q := model.AppQueue{DropAbove: 2}
-	for i, want := range []bool{true, true, false, false} {
-		if got := q.Enqueue(model.Message{strconv.Itoa(i)}); got != want {
-			t.Fatalf("Enqueue %d kept=%v, want %v", i, got, want)
-		}
-	}
-	if got := q.Items(); !reflect.DeepEqual(got, []model.Message{{"0"}, {"1"}}) {
-		t.Fatalf("Items %q", got)
-	}
-}
-
 // queuedBytes is the live heap that n queued counter payloads cost, per
 // message: the heap after a collection with the queue alive, less the heap
 // before it was filled.

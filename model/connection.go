@@ -8,15 +8,19 @@ import (
 // dial starts one connection attempt of c.
 func (w *World) dial(c *connecter) {
 	c.attempt = AttemptID(w.id())
-	w.attempts[c.attempt] = c
+	w.attempts = append(w.attempts, c) // ids grow: the list stays in id order
 	w.emit(Dial{Attempt: c.attempt, From: c.sock.name, Endpoint: c.endpoint})
 }
 
 // stop ends c's reconnect loop; pending attempts and timers become no-ops.
 func (w *World) stop(c *connecter) {
 	c.stopped = true
-	delete(w.attempts, c.attempt)
-	delete(w.timers, c.timer)
+	if c.attempt != 0 {
+		w.attempts = removeFirst(w.attempts, func(k *connecter) bool { return k.attempt == c.attempt })
+	}
+	if c.timer != 0 {
+		w.timers = removeFirst(w.timers, func(k *connecter) bool { return k.timer == c.timer })
+	}
 	c.attempt, c.timer = 0, 0
 }
 
@@ -38,13 +42,12 @@ func compatible(a, b SocketType) bool {
 // if refused. A success attaches a pipe to the binding socket and starts
 // moving messages; a failure schedules a retry (F23).
 func (w *World) DialDone(a AttemptID, reachable bool) {
-	c := w.attempts[a]
+	c := takeConnecter(&w.attempts, func(k *connecter) bool { return a != 0 && k.attempt == a })
 	if c == nil {
 		return // the connect() was stopped meanwhile
 	}
-	delete(w.attempts, a)
 	c.attempt = 0
-	b := w.binds[c.endpoint]
+	b := w.bound(c.endpoint)
 	var refused string
 	switch {
 	case !reachable:
@@ -79,7 +82,6 @@ func (w *World) DialDone(a AttemptID, reachable bool) {
 	conn.pipes[ToConnecter].conn = conn
 	c.conn = conn
 	c.ivl = c.sock.opts.reconnectIvl()
-	w.conns[conn.id] = conn
 	w.live = append(w.live, conn)
 	if receivesRoutingID(c.sock, b) && len(c.pipe.in)+c.pipe.inLag >= c.sock.opts.rcvHWM() {
 		// F21: only a pipe that survived a reconnect (IMMEDIATE=0) can be
@@ -155,17 +157,28 @@ func (w *World) scheduleReconnect(c *connecter) {
 		c.ivl = min(c.ivl*2, o.ReconnectIvlMax)
 	}
 	c.timer = TimerID(w.id())
-	w.timers[c.timer] = c
+	w.timers = append(w.timers, c) // ids grow: the list stays in id order
 	w.emit(StartTimer{Timer: c.timer, Owner: c.sock.name, After: after})
+}
+
+// takeConnecter removes from list the first connect() that match accepts
+// and returns it, or nil.
+func takeConnecter(list *[]*connecter, match func(*connecter) bool) *connecter {
+	for _, k := range *list {
+		if match(k) {
+			*list = removeFirst(*list, func(c *connecter) bool { return c == k })
+			return k
+		}
+	}
+	return nil
 }
 
 // TimerFired runs a reconnect timer: the connect() dials again.
 func (w *World) TimerFired(t TimerID) {
-	c := w.timers[t]
+	c := takeConnecter(&w.timers, func(k *connecter) bool { return t != 0 && k.timer == t })
 	if c == nil {
 		return
 	}
-	delete(w.timers, t)
 	c.timer = 0
 	w.dial(c)
 }
@@ -187,15 +200,9 @@ func (w *World) resetBy(conn *connection, reason string, by *pipe) {
 		}
 		return
 	}
-	if w.conns[conn.id] != conn {
-		return
-	}
-	delete(w.conns, conn.id)
-	for i, c := range w.live {
-		if c == conn {
-			w.live = append(w.live[:i:i], w.live[i+1:]...)
-			break
-		}
+	n := len(w.live)
+	if w.live = removeFirst(w.live, func(c *connection) bool { return c == conn }); len(w.live) == n {
+		return // ended already
 	}
 	conn.ended, conn.reason = true, reason
 	for d := ToBinder; d <= ToConnecter; d++ {
@@ -206,7 +213,7 @@ func (w *World) resetBy(conn *connection, reason string, by *pipe) {
 		// the close). Unless that engine is the one that is going: its
 		// socket closed, or its session found the protocol error.
 		keep := conn.landed[d]
-		if dst := conn.dst(d); w.sockets[dst.owner.name] != dst.owner || dst == by {
+		if dst := conn.dst(d); !w.isOpen(dst.owner) || dst == by {
 			keep = 0
 		}
 		for _, m := range conn.wire[d][keep:] {
@@ -234,7 +241,7 @@ func (w *World) endSide(conn *connection, d Dir, reason string, by *pipe) {
 	conn.wire[in], conn.landed[in] = nil, 0
 	p.conn = nil
 	s := p.owner
-	if w.sockets[s.name] == s {
+	if w.isOpen(s) {
 		w.observe(EventDisconnect, s.name, conn.dst(d).owner.name, reason)
 	}
 	c := p.connecter
@@ -306,7 +313,7 @@ func (w *World) pump(conn *connection) {
 // on a connection that has ended are no-ops: its messages were already
 // reported lost.
 func (w *World) Arrive(id ConnID, d Dir) {
-	conn := w.conns[id]
+	conn := w.conn(id)
 	if conn == nil || conn.landed[d] >= len(conn.wire[d]) {
 		return
 	}
@@ -487,7 +494,7 @@ func (w *World) sortedConns() []*connection {
 
 // Endpoint returns the name of the socket bound to endpoint, if any.
 func (w *World) Endpoint(endpoint string) (string, bool) {
-	s := w.binds[endpoint]
+	s := w.bound(endpoint)
 	if s == nil {
 		return "", false
 	}

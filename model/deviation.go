@@ -26,6 +26,9 @@ var Deviations = []Deviation{
 	{"NoReconnect", []FactID{"F23"}, "a connection that ends is never re-established"},
 	{"RepArrivalOrder", []FactID{"F14"}, "REP serves requests first come, first served across clients"},
 	{"AttachOrderRotation", []FactID{"F8", "F14"}, "sends and receives rotate over the pipes in attach order, which libzmq's rotation leaves once a pipe fills, empties or ends"},
+	{"ConnectBlocks", []FactID{"F23"}, "connect() blocks the application until a connection is up, retries a refused one ten times 250 ms apart, then fails for good"},
+	{"SerialHandshakes", []FactID{"F13"}, "a binding socket handshakes its incoming connections one at a time, so one that arrives during another's handshake completes later"},
+	{"SendPanicsPastLastConnection", []FactID{"F8"}, "REQ notices a dead connection only when a write to it or a read on it fails, and a send whose turn is past the first connection panics (index out of range) when every connection from there to the last has died"},
 }
 
 // Departures returns the deviations p has set, in field order.

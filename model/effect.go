@@ -97,7 +97,7 @@ const (
 	EventError      EventKind = "error"      // a socket call failed; Reason is the error
 	EventCut        EventKind = "cut"        // a link is cut (fault injection)
 	EventHeal       EventKind = "heal"       // a cut link is healed
-	EventPanic      EventKind = "panic"      // a real implementation panicked (realnet)
+	EventPanic      EventKind = "panic"      // a real implementation panicked (realnet; the model as zmq4 does, Profile.SendPanicsPastLastConnection)
 	EventHang       EventKind = "hang"       // a real call did not return within its bound (realnet)
 	EventTimer      EventKind = "timer"      // a reconnect timer was started (F23); Reason says when it fires
 	EventChoice     EventKind = "choice"     // the model asked its chooser an open choice; Msg is "choice=answer"

@@ -35,4 +35,8 @@ var (
 	// ErrInvalidMessage: REP read a request without a delimiter
 	// (Profile.InvalidRequestError).
 	ErrInvalidMessage = errors.New("invalid REP message: no delimiter")
+	// ErrSendPanic: REQ's send ran past the end of its connection list
+	// and panicked; nothing was sent (Profile.SendPanicsPastLastConnection,
+	// zmq4's reqWriter.write, ZMQ4-FINDINGS H1).
+	ErrSendPanic = errors.New("panic in zmq4: runtime error: index out of range")
 )

@@ -26,3 +26,13 @@ func (w *World) Mutate(m Mutation) error {
 func (w *World) Mutation() Mutation { return Mutation{} }
 
 func sharedChoice(int) int { return 0 } // never called: teeth is false
+
+// Mutate installs the queue's share of m (QueueDropsAbove); in this build
+// it accepts only the zero Mutation and returns ErrNoMutations for any
+// other.
+func (q *AppQueue) Mutate(m Mutation) error {
+	if !m.IsZero() {
+		return ErrNoMutations
+	}
+	return nil
+}

@@ -22,3 +22,10 @@ func (w *World) Mutation() Mutation { return w.mutation }
 var sharedChoices atomic.Int64
 
 func sharedChoice(n int) int { return int(sharedChoices.Add(1) % int64(n)) }
+
+// Mutate installs the queue's share of m: it drops what comes past
+// m.QueueDropsAbove messages, when that is positive (breaks F24).
+func (q *AppQueue) Mutate(m Mutation) error {
+	q.dropAbove = m.QueueDropsAbove
+	return nil
+}

@@ -57,6 +57,35 @@ type Profile struct {
 	// first ready pipe after the last one read; libzmq's rotation changes
 	// its order as pipes fill, empty and end (departs from F8, F14).
 	AttachOrderRotation bool
+	// ConnectBlocks: connect() is one call that returns once a connection
+	// is up or given up (zmq4's Dial): a refused TCP connect is tried
+	// again 250 ms later, ten times, and then connect() fails; a
+	// connection that ends during the ZMTP handshake fails it at once.
+	// A socket's connect()s run one after another, the application sends
+	// nothing while one runs (it is blocked in it), and nothing retries a
+	// connect() that failed (departs from F23). The simulator's dialer
+	// implements it ([sim]): the World hands its dials to its driver, and
+	// a driver of its own (check) dials as F23 says.
+	ConnectBlocks bool
+	// SerialHandshakes: a binding socket completes the ZMTP handshake of
+	// one incoming connection before it accepts the next (zmq4's accept
+	// loop runs the handshake itself), so a connection that arrives while
+	// another one handshakes completes later, and is lost if the binder
+	// dies meanwhile (departs from F13's "completed connections", which
+	// libzmq completes side by side). The simulator implements it where
+	// it times handshakes ([sim] Network.Handshake).
+	SerialHandshakes bool
+	// SendPanicsPastLastConnection: REQ learns that a connection ended
+	// only from an I/O error on it (a send's write, or a receive's read on
+	// the last send's connection), so a dead one keeps its place in the
+	// rotation until then. A send tries the connections from its turn to
+	// the end of the list, not round: one whose write fails is dropped,
+	// and when its turn is not the first connection and every one from
+	// there to the last has ended, the send panics with index out of
+	// range and sends nothing (zmq4's reqWriter.write computes
+	// i + nextConn%len, ZMQ4-FINDINGS H1; departs from F8). The
+	// application's message stays queued.
+	SendPanicsPastLastConnection bool
 }
 
 // LibZMQ is the default profile: RFC 28 as libzmq 4.3 implements it.
@@ -79,4 +108,8 @@ var ZMQ4 = Profile{
 	NoReconnect:             true,
 	RepArrivalOrder:         true,
 	AttachOrderRotation:     true,
+	ConnectBlocks:           true,
+	SerialHandshakes:        true,
+
+	SendPanicsPastLastConnection: true,
 }

@@ -51,7 +51,7 @@ func (w *World) Recv(name string) (Message, error) {
 
 // Writable is ZMQ_POLLOUT (F3): a send would not fail with EFSM or EAGAIN.
 func (w *World) Writable(name string) bool {
-	s := w.sockets[name]
+	s := w.socket(name)
 	if s == nil {
 		return false
 	}
@@ -80,7 +80,7 @@ func (w *World) Writable(name string) bool {
 // readable when any pipe holds a message, even one that Recv will discard
 // as stray (F9); Recv then says ErrAgain.
 func (w *World) Readable(name string) bool {
-	s := w.sockets[name]
+	s := w.socket(name)
 	if s == nil {
 		return false
 	}
@@ -194,7 +194,7 @@ func (w *World) readsWithoutCommands(s *socket) bool {
 // (router.cpp, xhas_in), so the poll fixes which request the receive
 // returns. Readable and Writable change nothing.
 func (w *World) Poll(name string) (readable, writable bool) {
-	if s := w.sockets[name]; s != nil {
+	if s := w.socket(name); s != nil {
 		w.commands(s)
 		defer w.callEnded(s)
 		if !w.profile.AttachOrderRotation && !w.profile.RepArrivalOrder {
@@ -426,7 +426,7 @@ func (w *World) takeNewest(p *pipe) Message {
 // taken is what follows a read from p.
 func (w *World) taken(p *pipe) {
 	w.roomIn(p)
-	if p.terminated && len(p.in) == 0 && !p.detached {
+	if p.terminated && len(p.in) == 0 && !p.detached && !w.unnoticed(p) {
 		w.detach(p)
 	}
 }
@@ -438,7 +438,10 @@ func (w *World) reqSend(s *socket, body Message) error {
 	if s.receivingReply && !w.relaxed(s) && !(teeth && w.mut().SecondSend) {
 		return ErrFSM // F1: strict lockstep
 	}
-	p := w.nextWritable(s)
+	p, err := w.reqPipe(s, body)
+	if err != nil {
+		return err // zmq4's panic (Profile.SendPanicsPastLastConnection)
+	}
 	if p == nil && w.profile.SendFailsWithoutPipe {
 		// Departs from F11: the send fails at once; drivers that ignore
 		// the error (an application queue) still see it in the trace.
@@ -595,6 +598,9 @@ func (w *World) reqRecvLast(s *socket) (Message, error) {
 	switch {
 	case p != nil && len(p.in) > 0:
 	case s.peerGone:
+		if p != nil && w.unnoticed(p) {
+			w.reap(s, p) // the receive read the EOF
+		}
 		s.receivingReply, s.peerGone, s.replyPipe = false, false, nil
 		s.request, s.requestMsg = nil, nil
 		return nil, ErrPeerGone

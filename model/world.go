@@ -45,13 +45,19 @@ type World struct {
 	profile Profile
 	chooser Chooser
 
-	sockets map[string]*socket // open sockets by name
-	binds   map[string]*socket // endpoint -> binding socket
-
-	conns    map[ConnID]*connection
+	// The containers are short lists, not maps: a world holds a handful
+	// of each, where a scan costs less than a hash, and a list is what
+	// CloneInto copies fastest (package check copies millions of worlds).
+	sockets  []*socket     // open sockets, in the order they were opened
+	binds    []binding     // bound endpoints, in the order they were bound
 	live     []*connection // live connections in the order they were made
-	attempts map[AttemptID]*connecter
-	timers   map[TimerID]*connecter
+	attempts []*connecter  // connect()s with a dial attempt pending, oldest attempt first
+	timers   []*connecter  // connect()s with a reconnect timer running, oldest timer first
+
+	// mem is the Scratch whose slabs hold this world's nodes when the
+	// world is a copy made by CloneInto (nil otherwise); copying the copy
+	// finds a node's slot from it in constant time.
+	mem *Scratch
 
 	nextID  int
 	effects []Effect
@@ -69,15 +75,66 @@ func NewWorld(profile Profile, chooser Chooser) *World {
 	if chooser == nil {
 		chooser = FirstChooser{}
 	}
-	return &World{
-		profile:  profile,
-		chooser:  chooser,
-		sockets:  map[string]*socket{},
-		binds:    map[string]*socket{},
-		conns:    map[ConnID]*connection{},
-		attempts: map[AttemptID]*connecter{},
-		timers:   map[TimerID]*connecter{},
+	return &World{profile: profile, chooser: chooser}
+}
+
+// binding is one bound endpoint and the socket bound to it.
+type binding struct {
+	endpoint string
+	sock     *socket
+}
+
+// socket returns the open socket called name, or nil.
+func (w *World) socket(name string) *socket {
+	for _, s := range w.sockets {
+		if s.name == name {
+			return s
+		}
 	}
+	return nil
+}
+
+// isOpen says whether s is open: a closed socket's name may name another.
+func (w *World) isOpen(s *socket) bool {
+	for _, k := range w.sockets {
+		if k == s {
+			return true
+		}
+	}
+	return false
+}
+
+// bound returns the socket bound to endpoint, or nil.
+func (w *World) bound(endpoint string) *socket {
+	for _, b := range w.binds {
+		if b.endpoint == endpoint {
+			return b.sock
+		}
+	}
+	return nil
+}
+
+// conn returns the live connection id, or nil.
+func (w *World) conn(id ConnID) *connection {
+	for _, c := range w.live {
+		if c.id == id {
+			return c
+		}
+	}
+	return nil
+}
+
+// removeFirst removes the first element of s that match accepts, in
+// place and keeping the order of the others.
+func removeFirst[T any](s []T, match func(T) bool) []T {
+	for i, v := range s {
+		if match(v) {
+			copy(s[i:], s[i+1:])
+			clear(s[len(s)-1:])
+			return s[:len(s)-1]
+		}
+	}
+	return s
 }
 
 // Profile returns the profile the world follows.
@@ -130,6 +187,7 @@ func (w *World) id() int { w.nextID++; return w.nextID }
 
 // socket is one open socket.
 type socket struct {
+	slot int32 // its place in its world's Scratch, if it lies there (see Scratch)
 	name string
 	typ  SocketType
 	opts Options
@@ -186,6 +244,7 @@ type socket struct {
 // drained by a connection's engine, in is filled by the engine and read by
 // the socket.
 type pipe struct {
+	slot      int32 // see socket.slot
 	id        int
 	owner     *socket
 	peer      string // what is at the other end: an endpoint or a socket name
@@ -224,6 +283,7 @@ type pipe struct {
 // (pipes[ToBinder]) and a binding pipe (pipes[ToConnecter]); wire[d] holds
 // messages in flight in direction d.
 type connection struct {
+	slot  int32 // see socket.slot
 	id    ConnID
 	pipes [2]*pipe
 	wire  [2][]Message
@@ -253,6 +313,7 @@ func (c *connection) dst(d Dir) *pipe { return c.pipes[1-d] }
 // connecter is one connect() of a socket to an endpoint and its reconnect
 // loop (F23).
 type connecter struct {
+	slot     int32 // see socket.slot
 	sock     *socket
 	endpoint string
 	pipe     *pipe // survives disconnects while Immediate is off (F21)
@@ -264,7 +325,7 @@ type connecter struct {
 }
 
 func (w *World) lookup(name string) (*socket, error) {
-	s := w.sockets[name]
+	s := w.socket(name)
 	if s == nil {
 		return nil, fmt.Errorf("%w: %q", ErrNoSocket, name)
 	}
@@ -275,10 +336,10 @@ func (w *World) open(name string, t SocketType, o Options) error {
 	if name == "" {
 		return fmt.Errorf("model: socket name must not be empty")
 	}
-	if w.sockets[name] != nil {
+	if w.socket(name) != nil {
 		return fmt.Errorf("%w: %q", ErrExists, name)
 	}
-	w.sockets[name] = &socket{name: name, typ: t, opts: o}
+	w.sockets = append(w.sockets, &socket{name: name, typ: t, opts: o})
 	return nil
 }
 
@@ -299,10 +360,10 @@ func (w *World) Bind(name, endpoint string) error {
 	if err != nil {
 		return err
 	}
-	if w.binds[endpoint] != nil {
+	if w.bound(endpoint) != nil {
 		return fmt.Errorf("%w: %s", ErrAddrInUse, endpoint)
 	}
-	w.binds[endpoint] = s
+	w.binds = append(w.binds, binding{endpoint, s})
 	s.binds = append(s.binds, endpoint)
 	return nil
 }
@@ -397,7 +458,7 @@ func (w *World) close(name, how string) error {
 	}
 	// The socket leaves the world first, so that ending its connections
 	// reports only what its peers see.
-	delete(w.sockets, name)
+	w.sockets = removeFirst(w.sockets, func(k *socket) bool { return k == s })
 	if s.typ == REP && s.sendingReply {
 		if teeth && w.mut().KeepHeldOnCrash && s.envPipe.conn != nil {
 			// Mutant: the held request goes back to the client's pipe.
@@ -412,7 +473,7 @@ func (w *World) close(name, how string) error {
 		w.stop(c)
 	}
 	for _, ep := range s.binds {
-		delete(w.binds, ep)
+		w.binds = removeFirst(w.binds, func(b binding) bool { return b.endpoint == ep })
 	}
 	for _, p := range append([]*pipe(nil), s.pipes...) {
 		if p.conn != nil {
@@ -510,7 +571,7 @@ func (w *World) terminate(p *pipe, reason string) {
 		p.connecter.pipe = nil
 	}
 	s := p.owner
-	if s.typ == REQ && s.replyPipe == p && w.sockets[s.name] == s && w.profile.RecvEOFOnPeerLoss {
+	if s.typ == REQ && s.replyPipe == p && w.isOpen(s) && w.profile.RecvEOFOnPeerLoss {
 		// Departs from F19: the REQ's receive fails instead of waiting.
 		s.peerGone = true
 	}
@@ -519,7 +580,7 @@ func (w *World) terminate(p *pipe, reason string) {
 	// past its end (pipe.cpp, process_delimiter sends the term ack), and
 	// the REQ then takes the ack back with its commands (req.cpp,
 	// xpipe_terminated); see passEmpty and commands.
-	if len(p.in) == 0 {
+	if len(p.in) == 0 && !w.unnoticed(p) {
 		w.detach(p)
 	}
 }

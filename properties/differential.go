@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/zeromq-lockstep/lockstep/app"
+	"github.com/zeromq-lockstep/lockstep/backend"
 	"github.com/zeromq-lockstep/lockstep/model"
 	"github.com/zeromq-lockstep/lockstep/realnet"
 	"github.com/zeromq-lockstep/lockstep/sim"
@@ -53,74 +54,29 @@ const (
 	diffBound       = time.Second
 )
 
-// diffNet is where the zmq4 side of the differential runs.
-type diffNet interface {
-	// bind is the endpoint server binds.
-	bind(server int) string
-	// connect is the endpoint client dials to reach the server that
-	// bound ep.
-	connect(client, server int, ep string) string
-	// sleep lets d pass and what it set off happen.
-	sleep(d time.Duration)
-	// crash kills server's host, before its socket closes; restart
-	// brings it back, before a new socket binds.
-	crash(server int)
-	restart(server int)
-	// trace is what the network saw, if it says.
-	trace() string
-	// exact: the network runs in a synctest bubble, where a receive
-	// bounded by a nanosecond returns exactly what is queued.
-	exact() bool
-}
+func serverName(server int) string    { return fmt.Sprintf("s%d", server+1) }
+func clientName(client int) string    { return fmt.Sprintf("c%d", client+1) }
+func modelEndpoint(server int) string { return fmt.Sprintf("tcp://s%d:%d", server+1, app.ServerPort) }
 
-// tcpNet is loopback TCP in real time.
-type tcpNet struct{}
-
-func (tcpNet) bind(int) string                    { return "tcp://127.0.0.1:0" }
-func (tcpNet) connect(_, _ int, ep string) string { return ep }
-func (tcpNet) sleep(d time.Duration)              { time.Sleep(d) }
-func (tcpNet) crash(int)                          {}
-func (tcpNet) restart(int)                        {}
-func (tcpNet) trace() string                      { return "" }
-
-func (tcpNet) exact() bool { return false }
-
-// simNet is a simnet network, in the bubble the differential runs in: a
-// host a socket (s1, c1, ...), so that a crash is the host's (its
-// connections reset, bytes in flight lost), as in the model.
-type simNet struct{ n *simnet.Network }
-
-func (s simNet) bind(server int) string {
-	return s.n.Host(serverName(server)).Bind(app.ServerPort)
-}
-func (s simNet) connect(client, server int, _ string) string {
-	return s.n.Host(clientName(client)).Connect(fmt.Sprintf("%s:%d", serverName(server), app.ServerPort))
-}
-func (s simNet) sleep(d time.Duration) { s.n.Sleep(d) }
-func (s simNet) crash(server int)      { s.n.Crash(serverName(server)) }
-func (s simNet) restart(server int)    { s.n.Restart(serverName(server)) }
-func (s simNet) trace() string         { return s.n.TraceText() }
-func (s simNet) exact() bool           { return true }
-func serverName(server int) string     { return fmt.Sprintf("s%d", server+1) }
-func clientName(client int) string     { return fmt.Sprintf("c%d", client+1) }
-func modelEndpoint(server int) string  { return fmt.Sprintf("tcp://s%d:%d", server+1, app.ServerPort) }
-
-// differential drives the model under the zmq4 profile and zmq4 side by
-// side and compares what every call returned.
+// differential drives two backends side by side, the model under the
+// zmq4 profile (sim) and zmq4 (realnet, on simnet or loopback TCP), and
+// compares what every call returned. Each server is a host of its own
+// on simnet (s1, ...), so that a crash is the host's (its connections
+// reset, bytes in flight lost), as in the model.
 type differential struct {
-	model    *sim.Sim
-	real     *realnet.Sockets
-	net      diffNet
+	model    *sim.Backend
+	real     *realnet.Backend
+	net      *simnet.Network // nil on TCP
 	clients  int
 	servers  int
-	realEP   map[string]string // model endpoint -> real endpoint
-	next     map[int]int       // client -> next request counter
+	next     map[int]int // client -> next request counter
 	config   string
 	ops      []DiffOp
 	modelLog []string
 	realLog  []string
-	incident []string
 	netTrace string
+	// trace and realTrace are what each side traced.
+	trace, realTrace []trace.Event
 	// unread counts the requests sent and not yet served, as the model
 	// has them (an upper bound with two servers).
 	unread int
@@ -130,52 +86,38 @@ type differential struct {
 	saw     [2]string
 }
 
-func newDifferential(servers, clients int, mut model.Mutation, net diffNet) (*differential, error) {
+func newDifferential(servers, clients int, mut model.Mutation, n *simnet.Network) (*differential, error) {
 	d := &differential{
-		model:   sim.New(1, model.ZMQ4, sim.Network{Latency: simnet.DefaultLatency}),
-		real:    realnet.NewSockets(diffBound),
-		net:     net,
+		real:    realnet.NewBackendOn(n, diffBound),
+		net:     n,
 		clients: clients, servers: servers,
-		realEP: map[string]string{}, next: map[int]int{},
+		next: map[int]int{},
 	}
-	d.real.OnIncident = func(sock string, e *realnet.CallError) {
-		d.incident = append(d.incident, sock+": "+e.Error())
-	}
-	w := d.model.World()
-	if err := w.Mutate(mut); err != nil {
+	var err error
+	d.model, err = sim.NewScenarioBackend(sim.Config{Seed: 1, Profile: model.ZMQ4, Network: sim.Network{Latency: simnet.DefaultLatency}, Mutation: mut})
+	if err != nil {
 		return d, err
 	}
+	sides := []backend.Backend{d.model, d.real}
 	for s := 0; s < servers; s++ {
-		name := serverName(s)
-		if err := w.NewREP(name, model.Options{}); err != nil {
-			return d, err
-		}
-		if err := w.Bind(name, modelEndpoint(s)); err != nil {
-			return d, err
-		}
-		if err := d.real.NewREP(name); err != nil {
-			return d, err
-		}
-		ep, err := d.real.Bind(name, net.bind(s))
-		if err != nil {
-			return d, err
-		}
-		d.realEP[modelEndpoint(s)] = ep
-	}
-	for c := 0; c < clients; c++ {
-		name := clientName(c)
-		if err := w.NewREQ(name, model.Options{}); err != nil {
-			return d, err
-		}
-		if err := d.real.NewREQ(name); err != nil {
-			return d, err
-		}
-		for s := 0; s < servers; s++ {
-			if err := w.Connect(name, modelEndpoint(s)); err != nil {
+		for _, b := range sides {
+			if err := b.Open(serverName(s), model.REP, model.Options{}); err != nil {
 				return d, err
 			}
-			if err := d.real.Connect(name, net.connect(c, s, d.realEP[modelEndpoint(s)])); err != nil {
+			if err := b.Bind(serverName(s), modelEndpoint(s)); err != nil {
 				return d, err
+			}
+		}
+	}
+	for c := 0; c < clients; c++ {
+		for _, b := range sides {
+			if err := b.Open(clientName(c), model.REQ, model.Options{}); err != nil {
+				return d, err
+			}
+			for s := 0; s < servers; s++ {
+				if err := b.Connect(clientName(c), modelEndpoint(s)); err != nil {
+					return d, err
+				}
 			}
 		}
 	}
@@ -187,8 +129,10 @@ func (d *differential) close() {
 	for s := 0; s < d.servers; s++ {
 		d.drainREP(serverName(s))
 	}
-	d.real.CloseAll()
-	d.netTrace = d.net.trace()
+	_ = d.real.Shutdown()
+	if d.net != nil {
+		d.netTrace = d.net.TraceText()
+	}
 }
 
 // diffMaxUnread: the differential sends no request while this many are
@@ -200,35 +144,34 @@ func (d *differential) close() {
 // this yet, so the property stays below it.
 const diffMaxUnread = 10
 
-// drainREP reads, on an exact network, what zmq4's REP has queued before
-// it closes, and throws it away, as the close would. A REP closed with more
-// than ten requests unread leaves its reader goroutine blocked for ever
+// drainREP reads, on simnet, what zmq4's REP has queued before it closes,
+// and throws it away, as the close would. A REP closed with more than ten
+// requests unread leaves its reader goroutine blocked for ever
 // (ZMQ4-FINDINGS H5), and in a synctest bubble a goroutine left behind
-// ends the process. A receive bounded by a nanosecond returns a queued
-// request at once and otherwise times out, which closes the socket (the
-// close comes next anyway).
+// ends the process. A wait of a virtual nanosecond lets the bubble settle,
+// so it finds exactly what is queued.
 func (d *differential) drainREP(name string) {
-	if !d.net.exact() {
+	if d.net == nil {
 		return // on TCP the leak is only a goroutine, which goleak ignores by name
 	}
-	incidents := len(d.incident)
-	defer func() { d.incident = d.incident[:incidents] }()
 	for range 64 {
-		if !d.real.Has(name) {
+		ready, err := d.real.Wait(d.real.Now()+time.Nanosecond, name)
+		if err != nil || ready == "" {
 			return
 		}
-		_, err := d.real.Recv(name, time.Nanosecond)
-		var ce *realnet.CallError
-		if errors.As(err, &ce) && (ce.Hang > 0 || ce.Panic != nil) {
+		if _, err := d.real.Recv(name); err != nil {
 			return
 		}
 	}
 }
 
+// settle lets wait pass on both sides: what each operation set in motion
+// arrives.
 func (d *differential) settle(wait time.Duration) {
-	d.model.Settle()
-	d.model.RunUntil(d.model.Now() + wait)
-	d.net.sleep(wait)
+	_ = d.model.Advance(wait)
+	_ = d.real.Advance(wait)
+	d.trace = append(d.trace, d.model.Events()...)
+	d.realTrace = append(d.realTrace, d.real.Events()...)
 }
 
 // kind names an error the way both sides can agree on.
@@ -260,7 +203,6 @@ func result(m model.Message, err error) string {
 
 // apply performs op on both sides and returns what each saw.
 func (d *differential) apply(op DiffOp) (modelSaw, realSaw string) {
-	w := d.model.World()
 	switch op.Kind {
 	case DiffSend:
 		name := clientName(op.Index)
@@ -271,7 +213,7 @@ func (d *differential) apply(op DiffOp) (modelSaw, realSaw string) {
 		}
 		body := model.Message{RequestBody(name, d.next[op.Index])}
 		d.next[op.Index]++
-		merr := w.Send(name, body)
+		merr := d.model.Send(name, body)
 		modelSaw = "send " + body.Text() + ": " + kind(merr)
 		realSaw = "send " + body.Text() + ": " + kind(d.real.Send(name, body))
 		if merr == nil {
@@ -282,7 +224,7 @@ func (d *differential) apply(op DiffOp) (modelSaw, realSaw string) {
 		if op.Kind == DiffServe {
 			name = serverName(op.Index)
 		}
-		m, err := w.Recv(name)
+		m, err := d.model.Recv(name)
 		modelSaw = "recv: " + result(m, err)
 		if op.Kind == DiffServe && err == nil {
 			d.unread = max(d.unread-1, 0)
@@ -292,33 +234,33 @@ func (d *differential) apply(op DiffOp) (modelSaw, realSaw string) {
 			realSaw = modelSaw
 			break
 		}
-		rm, rerr := d.real.Recv(name, diffBound)
+		if ready, werr := d.real.Wait(d.real.Now()+diffBound, name); werr != nil || ready == "" {
+			// A zmq4 receive that waits in vain is a hang (H6).
+			realSaw = "recv: hang"
+			if werr != nil {
+				realSaw = "recv: " + kind(werr)
+			}
+			break
+		}
+		rm, rerr := d.real.Recv(name)
 		realSaw = "recv: " + result(rm, rerr)
 	case DiffReply:
 		name := serverName(op.Index)
 		rep := model.Message{fmt.Sprintf("reply %d", len(d.ops))}
-		modelSaw = "reply: " + kind(w.Send(name, rep))
+		modelSaw = "reply: " + kind(d.model.Send(name, rep))
 		realSaw = "reply: " + kind(d.real.Send(name, rep))
 	case DiffCrash:
 		name := serverName(op.Index)
 		d.unread = 0 // the crash loses them
-		ep := modelEndpoint(op.Index)
-		_ = w.Crash(name)
-		_ = w.NewREP(name, model.Options{})
-		_ = w.Bind(name, ep)
+		_ = d.model.Crash(name)
+		_ = d.model.Restart(name)
 		modelSaw = "crash and restart"
 		realSaw = modelSaw
-		d.net.crash(op.Index)
 		d.drainREP(name)
-		if !d.real.Has(name) {
-			// drainREP's last receive closed it.
-		} else if err := d.real.Crash(name); err != nil {
+		if err := d.real.Crash(name); err != nil {
 			realSaw = "crash: " + kind(err)
 		}
-		d.net.restart(op.Index)
-		if err := d.real.NewREP(name); err != nil {
-			realSaw = "restart: " + kind(err)
-		} else if _, err := d.real.Bind(name, d.realEP[ep]); err != nil {
+		if err := d.real.Restart(name); err != nil {
 			realSaw = "restart: " + kind(err)
 		}
 		d.settle(diffCrashSettle)
@@ -392,7 +334,7 @@ func differentialProperty(t *rapid.T, mut model.Mutation, tcp bool) {
 	var d *differential
 	var err error
 	if tcp {
-		d, err = runDifferential(servers, clients, mut, tcpNet{}, ops)
+		d, err = runDifferential(servers, clients, mut, nil, ops)
 	} else {
 		d, err = runOnSimnet(servers, clients, mut, ops)
 	}
@@ -409,11 +351,10 @@ func differentialProperty(t *rapid.T, mut model.Mutation, tcp bool) {
 	op := d.ops[d.differs-1]
 	t.Logf("model (zmq4 profile):\n  %s", strings.Join(d.modelLog, "\n  "))
 	t.Logf("zmq4:\n  %s", strings.Join(d.realLog, "\n  "))
-	if len(d.incident) > 0 {
-		t.Logf("zmq4 incidents: %s", strings.Join(d.incident, "; "))
-	}
-	tr, _ := trace.Render(d.model.Trace(), "text")
+	tr, _ := trace.Render(d.trace, "text")
 	t.Logf("model trace:\n%s", tr)
+	tr, _ = trace.Render(d.realTrace, "text")
+	t.Logf("zmq4 trace (its calls' results):\n%s", tr)
 	if d.netTrace != "" {
 		t.Logf("simnet trace:\n%s", d.netTrace)
 	}
@@ -421,8 +362,8 @@ func differentialProperty(t *rapid.T, mut model.Mutation, tcp bool) {
 }
 
 // runDifferential applies ops to both sides until they first differ.
-func runDifferential(servers, clients int, mut model.Mutation, net diffNet, ops []DiffOp) (*differential, error) {
-	d, err := newDifferential(servers, clients, mut, net)
+func runDifferential(servers, clients int, mut model.Mutation, n *simnet.Network, ops []DiffOp) (*differential, error) {
+	d, err := newDifferential(servers, clients, mut, n)
 	defer d.close()
 	if err != nil {
 		return d, err
@@ -459,7 +400,7 @@ func RunDifferential(servers, clients int, ops []DiffOp, tcp bool) (DiffResult, 
 	var d *differential
 	var err error
 	if tcp {
-		d, err = runDifferential(servers, clients, model.Mutation{}, tcpNet{}, ops)
+		d, err = runDifferential(servers, clients, model.Mutation{}, nil, ops)
 	} else {
 		d, err = runOnSimnet(servers, clients, model.Mutation{}, ops)
 	}
@@ -474,7 +415,7 @@ func runOnSimnet(servers, clients int, mut model.Mutation, ops []DiffOp) (*diffe
 	var d *differential
 	var err error
 	ok, berr := simnet.RunProgram(func(_ *testing.T, n *simnet.Network) {
-		d, err = runDifferential(servers, clients, mut, simNet{n}, ops)
+		d, err = runDifferential(servers, clients, mut, n, ops)
 	})
 	switch {
 	case berr != nil:
@@ -488,7 +429,7 @@ func runOnSimnet(servers, clients int, mut model.Mutation, ops []DiffOp) (*diffe
 func diffLine(i int, op DiffOp, saw string) string { return fmt.Sprintf("%2d %-8v %s", i, op, saw) }
 
 func (d *differential) run() Run {
-	r := Run{Config: d.config, Trace: d.model.Trace()}
+	r := Run{Config: d.config, Trace: d.trace}
 	for _, op := range d.ops {
 		r.Ops = append(r.Ops, op.String())
 	}

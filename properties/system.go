@@ -136,7 +136,7 @@ func (s *System) startServer(srv *Server) {
 // AddClient starts a new client connected to every server, in order.
 func (s *System) AddClient() *Client {
 	c := &Client{Name: fmt.Sprintf("c%d", len(s.Clients)+1)}
-	c.Queue.DropAbove = s.Cfg.Mutation.QueueDropsAbove
+	_ = c.Queue.Mutate(s.Cfg.Mutation) // the world's Mutate has checked it
 	s.Clients = append(s.Clients, c)
 	s.must(s.W.NewREQ(c.Name, s.Cfg.Client))
 	for _, srv := range s.Servers {
@@ -384,7 +384,8 @@ func (s *System) RestartClient(c *Client) {
 	for _, m := range c.Queue.Items() {
 		s.Sim.Record(trace.Event{Actor: c.Name, Kind: model.EventDrop, Msg: m.Text(), HasMsg: true, Reason: "queued when the client process died"})
 	}
-	c.Queue = model.AppQueue{DropAbove: s.Cfg.Mutation.QueueDropsAbove}
+	c.Queue = model.AppQueue{}
+	_ = c.Queue.Mutate(s.Cfg.Mutation)
 	c.current = nil
 	s.must(s.W.Crash(c.Name))
 	s.settle()

@@ -100,31 +100,72 @@ func harnessRoundTrips(b *testing.B, n int) time.Duration {
 	return el
 }
 
+// backendRoundTrips does n round trips through the zmq4 Backend that the
+// applications of app.Run use, from one goroutine as they do: the client
+// sends, the server waits for the request, reads and answers it, the
+// client waits for the reply and reads it.
+func backendRoundTrips(b *testing.B, n int) time.Duration {
+	be := newBackend(Config{})
+	defer be.Shutdown()
+	must := func(err error) {
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	must(be.Open("server", model.REP, model.Options{}))
+	must(be.Bind("server", "tcp://server:5454"))
+	must(be.Open("client", model.REQ, model.Options{}))
+	must(be.Connect("client", "tcp://server:5454"))
+	msg := model.Message{"0123456789abcdef"}
+	wait := func(name string) {
+		if ready, err := be.Wait(be.Now()+time.Second, name); err != nil || ready != name {
+			b.Fatalf("wait %s: %q, %v", name, ready, err)
+		}
+	}
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		must(be.Send("client", msg))
+		wait("server")
+		m, err := be.Recv("server")
+		must(err)
+		must(be.Send("server", m))
+		wait("client")
+		_, err = be.Recv("client")
+		must(err)
+		be.Events()
+	}
+	return time.Since(start)
+}
+
 // BenchmarkRoundTrip runs b.N round trips on bare zmq4 and b.N through
 // realnet's harness in the same run, interleaved in blocks so that both
 // see the same machine, and reports both rates and the harness overhead:
 // overhead-% from the totals, and median-overhead-% as the median of the
 // blocks' own ratios, which a burst of load on the machine (a block or two
-// taking twice as long) moves far less. Blocks alternate which of the two
-// goes first.
+// taking twice as long) moves far less; backend-overhead-% is the same
+// round trips through the Backend the applications use (one goroutine,
+// Wait between calls). Blocks alternate which goes first.
 //
 //	go test -run '^$' -bench RoundTrip -benchtime 20000x -count 6 ./realnet/
 func BenchmarkRoundTrip(b *testing.B) {
-	var bare, harness time.Duration
+	var bare, harness, viaBackend time.Duration
 	var ratios []float64
 	const block = 1000
 	for i, left := 0, b.N; left > 0; i, left = i+1, left-block {
 		n := min(left, block)
-		var x, h time.Duration
+		var x, h, k time.Duration
 		if i%2 == 0 {
 			x = bareRoundTrips(b, n)
 			h = harnessRoundTrips(b, n)
+			k = backendRoundTrips(b, n)
 		} else {
+			k = backendRoundTrips(b, n)
 			h = harnessRoundTrips(b, n)
 			x = bareRoundTrips(b, n)
 		}
 		bare += x
 		harness += h
+		viaBackend += k
 		ratios = append(ratios, h.Seconds()/x.Seconds())
 	}
 	slices.Sort(ratios)
@@ -136,6 +177,7 @@ func BenchmarkRoundTrip(b *testing.B) {
 	b.ReportMetric(float64(b.N)/harness.Seconds(), "harness-rt/s")
 	b.ReportMetric(100*(harness.Seconds()/bare.Seconds()-1), "overhead-%")
 	b.ReportMetric(100*(median-1), "median-overhead-%")
+	b.ReportMetric(100*(viaBackend.Seconds()/bare.Seconds()-1), "backend-overhead-%")
 	b.ReportMetric(0, "ns/op")
 }
 

@@ -1,8 +1,9 @@
 // Package realnet runs lockstep on real github.com/go-zeromq/zmq4 sockets
-// over 127.0.0.1: the "zmq4" [Backend] that scripts and properties drive,
-// and the built-in scenarios ([Run]) in real or mock time, whose traces
-// use the same [trace] vocabulary as the simulator's so that every format
-// and comparison works on both.
+// over 127.0.0.1: the "zmq4" [Backend] that scripts, properties and the
+// applications of app.Run drive ([Run] runs a built-in scenario on it in
+// real, mock or simnet time), whose traces use the same [trace]
+// vocabulary as the simulator's so that every format and comparison works
+// on both. [Sockets] is its one wrapper of zmq4.
 //
 // It is the only package that calls zmq4. Every call is bounded; a panic
 // in zmq4 is recovered and reported as a panic event and an overrun as a

@@ -132,6 +132,10 @@ type Sockets struct {
 	Bound time.Duration
 	// OnIncident, when set, is called with every panic and hang.
 	OnIncident func(socket string, e *CallError)
+	// Options are zmq4 options every socket opened from now on gets, after
+	// the ones Sockets always sets (a quiet logger, no automatic
+	// reconnect).
+	Options []zmq4.Option
 
 	mu    sync.Mutex
 	socks map[string]*rsock
@@ -230,12 +234,15 @@ func (s *Sockets) open(name string, typ model.SocketType) error {
 	ctx, cancel := context.WithCancel(context.WithValue(context.Background(), connsKey{}, tcp))
 	// zmq4 logs to stderr by default; its reconnect is off by default and
 	// must stay off (ZMQ4-FINDINGS H2, H3, H10).
-	opts := []zmq4.Option{zmq4.WithLogger(quiet), zmq4.WithAutomaticReconnect(false)}
+	opts := append([]zmq4.Option{zmq4.WithLogger(quiet), zmq4.WithAutomaticReconnect(false)}, s.Options...)
 	var z zmq4.Socket
-	if typ == model.REQ {
+	switch typ {
+	case model.REQ:
 		z = zmq4.NewReq(ctx, opts...)
-	} else {
+	case model.REP:
 		z = zmq4.NewRep(ctx, opts...)
+	default:
+		z = zmq4.NewDealer(ctx, opts...)
 	}
 	r := &rsock{typ: typ, z: z, cancel: cancel, conns: tcp, jobs: make(chan func()), done: make(chan result, 1), closed: make(chan struct{})}
 	go r.work()
@@ -248,6 +255,9 @@ func (s *Sockets) NewREQ(name string) error { return s.open(name, model.REQ) }
 
 // NewREP opens a REP socket called name.
 func (s *Sockets) NewREP(name string) error { return s.open(name, model.REP) }
+
+// Open opens a socket of type typ called name: REQ, REP or DEALER.
+func (s *Sockets) Open(name string, typ model.SocketType) error { return s.open(name, typ) }
 
 func (s *Sockets) get(name string) (*rsock, error) {
 	s.mu.Lock()

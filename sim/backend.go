@@ -22,6 +22,17 @@ const maxEvents = 100_000
 
 func init() {
 	backend.Register("sim", func() (backend.Backend, error) { return NewBackend(), nil })
+	backend.RegisterRunner("sim", backend.Runner{
+		Profile: model.LibZMQ,
+		Where:   func(o backend.RunOptions) string { return fmt.Sprintf("the model, seed %d, virtual time", o.Seed) },
+		Run: func(o backend.RunOptions, f func(backend.Backend) error) error {
+			b, err := NewScenarioBackend(Config{Seed: o.Seed})
+			if err != nil {
+				return err
+			}
+			return f(b)
+		},
+	})
 }
 
 // Backend is the simulator behind the [backend.Backend] interface: the
@@ -43,6 +54,7 @@ type Backend struct {
 	peerAnswers map[model.Choice][]string
 	jitter      int // the last reconnect jitter drawn, -1 when none
 	steps       int
+	maxEvents   int           // bound on steps; 0 for none
 	events      []trace.Event // since the last Events call
 }
 
@@ -54,23 +66,52 @@ type socketSpec struct {
 	connects []string
 }
 
-// NewBackend returns an empty sim backend at virtual time zero.
+// NewBackend returns an empty sim backend at virtual time zero, for
+// scripts: on ScriptNetwork, every open choice traced and answered from
+// the script ([Backend.Answer]), every reconnect timer traced, and at
+// most 100,000 events.
 func NewBackend() *Backend {
+	b := newBackend(New(0, model.LibZMQ, ScriptNetwork))
+	b.maxEvents = maxEvents
+	b.sim.SetChooser(backendChooser{b})
+	b.sim.timerNote = b.jitterNote
+	return b
+}
+
+// NewScenarioBackend returns an empty sim backend for a scenario run
+// ([Run], app.Run): the simulator of cfg (seed, profile, network,
+// mutation), whose open choices come from its seeded PRNG as [Sim.choose]
+// documents, untraced, with no bound on events. cfg's For, Faults and
+// Sink are the run's, not the backend's.
+func NewScenarioBackend(cfg Config) (*Backend, error) {
+	cfg = cfg.withDefaults()
+	b := newBackend(New(cfg.Seed, cfg.Profile, cfg.Network))
+	if err := b.sim.World().Mutate(cfg.Mutation); err != nil {
+		return nil, err
+	}
+	if cfg.NoTrace {
+		b.sim.DisableTrace()
+	}
+	return b, nil
+}
+
+func newBackend(s *Sim) *Backend {
 	b := &Backend{
-		sim:         New(0, model.LibZMQ, ScriptNetwork),
+		sim:         s,
 		specs:       map[string]*socketSpec{},
 		queues:      map[string]*model.AppQueue{},
 		answers:     map[model.Choice][]int{},
 		peerAnswers: map[model.Choice][]string{},
 		jitter:      -1,
 	}
-	b.sim.SetChooser(backendChooser{b})
 	b.sim.StreamTrace(func(e trace.Event) { b.events = append(b.events, e) })
 	b.sim.observe = b.annotate
-	b.sim.timerNote = b.jitterNote
 	b.sim.OnSettle(b.flush)
 	return b
 }
+
+// Sim is the simulator the backend drives.
+func (b *Backend) Sim() *Sim { return b.sim }
 
 // World is the model the backend drives.
 func (b *Backend) World() *model.World { return b.sim.World() }
@@ -159,16 +200,22 @@ func (b *Backend) Answer(c model.Choice, answers ...int) {
 
 // flush lets application queues hand their heads to their sockets (F24),
 // as the Node binding does after every event, tracing each send with the
-// queue's length after it.
+// queue's length after it; nothing while a connect() of the socket runs,
+// which blocks the application under Profile.ConnectBlocks.
 func (b *Backend) flush() bool {
 	progress := false
 	for _, name := range b.qorder {
-		for {
-			if _, ok := b.queues[name].FlushOne(b.sim.World(), name); !ok {
+		for !b.sim.Dialing(name) {
+			_, ok := b.queues[name].FlushOne(b.sim.World(), name)
+			// A hand-over that failed may still have been traced (a
+			// send with no connection, Profile.SendFailsWithoutPipe):
+			// settle it now, at the instant it failed, not at the next
+			// event's.
+			b.sim.Settle()
+			if !ok {
 				break
 			}
 			progress = true
-			b.sim.Settle()
 		}
 	}
 	return progress
@@ -192,24 +239,58 @@ func (b *Backend) Advance(d time.Duration) error {
 		if !ok || at > end {
 			break
 		}
-		b.steps++
-		if b.steps > maxEvents {
-			return fmt.Errorf("%w: sim: more than %d events in one run", backend.ErrBackend, maxEvents)
+		if err := b.step(); err != nil {
+			return err
 		}
-		b.sim.Step()
 	}
 	b.sim.RunUntil(end)
 	return nil
 }
 
+func (b *Backend) step() error {
+	b.steps++
+	if b.maxEvents > 0 && b.steps > b.maxEvents {
+		return fmt.Errorf("%w: sim: more than %d events in one run", backend.ErrBackend, b.maxEvents)
+	}
+	b.sim.Step()
+	return nil
+}
+
+// Wait implements [backend.Backend]: it runs the events due before until,
+// one at a time, and stops after the one that leaves a named socket
+// readable.
+func (b *Backend) Wait(until time.Duration, readable ...string) (string, error) {
+	w := b.sim.World()
+	for {
+		for _, name := range readable {
+			if w.Readable(name) {
+				return name, nil
+			}
+		}
+		at, ok := b.sim.Next()
+		if !ok || at >= until {
+			break
+		}
+		if err := b.step(); err != nil {
+			return "", err
+		}
+	}
+	if until > b.sim.now {
+		b.sim.now = until
+	}
+	return "", nil
+}
+
 // Now implements [backend.Backend].
 func (b *Backend) Now() time.Duration { return b.sim.Now() }
 
-// Events implements [backend.Backend].
+// Events implements [backend.Backend]. The buffer is reused: a run that
+// drains it after every call allocates nothing for its trace.
 func (b *Backend) Events() []trace.Event {
-	b.settle()
+	// Every call settles before it returns, so nothing is pending here.
 	e := b.events
-	b.events = nil
+	clear(b.events[len(b.events):cap(b.events)])
+	b.events = b.events[:0]
 	return e
 }
 
@@ -271,8 +352,7 @@ func (b *Backend) Disconnect(name, ep string) error {
 }
 
 func (b *Backend) kind(name string) (model.SocketType, error) {
-	st, err := b.sim.World().State(name)
-	return st.Type, err
+	return b.sim.World().TypeOf(name)
 }
 
 // Send implements [backend.Backend]; REP replies and raw sends are traced
@@ -284,11 +364,14 @@ func (b *Backend) Send(name string, m model.Message) error {
 	}
 	w := b.sim.World()
 	from := w.RequestFrom(name)
-	err = w.Send(name, m)
 	b.sim.Settle()
+	err = w.Send(name, m)
+	// The application's line comes before what the send made the socket
+	// do (a reply dropped because its client is gone, F16).
 	switch {
 	case err != nil:
-		b.sim.Record(trace.Event{Actor: name, Kind: model.EventError, Reason: "send: " + backend.Errno(err)})
+		b.sim.Settle()
+		b.sim.Record(trace.Event{Actor: name, Kind: model.EventError, Reason: "send: " + err.Error()})
 	case kind == model.REP:
 		b.sim.Record(trace.Event{Actor: name, Kind: model.EventReply, Msg: m.Text(), HasMsg: true, Peer: from})
 	case kind == model.DEALER:
@@ -308,11 +391,15 @@ func (b *Backend) Recv(name string) (model.Message, error) {
 	b.sim.Settle()
 	switch {
 	case err != nil:
-		b.sim.Record(trace.Event{Actor: name, Kind: model.EventError, Reason: "recv: " + backend.Errno(err)})
+		b.sim.Record(trace.Event{Actor: name, Kind: model.EventError, Reason: "recv: " + err.Error()})
 	case kind == model.REP:
 		b.sim.Record(trace.Event{Actor: name, Kind: model.EventDeliver, Msg: m.Text(), HasMsg: true, Peer: w.RequestFrom(name)})
 	default:
-		b.sim.Record(trace.Event{Actor: name, Kind: model.EventReceive, Msg: m.Text(), HasMsg: true})
+		ev := trace.Event{Actor: name, Kind: model.EventReceive, Msg: m.Text(), HasMsg: true}
+		if q := b.queues[name]; q != nil {
+			ev.Queue, ev.HasQueue = q.Len(), true // what the client prints (F24)
+		}
+		b.sim.Record(ev)
 	}
 	return m, b.done(err)
 }
@@ -332,11 +419,19 @@ func (b *Backend) Crash(name string) error {
 		return err
 	}
 	b.sim.Record(trace.Event{Actor: name, Kind: model.EventCrash})
-	return b.done(b.sim.World().Crash(name))
+	err := b.sim.World().Crash(name)
+	b.sim.closed(name)
+	return b.done(err)
 }
 
 // Close implements [backend.Backend].
-func (b *Backend) Close(name string) error { return b.done(b.sim.World().Close(name)) }
+func (b *Backend) Close(name string) error {
+	err := b.sim.World().Close(name)
+	if err == nil {
+		b.sim.closed(name)
+	}
+	return b.done(err)
+}
 
 // Restart implements [backend.Backend]: the socket is opened again with
 // its type and options and binds and connects what it had.
@@ -378,6 +473,15 @@ func (b *Backend) Heal(a, c string) error {
 	return nil
 }
 
+// StreamEvents implements [backend.Streamer].
+func (b *Backend) StreamEvents(sink func(trace.Event)) { b.sim.StreamTrace(sink) }
+
+// AddLatency implements [backend.LinkSlower].
+func (b *Backend) AddLatency(a, c string, d time.Duration) error {
+	b.sim.AddLatency(a, c, d)
+	return nil
+}
+
 // State implements [backend.Stater].
 func (b *Backend) State(name string) (model.SocketState, error) {
 	return b.sim.World().State(name)
@@ -392,7 +496,10 @@ func (b *Backend) Enqueue(name string, m model.Message) (int, error) {
 		b.qorder = append(b.qorder, name)
 	}
 	q.Enqueue(m)
-	_, sent := q.FlushOne(b.sim.World(), name)
+	sent := false
+	if !b.sim.Dialing(name) { // the application is blocked in connect() (Profile.ConnectBlocks)
+		_, sent = q.FlushOne(b.sim.World(), name)
+	}
 	// As the Node client prints it: the queue's length after the first
 	// hand-over, before the send's trace line.
 	b.sim.Record(trace.Event{Actor: name, Kind: model.EventEnqueue, Msg: m.Text(), HasMsg: true, Queue: q.Len(), HasQueue: true})
@@ -411,10 +518,20 @@ func (b *Backend) Queue(name string) ([]model.Message, error) {
 	return nil, nil
 }
 
+// QueueLen implements [backend.Queuer].
+func (b *Backend) QueueLen(name string) (int, error) {
+	if q := b.queues[name]; q != nil {
+		return q.Len(), nil
+	}
+	return 0, nil
+}
+
 var (
 	_ backend.Backend        = (*Backend)(nil)
 	_ backend.Stater         = (*Backend)(nil)
 	_ backend.ChoiceScripter = (*Backend)(nil)
 	_ backend.Queuer         = (*Backend)(nil)
 	_ backend.Observer       = (*Backend)(nil)
+	_ backend.LinkSlower     = (*Backend)(nil)
+	_ backend.Streamer       = (*Backend)(nil)
 )

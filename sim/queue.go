@@ -9,12 +9,11 @@ type event struct {
 	at  time.Duration
 	seq uint64
 	do  func() // a scheduled action, or nil for a typed event below
-	// Arrivals, reconnect timers, client ticks and server replies carry
-	// their data instead of a closure: they are all but a handful of a
-	// run's events, and a closure is an allocation. Dials and faults are
-	// rare and keep a closure.
-	id   int // the ConnID of an arrival, the TimerID of a timer, the index of a client or server
-	aux  int // the Dir of an arrival, the incarnation of a reply
+	// Arrivals and reconnect timers carry their data instead of a
+	// closure: they are all but a handful of a run's events, and a
+	// closure is an allocation. Dials are rare and keep a closure.
+	id   int // the ConnID of an arrival, the TimerID of a timer
+	aux  int // the Dir of an arrival
 	kind netEvent
 }
 
@@ -25,8 +24,6 @@ const (
 	netNone   netEvent = iota
 	netArrive          // World.Arrive(conn, dir)
 	netTimer           // World.TimerFired(timer)
-	appTick            // a client application's interval timer (Running.tick)
-	appReply           // a server application's reply delay (Running.reply)
 )
 
 // agenda is the simulator's event queue: a binary min-heap on (at, seq).

@@ -12,10 +12,18 @@ import (
 
 // Network is the simulated network's timing. Every message on a connection
 // takes Latency plus a uniform draw from [0, Jitter); a dial takes one
-// round trip.
+// round trip, or two with Handshake.
 type Network struct {
 	Latency time.Duration
 	Jitter  time.Duration
+	// Handshake makes a dial take a second round trip after the TCP
+	// connect, for ZMTP's greeting and READY commands (RFC 23): each peer
+	// sends each of them at once, so each takes one latency. The
+	// connection is made only if the socket the connect reached is still
+	// there, its link uncut, at the end. zmq4 on simnet takes that long
+	// (its Dial returns only after the handshake); false keeps the dial
+	// at one round trip, as the default network has it.
+	Handshake bool
 }
 
 // DefaultNetwork is a loopback-like network: 100µs plus up to 50µs.
@@ -33,6 +41,17 @@ type Sim struct {
 
 	cut   map[link]bool          // links that drop every attempt
 	extra map[link]time.Duration // added latency per link
+	// gone counts the closes of each socket, so that a connect() or an
+	// accept loop of an earlier incarnation is told apart.
+	gone map[string]uint64
+	// handshakes are the ZMTP handshakes under way (Network.Handshake).
+	handshakes []*handshaking
+	// dials are each socket's connect()s under Profile.ConnectBlocks, in
+	// order; the first is under way, the others wait for it.
+	dials map[string][]*blockingDial
+	// accepting is when each binder handshakes its next connection
+	// (Profile.SerialHandshakes).
+	accepting map[string]acceptState
 
 	trace   []trace.Event
 	noTrace bool
@@ -42,9 +61,6 @@ type Sim struct {
 	// application queue's length, when ok. It returns the length rather
 	// than filling in the event so that the event stays on the stack.
 	observe func(o model.Observation) (queue int, ok bool)
-	// app, when set, performs the scenario layer's typed events (appTick,
-	// appReply), which it schedules with scheduleApp.
-	app func(kind netEvent, id, aux int)
 	// effects is Settle's buffer for the world's effects.
 	effects []model.Effect
 	// chooser, when set, resolves the model's open choices instead of the
@@ -76,6 +92,10 @@ func New(seed uint64, profile model.Profile, net Network) *Sim {
 		net:   net,
 		cut:   map[link]bool{},
 		extra: map[link]time.Duration{},
+		gone:  map[string]uint64{},
+		dials: map[string][]*blockingDial{},
+
+		accepting: map[string]acceptState{},
 	}
 	s.world = model.NewWorld(profile, simChooser{s})
 	return s
@@ -167,15 +187,6 @@ func (s *Sim) At(t time.Duration, do func()) {
 	s.schedule(event{at: t, do: do})
 }
 
-// scheduleApp schedules one of the scenario layer's typed events at t
-// (never in the past), as At would schedule a closure.
-func (s *Sim) scheduleApp(t time.Duration, kind netEvent, id, aux int) {
-	if t < s.now {
-		t = s.now
-	}
-	s.schedule(event{at: t, kind: kind, id: id, aux: aux})
-}
-
 // schedule queues e with the next sequence number.
 func (s *Sim) schedule(e event) {
 	s.seq++
@@ -190,8 +201,6 @@ func (s *Sim) run(e event) {
 		s.world.Arrive(model.ConnID(e.id), model.Dir(e.aux))
 	case netTimer:
 		s.world.TimerFired(model.TimerID(e.id))
-	case appTick, appReply:
-		s.app(e.kind, e.id, e.aux)
 	default:
 		e.do()
 	}
@@ -263,14 +272,7 @@ func (s *Sim) apply(e model.Effect) {
 	case model.Transmit:
 		s.schedule(event{at: s.now + s.latency(e.From, e.To), kind: netArrive, id: int(e.Conn), aux: int(e.Dir)})
 	case model.Dial:
-		a, from := e.Attempt, e.From
-		to, _ := s.world.Endpoint(e.Endpoint)
-		s.After(2*s.latency(from, to), func() {
-			// Reachability is judged when the dial completes: a link
-			// cut meanwhile makes it fail.
-			to, _ := s.world.Endpoint(e.Endpoint)
-			s.world.DialDone(a, !s.cut[mkLink(from, to)])
-		})
+		s.dial(e)
 	case model.StartTimer:
 		s.schedule(event{at: s.now + e.After, kind: netTimer, id: int(e.Timer)})
 		if s.timerNote != nil {
@@ -309,6 +311,7 @@ func (s *Sim) OnSettle(react func() bool) { s.react = react }
 func (s *Sim) Cut(a, b string) {
 	s.cut[mkLink(a, b)] = true
 	s.Record(trace.Event{Actor: a, Kind: model.EventCut, Peer: b})
+	s.failHandshakes(func(h *handshaking) bool { return h.link == mkLink(a, b) }, dialReset)
 	s.world.Cut(a, b)
 	s.Settle()
 }

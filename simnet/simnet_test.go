@@ -17,6 +17,12 @@ import (
 // echo is a REP server on host h, port 5454, that answers every request
 // with itself after delay.
 func echo(h *simnet.Host, delay time.Duration) {
+	serve(h, delay, func(m zmq4.Msg) zmq4.Msg { return m })
+}
+
+// serve is a REP server on host h, port 5454, that answers every request
+// with answer's reply after delay.
+func serve(h *simnet.Host, delay time.Duration, answer func(zmq4.Msg) zmq4.Msg) {
 	h.Start(func(ctx context.Context) {
 		rep := zmq4.NewRep(ctx)
 		defer rep.Close()
@@ -29,7 +35,7 @@ func echo(h *simnet.Host, delay time.Duration) {
 				return
 			}
 			time.Sleep(delay)
-			if err := rep.Send(msg); err != nil {
+			if err := rep.Send(answer(msg)); err != nil {
 				return
 			}
 		}

@@ -36,12 +36,14 @@ func TestCheckCommand(t *testing.T) {
 		}
 		return // the rest replays the mutant's counterexample: go test -tags teeth
 	}
-	if code != 1 || !strings.Contains(out.String(), "VIOLATION loss") || !strings.Contains(out.String(), "sequenceDiagram") {
+	// The mutant hands the held request back to the client's pipe, and
+	// the wire invariant sees it go out again (F19) before any loss.
+	if code != 1 || !strings.Contains(out.String(), "VIOLATION duplicate") || !strings.Contains(out.String(), "sequenceDiagram") {
 		t.Fatalf("mutant: exit %d\n%s", code, out.String())
 	}
 	out.Reset()
 	errb.Reset()
-	if code := run([]string{"check", "-replay", cex}, &out, &errb); code != 0 || !strings.Contains(errb.String(), "loss") {
+	if code := run([]string{"check", "-replay", cex}, &out, &errb); code != 0 || !strings.Contains(errb.String(), "duplicate") {
 		t.Fatalf("replay: exit %d\n%s%s", code, out.String(), errb.String())
 	}
 

@@ -6,10 +6,11 @@ import (
 	"io"
 	"time"
 
-	"github.com/benbjohnson/clock"
-
-	"github.com/zeromq-lockstep/lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/app"
+	"github.com/zeromq-lockstep/lockstep/backend"
+	"github.com/zeromq-lockstep/lockstep/realnet"
 	"github.com/zeromq-lockstep/lockstep/sim"
+	"github.com/zeromq-lockstep/lockstep/simnet"
 	"github.com/zeromq-lockstep/lockstep/trace"
 )
 
@@ -18,20 +19,20 @@ import (
 // an hour is already minutes of real sockets.
 const maxCompareFor = time.Hour
 
-// cmdCompare runs a scenario on the model under the zmq4 profile and on
-// real zmq4 sockets, on simnet by default (zmq4's own code on virtual
-// time, deterministic) or with -net tcp on loopback TCP (application
-// timers on a mock clock, so it takes far less than the virtual time), and
-// prints the two observable outcomes side by side. Exit 0 when they agree, 1 when they differ, 2 for bad input.
+// cmdCompare runs a scenario on the model under the profile of a real
+// backend and on that backend (zmq4 by default, on simnet unless -net
+// tcp, where its time is a mock clock; libzmq in a build with -tags
+// libzmq, in real time), and prints the two observable outcomes side by
+// side. Exit 0 when they agree, 1 when they differ, 2 for bad input.
 func cmdCompare(args []string, stdout io.Writer) error {
 	var f runFlags
 	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
 	f.register(fs)
 	all := fs.Bool("all", false, "print every row, not only the differing ones")
-	port := fs.Int("port", 0, "-net tcp: the port the first zmq4 server binds; 0 picks free ports")
 	var b backendFlags
+	b.registerPort(fs)
 	b.registerNet(fs)
-	backend := fs.String("backend", backendZMQ4, "the real side: zmq4 (model under profile zmq4) or libzmq (model under its default profile; a binary built with -tags libzmq)")
+	fs.StringVar(&b.backend, "backend", "zmq4", "the real side: zmq4 (model under profile zmq4) or libzmq (model under its default profile; a binary built with -tags libzmq)")
 	pos, help, err := parseCommand(fs, args, stdout)
 	if help || err != nil {
 		return err
@@ -43,39 +44,48 @@ func cmdCompare(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	b.backend, b.port = *backend, *port
 	if b.backend == backendSim {
 		return usageErr("compare: -backend: sim is the model itself (one of: zmq4, libzmq)")
 	}
-	if err := b.check("compare"); err != nil {
+	r, err := b.runner("compare")
+	if err != nil {
 		return err
 	}
 	if f.length.d > maxCompareFor {
 		return usageErr("compare: -for %v is longer than compare's limit of %v (a comparison holds every message of both runs); choose a shorter -for", f.length.d, maxCompareFor)
 	}
-	if b.backend == backendLibzmq {
-		return compareLibzmq(sc, &f, *all, stdout)
-	}
 	// Neither trace is kept: each run's outcome is accumulated as its
 	// events happen.
 	var modelSide, realSide trace.Accumulator
-	cfg := f.simConfig()
-	cfg.Profile = model.ZMQ4
+	cfg := compareModelConfig(&f, b, r)
 	cfg.Sink = modelSide.Add
 	if _, err := sim.Run(sc, cfg); err != nil {
 		return usageErr("compare: %v", err)
 	}
-	rcfg := f.realnetConfig(b, sc, clock.NewMock())
-	rcfg.Sink = realSide.Add
-	if _, err := runZMQ4(sc, rcfg, b.net); err != nil {
+	o := b.options(f.seed, true)
+	if err := runApps("compare", b.backend, r, o, sc, app.RunConfig{For: f.length.d, Faults: f.faults(), Sink: realSide.Add}); err != nil {
 		return err
 	}
-	where := "simnet, virtual time"
-	if b.net == netTCP {
-		where = "127.0.0.1, mock clock"
+	header := fmt.Sprintf("%s for %v: model (profile %s, seed %d) vs %s", sc.Name, f.length.d, profileName(r.Profile.Name), f.seed, r.Where(o))
+	return printComparison(stdout, header, modelSide.Outcome(), realSide.Outcome(), "model/"+b.backend, b.backend, *all)
+}
+
+// compareModelConfig is the model's side of a comparison with runner r:
+// r's profile and, against a backend on simnet, simnet's timing (a fixed
+// latency, no jitter, and a dial that ends after the ZMTP handshake, as
+// zmq4's Dial does), so that both sides' events fall at the same instants
+// and a crash at any instant finds both in the same state.
+func compareModelConfig(f *runFlags, b backendFlags, r backend.Runner) sim.Config {
+	cfg := f.simConfig()
+	cfg.Profile = r.Profile
+	net := b.net
+	if net == "" && len(r.Nets) > 0 {
+		net = r.Nets[0]
 	}
-	header := fmt.Sprintf("%s for %v: model (profile zmq4, seed %d) vs zmq4 v0.17.0 (%s)", sc.Name, f.length.d, f.seed, where)
-	return printComparison(stdout, header, modelSide.Outcome(), realSide.Outcome(), "model/zmq4", "zmq4", *all)
+	if net == realnet.NetSimnet {
+		cfg.Network = sim.Network{Latency: simnet.DefaultLatency, Handshake: true}
+	}
+	return cfg
 }
 
 // printComparison prints two outcomes side by side under header, then

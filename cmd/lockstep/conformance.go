@@ -30,10 +30,8 @@ func cmdConformance(args []string, stdout io.Writer) error {
 	if len(pos) > 0 {
 		return usageErr("conformance: unexpected argument %q (flags only: -backend sim|zmq4 -fact F5 -v)", pos[0])
 	}
-	if *impl == backendLibzmq {
-		if err := needLibzmq("conformance"); err != nil {
-			return err
-		}
+	if err := needLibzmq("conformance", *impl); err != nil {
+		return err
 	}
 	if !slices.Contains(backend.Backends(), *impl) {
 		return usageErr("conformance: unknown backend %q (backends: %s)", *impl, strings.Join(backend.Backends(), ", "))

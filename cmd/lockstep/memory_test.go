@@ -5,8 +5,6 @@ import (
 	"runtime"
 	"testing"
 	"time"
-
-	"github.com/zeromq-lockstep/lockstep/sim"
 )
 
 // maxBytesPerQueued bounds what a streamed run may hold per message its
@@ -28,14 +26,14 @@ func TestStreamedRunMemoryIsTheQueue(t *testing.T) {
 		queue int
 	}
 	var samples []sample
-	streamProbe = func(r *sim.Running) {
-		if r.Sim.Now()%time.Hour != 0 {
+	streamProbe = func(now time.Duration, queues []int) {
+		if now%time.Hour != 0 {
 			return
 		}
 		runtime.GC()
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
-		samples = append(samples, sample{ms.HeapAlloc, r.Clients[0].Queue.Len()})
+		samples = append(samples, sample{ms.HeapAlloc, queues[0]})
 	}
 	defer func() { streamProbe = nil }()
 	if code := run([]string{"run", "seed", "-for", (time.Duration(hours) * time.Hour).String()}, io.Discard, io.Discard); code != 0 {

@@ -55,7 +55,7 @@ func TestReplayRunsCheckCounterexamples(t *testing.T) {
 			t.Fatalf("replay printed a line that is not jsonl: %q", l)
 		}
 	}
-	if !strings.Contains(errb.String(), "step 10: serve s1") || !strings.Contains(errb.String(), "loss") {
+	if !strings.Contains(errb.String(), "step 8: dial-done c1->tcp://s1:5454") || !strings.Contains(errb.String(), "put its request 0 on the wire again") {
 		t.Fatalf("stderr does not show the steps and the violation:\n%s", errb.String())
 	}
 	// check -replay is the same replay.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/zeromq-lockstep/lockstep/app"
+	"github.com/zeromq-lockstep/lockstep/backend"
 	"github.com/zeromq-lockstep/lockstep/sim"
 	"github.com/zeromq-lockstep/lockstep/trace"
 )
@@ -91,11 +92,7 @@ func (f *runFlags) scenario(cmd string, pos []string) (app.Scenario, error) {
 }
 
 func (f *runFlags) simConfig() sim.Config {
-	cfg := sim.Config{Seed: f.seed, For: f.length.d}
-	if f.restartAt.set {
-		cfg.Faults = append(cfg.Faults, sim.Crash{Server: f.server, At: f.restartAt.d, Down: f.down.d})
-	}
-	return cfg
+	return sim.Config{Seed: f.seed, For: f.length.d, Faults: f.faults()}
 }
 
 func cmdRun(args []string, stdout io.Writer) error {
@@ -112,53 +109,46 @@ func cmdRun(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := b.check("run"); err != nil {
+	r, err := b.runner("run")
+	if err != nil {
 		return err
 	}
-	if b.backend == backendLibzmq {
-		return runLibzmq(sc, &f, stdout)
-	}
-	if b.backend != backendZMQ4 {
-		return streamRun(sc, &f, stdout)
-	}
-	return streamZMQ4(sc, &f, b, stdout)
+	return streamRun(sc, &f, b, r, stdout)
 }
 
-// streamRun runs sc on the simulator and prints each event as it happens,
-// so that `-for 1000h` prints for a while rather than running out of
-// memory. Only msc needs the whole trace (its lanes come first), and it
-// holds at most trace.MaxMSCEvents. The run goes a virtual minute at a
-// time and stops at the first failed write: a closed pipe or a diagram
-// too long ends it at once rather than after the whole -for.
-func streamRun(sc app.Scenario, f *runFlags, stdout io.Writer) error {
+// streamRun runs sc's applications on the chosen backend and prints each
+// event as it happens, so that `-for 1000h` on the simulator prints for a
+// while rather than running out of memory. Only msc needs the whole trace
+// (its lanes come first), and it holds at most trace.MaxMSCEvents. The
+// run stops at the first minute after a failed write: a closed pipe or a
+// diagram too long ends it at once rather than after the whole -for.
+func streamRun(sc app.Scenario, f *runFlags, b backendFlags, r backend.Runner, stdout io.Writer) error {
 	tw, err := trace.NewWriter(stdout, f.format)
 	if err != nil {
 		return usageErr("run: %v", err)
 	}
 	var werr error
-	cfg := f.simConfig()
+	cfg := app.RunConfig{For: f.length.d, Faults: f.faults()}
 	cfg.Sink = func(e trace.Event) {
 		if werr == nil {
 			werr = tw.Write(e)
 		}
 	}
-	r, err := sim.Start(sc, cfg)
-	if err != nil {
-		return usageErr("run: %v", err)
-	}
-	for t := time.Duration(0); t < f.length.d && werr == nil; {
-		t = min(t+time.Minute, f.length.d)
-		r.Sim.RunUntil(t)
+	cfg.Checkpoint = func(now time.Duration, queues []int) bool {
 		if streamProbe != nil {
-			streamProbe(r)
+			streamProbe(now, queues)
 		}
+		return werr == nil
+	}
+	if err := runApps("run", b.backend, r, b.options(f.seed, false), sc, cfg); err != nil {
+		return err
 	}
 	return writeErr("run", tw.Close())
 }
 
-// streamProbe, when set (by a test), sees the run after each virtual
-// minute: the memory test measures the heap there.
-var streamProbe func(*sim.Running)
+// streamProbe, when set (by a test), sees the run at each virtual minute
+// (app.RunConfig.Checkpoint): the memory test measures the heap there.
+var streamProbe func(now time.Duration, queues []int)
 
 // writeErr is the error of a trace writer: a diagram over its limit is
 // bad input; a failed write is reported by the command's output.
@@ -168,24 +158,4 @@ func writeErr(cmd string, err error) error {
 		return usageErr("%s: %v", cmd, err)
 	}
 	return err
-}
-
-// runLibzmq runs sc on real libzmq (a binary built with -tags libzmq) and
-// prints its trace; a run on real sockets is seconds long, so its trace
-// is printed once it ends.
-func runLibzmq(sc app.Scenario, f *runFlags, stdout io.Writer) error {
-	events, err := libzmqRun(sc, f)
-	if err != nil {
-		return err
-	}
-	tw, err := trace.NewWriter(stdout, f.format)
-	if err != nil {
-		return usageErr("run: %v", err)
-	}
-	for _, e := range events {
-		if err := tw.Write(e); err != nil {
-			return err
-		}
-	}
-	return tw.Close()
 }
