@@ -26,8 +26,12 @@ type Ledger struct {
 	Dropped map[string]string
 	// Holding is the request each server's application holds unanswered.
 	Holding map[string]string
-	// LostHeld are requests a server held when it crashed (F19).
-	LostHeld map[string]bool
+	// LostHeld are requests a server held when it crashed (F19), and
+	// HeldDropped the ones the model reported lost with no pipe, as it
+	// does a request a crashed server held (and the client processes that
+	// die report their queues).
+	LostHeld    map[string]bool
+	HeldDropped map[string]bool
 	// LostAt is, per client, the number of replies it had received when
 	// its outstanding request was lost; a strict REQ must never receive
 	// more (F19).
@@ -42,6 +46,13 @@ type Ledger struct {
 	// Reborn is, per client that died and started again, how many replies
 	// its earlier incarnations had received.
 	Reborn map[string]int
+	// Alive counts the messages sockets put on pipes (a request sent, a
+	// reply or the raw peer's message) that no socket has read and the
+	// model has not reported lost; AliveOf counts them by body, and
+	// Vanished holds the bodies read or lost more often than sent.
+	Alive    int
+	AliveOf  map[string]int
+	Vanished map[string]bool
 	// clients are the actors that have sent, so a crash can tell a client
 	// from a server.
 	clients map[string]bool
@@ -51,8 +62,8 @@ func newLedger() *Ledger {
 	return &Ledger{
 		Sent: map[string][]string{}, SentPeers: map[string][]string{}, SinceReceive: map[string]int{},
 		Received: map[string][]string{}, Delivered: map[string][]string{}, DeliveredCount: map[string]int{},
-		Dropped: map[string]string{}, Holding: map[string]string{}, LostHeld: map[string]bool{},
-		LostAt: map[string]int{}, Orphaned: map[string]bool{}, Reborn: map[string]int{}, clients: map[string]bool{},
+		Dropped: map[string]string{}, Holding: map[string]string{}, LostHeld: map[string]bool{}, HeldDropped: map[string]bool{},
+		LostAt: map[string]int{}, Orphaned: map[string]bool{}, Reborn: map[string]int{}, AliveOf: map[string]int{}, Vanished: map[string]bool{}, clients: map[string]bool{},
 	}
 }
 
@@ -71,8 +82,10 @@ func (l *Ledger) Update(trace []trace.Event) []trace.Event {
 	fresh := trace[l.read:]
 	l.read = len(trace)
 	for _, e := range fresh {
+		l.count(e)
 		switch e.Kind {
 		case model.EventSend: // a resend is also a send; its resend line only annotates it
+			delete(l.LostAt, e.Actor) // a relaxed REQ's new request (a strict one cannot send)
 			l.clients[e.Actor] = true
 			l.Sent[e.Actor] = append(l.Sent[e.Actor], e.Msg)
 			l.SentPeers[e.Actor] = append(l.SentPeers[e.Actor], e.Peer)
@@ -107,6 +120,9 @@ func (l *Ledger) Update(trace []trace.Event) []trace.Event {
 				delete(l.Holding, e.Actor)
 			}
 		case model.EventDrop:
+			if e.Peer == "" {
+				l.HeldDropped[e.Msg] = true
+			}
 			if _, ok := l.Dropped[e.Msg]; !ok {
 				l.Dropped[e.Msg] = e.Reason
 			}
@@ -119,6 +135,36 @@ func (l *Ledger) Update(trace []trace.Event) []trace.Event {
 		}
 	}
 	return fresh
+}
+
+// count keeps Alive: a send or reply puts a message on a pipe; a receive,
+// a delivery or a drop of a message that was on one (a drop names the
+// pipe's peer; the drops without one are of a request a server held, or of
+// a client's application queue) takes it off.
+func (l *Ledger) count(e trace.Event) {
+	switch {
+	case e.Kind == model.EventSend || e.Kind == model.EventReply:
+		l.Alive++
+	case e.Kind == model.EventReceive || e.Kind == model.EventDeliver || e.Kind == model.EventDrop && e.Peer != "":
+		l.Alive--
+	default:
+		return
+	}
+	if e.Actor == RawName || e.Peer == RawName {
+		// A raw request's frames are its body or not, as its shape has it;
+		// the traces name it differently, so it is counted in Alive only.
+		return
+	}
+	if e.Kind == model.EventSend || e.Kind == model.EventReply {
+		l.AliveOf[e.Msg]++
+	} else {
+		l.AliveOf[e.Msg]--
+	}
+	if l.AliveOf[e.Msg] < 0 {
+		l.Vanished[e.Msg] = true
+	} else {
+		delete(l.Vanished, e.Msg)
+	}
 }
 
 // lost notes that body, if it is some client's outstanding request, will

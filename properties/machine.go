@@ -3,6 +3,7 @@ package properties
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"sync"
 
 	"github.com/zeromq-lockstep/lockstep/model"
@@ -21,6 +22,21 @@ type machine struct {
 	// choices are the model's open choices as rapid drew them, in order,
 	// so that a second run of the same operations can make them again.
 	choices []int
+	mirror  *mirror
+	fresh   []trace.Event // the trace events of the latest operation
+	// states is every open socket's State after the latest operation, as
+	// the mirror last read it.
+	states map[string]model.SocketState
+	raw    map[string]*rawClient // what checkRawPeers knows of each client
+}
+
+func (m *machine) isClient(name string) bool {
+	for _, c := range m.sys.Clients {
+		if c.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // snapshot is what per-operation checks compare against.
@@ -28,14 +44,19 @@ type snapshot struct {
 	awaiting map[string]bool
 	queue    map[string]int
 	received map[string]int
+	sent     map[string]int
 }
 
 func (m *machine) snapshot() snapshot {
-	s := snapshot{awaiting: map[string]bool{}, queue: map[string]int{}, received: map[string]int{}}
+	s := snapshot{awaiting: map[string]bool{}, queue: map[string]int{}, received: map[string]int{}, sent: map[string]int{}}
+	if m.states == nil {
+		m.states = m.mirror.states()
+	}
 	for _, c := range m.sys.Clients {
-		s.awaiting[c.Name] = m.sys.state(c.Name).AwaitingReply
+		s.awaiting[c.Name] = m.states[c.Name].AwaitingReply // as the last step left it
 		s.queue[c.Name] = c.Queue.Len()
 		s.received[c.Name] = len(m.led.Received[c.Name])
+		s.sent[c.Name] = len(m.led.Sent[c.Name])
 	}
 	return s
 }
@@ -47,15 +68,10 @@ type stepCheck func(t *rapid.T, m *machine, op Op, before snapshot)
 // after each one. It returns the machine for checks at the end of the run.
 func run(t *rapid.T, cfg Config, kinds []string, check stepCheck) *machine {
 	m := &machine{sys: NewSystem(cfg), led: newLedger()}
-	// rapid, not the PRNG, resolves the model's open choices (which ready
-	// client REP serves, F10's race, reconnect jitter, the first request
-	// id), so it explores them and shrinks a failure to the choices that
-	// matter.
-	m.sys.Sim.SetChooser(model.ChooserFunc(func(c model.Choice, n int) int {
-		k := rapid.IntRange(0, n-1).Draw(t, string(c))
-		m.choices = append(m.choices, k)
-		return k
-	}))
+	m.mirror = newMirror(m.sys, func(format string, args ...any) { m.fail(t, format, args...) })
+	m.sys.watch = m.mirror
+	m.sys.Sim.SetChooser(chooser{t: t, m: m})
+	m.mirror.sync()
 	setLastRun(m)
 	t.Logf("config: %s", cfg)
 	actions := map[string]func(*rapid.T){}
@@ -72,13 +88,50 @@ func run(t *rapid.T, cfg Config, kinds []string, check stepCheck) *machine {
 			m.ops = append(m.ops, op)
 			t.Logf("op %d: %v", len(m.ops), op)
 			m.sys.Apply(op)
-			m.led.Update(m.sys.Trace())
+			m.fresh = m.led.Update(m.sys.Trace())
+			m.states = m.mirror.states()
 			m.checkPipes(t)
+			m.checkConservation(t)
+			m.checkPoll(t)
+			m.checkFaults(t, op)
 			check(t, m, op, before)
 		}
 	}
 	t.Repeat(actions)
 	return m
+}
+
+// chooser answers the model's open choices (which ready pipe a socket
+// reads, F10's race, reconnect jitter, the first request id) with rapid's
+// draws, not the PRNG's, so that rapid explores them and shrinks a failure
+// to the choices that matter. It tells the mirror every answer; under
+// Config.WrapChoices it answers out of range, which the model must take
+// modulo the number of options.
+type chooser struct {
+	t *rapid.T
+	m *machine
+}
+
+// Choose implements model.Chooser.
+func (c chooser) Choose(ch model.Choice, n int) int { return c.answer(ch, n, nil) }
+
+// ChoosePeer implements model.PeerChooser: the model names the candidates'
+// peers, which the mirror checks against libzmq's rotation (F14).
+func (c chooser) ChoosePeer(ch model.Choice, peers []string) int {
+	return c.answer(ch, len(peers), peers)
+}
+
+func (c chooser) answer(ch model.Choice, n int, peers []string) int {
+	k := rapid.IntRange(0, n-1).Draw(c.t, string(ch))
+	ans := k
+	if c.m.sys.Cfg.WrapChoices {
+		// One turn either way meets the clamp's bounds: n for k = 0,
+		// -1 for k = n-1.
+		ans += n * rapid.SampledFrom([]int{1, -1, 0, 2, -2}).Draw(c.t, "wrap")
+	}
+	c.m.choices = append(c.m.choices, ans)
+	c.m.mirror.chose(drawn{choice: ch, n: n, k: k, peers: slices.Clone(peers)})
+	return ans
 }
 
 // fail reports a violated property with the end of the trace.
@@ -91,9 +144,10 @@ func (m *machine) fail(t *rapid.T, format string, args ...any) {
 }
 
 func (c Config) String() string {
-	return fmt.Sprintf("seed=%d servers=%d clients=%d relaxed=%v correlate=%v immediate=%v sndhwm=%d rcvhwm=%d server-sndhwm=%d server-rcvhwm=%d pirate=%v profile=%s",
+	return fmt.Sprintf("seed=%d servers=%d clients=%d relaxed=%v correlate=%v immediate=%v sndhwm=%d rcvhwm=%d reconnect-ivl=%v reconnect-ivl-max=%v server-sndhwm=%d server-rcvhwm=%d rogue=%v rogue-sndhwm=%d rogue-rcvhwm=%d pirate=%v wrap-choices=%v profile=%s",
 		c.Seed, c.Servers, c.Clients, c.Client.ReqRelaxed, c.Client.ReqCorrelate, c.Client.Immediate, c.Client.SndHWM, c.Client.RcvHWM,
-		c.Server.SndHWM, c.Server.RcvHWM, c.Pirate, c.Profile.Name)
+		c.Client.ReconnectIvl, c.Client.ReconnectIvlMax, c.Server.SndHWM, c.Server.RcvHWM, c.Rogue, c.RogueOptions.SndHWM, c.RogueOptions.RcvHWM,
+		c.Pirate, c.WrapChoices, c.Profile.Name)
 }
 
 // A Run is what one run of a property did: for replay, the failing one.
@@ -151,38 +205,5 @@ func (m *machine) checkMisuse(t *rapid.T) {
 		if !reflect.DeepEqual(u.StateBefore, u.StateAfter) {
 			m.fail(t, "lockstep: %s changed the socket: %+v -> %+v (F1, F2)", u.Op, u.StateBefore, u.StateAfter)
 		}
-	}
-}
-
-// checkPipes holds after every step of every property: no pipe holds more
-// than its high-water mark, SNDHWM on the side a socket writes and RCVHWM
-// on the side it reads, whole messages counted (F17, F18); a zero option
-// is the default of 1000.
-func (m *machine) checkPipes(t *rapid.T) {
-	hwm := func(n int) int {
-		if n <= 0 {
-			return model.DefaultHWM
-		}
-		return n
-	}
-	check := func(name string, o model.Options) {
-		st, err := m.sys.W.State(name)
-		if err != nil {
-			return // closed or crashed: it holds nothing
-		}
-		for _, p := range st.Pipes {
-			if p.Out > hwm(o.SndHWM) {
-				m.fail(t, "pipes: %s's pipe to %s holds %d to send, above SNDHWM %d (F18)", name, p.Peer, p.Out, hwm(o.SndHWM))
-			}
-			if p.In > hwm(o.RcvHWM) {
-				m.fail(t, "pipes: %s's pipe from %s holds %d to read, above RCVHWM %d (F18)", name, p.Peer, p.In, hwm(o.RcvHWM))
-			}
-		}
-	}
-	for _, c := range m.sys.Clients {
-		check(c.Name, m.sys.Cfg.Client)
-	}
-	for _, srv := range m.sys.Servers {
-		check(srv.Name, m.sys.Cfg.Server)
 	}
 }

@@ -16,6 +16,10 @@ type Op struct {
 	Client int // index into System.Clients
 	Server int // index into System.Servers
 	D      time.Duration
+	// Reverse: a cut or heal comes from the server's end of the link.
+	Reverse bool
+	// Shape is the frames of a raw request (RawShapes).
+	Shape int
 }
 
 // The operation kinds.
@@ -42,6 +46,10 @@ const (
 	OpRogueMalformed = "rogue-malformed"
 	OpRetry          = "retry" // a Lazy Pirate client resends after its timeout
 	OpCycle          = "cycle" // a server answers what it holds, then reads the next request
+	// The raw client (Config.RawClient), a DEALER connected to every
+	// server, sends a request of one of RawShapes or reads a reply.
+	OpRawRequest = "raw-request"
+	OpRawRead    = "raw-read"
 )
 
 func (o Op) String() string {
@@ -54,10 +62,17 @@ func (o Op) String() string {
 		return fmt.Sprintf("%s s%d %v", o.Kind, o.Server+1, o.D)
 	case OpAdvance:
 		return fmt.Sprintf("%s %v", o.Kind, o.D)
-	case OpCut:
-		return fmt.Sprintf("%s c%d s%d %v", o.Kind, o.Client+1, o.Server+1, o.D)
-	case OpHeal:
-		return fmt.Sprintf("%s c%d s%d", o.Kind, o.Client+1, o.Server+1)
+	case OpCut, OpHeal:
+		ends := fmt.Sprintf("c%d s%d", o.Client+1, o.Server+1)
+		if o.Reverse {
+			ends = fmt.Sprintf("s%d c%d", o.Server+1, o.Client+1)
+		}
+		if o.Kind == OpHeal {
+			return o.Kind + " " + ends
+		}
+		return fmt.Sprintf("%s %s %v", o.Kind, ends, o.D)
+	case OpRawRequest:
+		return fmt.Sprintf("%s %s", o.Kind, RawShapes[o.Shape%len(RawShapes)].name)
 	default:
 		return o.Kind
 	}
@@ -91,6 +106,10 @@ func (s *System) Apply(o Op) {
 		s.RogueSend(true)
 	case o.Kind == OpRogueMalformed && s.Cfg.Rogue:
 		s.RogueSend(false)
+	case o.Kind == OpRawRequest && s.Cfg.RawClient:
+		s.RawRequest(o.Shape)
+	case o.Kind == OpRawRead && s.Cfg.RawClient:
+		s.RawRead()
 	case o.Kind == OpServe && srv != nil:
 		s.Serve(srv)
 	case o.Kind == OpReply && srv != nil:
@@ -107,9 +126,9 @@ func (s *System) Apply(o Op) {
 	case o.Kind == OpCrash && srv != nil:
 		s.Crash(srv, o.D)
 	case o.Kind == OpCut && c != nil && srv != nil:
-		s.Cut(c, srv, o.D)
+		s.Cut(c, srv, o.D, o.Reverse)
 	case o.Kind == OpHeal && c != nil && srv != nil:
-		s.Heal(c, srv)
+		s.Heal(c, srv, o.Reverse)
 	case o.Kind == OpAddServer && len(s.Servers) < MaxServers:
 		s.AddServer()
 	case o.Kind == OpAddClient && len(s.Clients) < MaxClients:
@@ -150,17 +169,32 @@ func drawOp(t *rapid.T, kind string) Op {
 		} else {
 			o.Client = rapid.IntRange(0, MaxClients-1).Draw(t, "client")
 			o.Server = rapid.IntRange(0, MaxServers-1).Draw(t, "server")
+			o.Reverse = rapid.Bool().Draw(t, "from the server")
 		}
 		o.D = time.Duration(rapid.IntRange(1, 3000).Draw(t, "down_ms")) * time.Millisecond
 	case OpHeal:
 		o.Client = rapid.IntRange(0, MaxClients-1).Draw(t, "client")
 		o.Server = rapid.IntRange(0, MaxServers-1).Draw(t, "server")
+		o.Reverse = rapid.Bool().Draw(t, "from the server")
+	case OpRawRequest:
+		o.Shape = rapid.IntRange(0, len(RawShapes)-1).Draw(t, "shape")
 	}
 	return o
 }
 
-// drawConfig draws a run's options: ReqRelaxed, ReqCorrelate, Immediate and
-// the high-water mark, and the number of processes.
+// The values drawn for RECONNECT_IVL and RECONNECT_IVL_MAX (zero: the
+// default of 100ms, and no maximum).
+var (
+	reconnectIvls    = []time.Duration{0, 0, 20 * time.Millisecond, 300 * time.Millisecond}
+	reconnectIvlMaxs = []time.Duration{0, 0, 100 * time.Millisecond, time.Second}
+)
+
+// drawConfig draws a run's options: every socket option the model knows
+// (ReqRelaxed, ReqCorrelate, Immediate, both high-water marks down to 1,
+// the reconnect interval and its maximum; the raw peers' high-water
+// marks), whether the property answers choices out of range, and the
+// number of processes. RECONNECT_IVL=-1 is drawn by mayGiveUp, for the
+// properties whose rules say what it leaves undone.
 func drawConfig(t *rapid.T, mut model.Mutation) Config {
 	cfg := Config{
 		Mutation: mut,
@@ -173,7 +207,20 @@ func drawConfig(t *rapid.T, mut model.Mutation) Config {
 	cfg.Client.Immediate = rapid.Bool().Draw(t, "immediate")
 	cfg.Client.SndHWM = rapid.SampledFrom([]int{0, 1, 2}).Draw(t, "sndhwm")
 	cfg.Client.RcvHWM = rapid.SampledFrom([]int{0, 1, 2}).Draw(t, "rcvhwm")
+	cfg.Client.ReconnectIvl = rapid.SampledFrom(reconnectIvls).Draw(t, "reconnect ivl")
+	cfg.Client.ReconnectIvlMax = rapid.SampledFrom(reconnectIvlMaxs).Draw(t, "reconnect ivl max")
 	cfg.Server.SndHWM = rapid.SampledFrom([]int{0, 1, 2}).Draw(t, "server sndhwm")
 	cfg.Server.RcvHWM = rapid.SampledFrom([]int{0, 1, 2}).Draw(t, "server rcvhwm")
+	cfg.RogueOptions.SndHWM = rapid.SampledFrom([]int{0, 1, 2}).Draw(t, "raw sndhwm")
+	cfg.RogueOptions.RcvHWM = rapid.SampledFrom([]int{0, 1, 2}).Draw(t, "raw rcvhwm")
+	cfg.WrapChoices = rapid.Bool().Draw(t, "wrap choices")
 	return cfg
+}
+
+// mayGiveUp sometimes sets RECONNECT_IVL=-1: a connect() that fails or
+// loses its connection never tries again (F23).
+func mayGiveUp(t *rapid.T, cfg *Config) {
+	if rapid.IntRange(0, 4).Draw(t, "give up") == 0 {
+		cfg.Client.ReconnectIvl = model.NoReconnect
+	}
 }

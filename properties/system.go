@@ -23,9 +23,19 @@ type Config struct {
 	Pirate  bool          // clients resend after a timeout (Lazy Pirate); needs ReqRelaxed and ReqCorrelate
 	// Rogue adds a raw peer that clients connect to after the servers: a
 	// DEALER standing for a ROUTER, which sends what it likes (F6, F9).
-	Rogue    bool
-	Profile  model.Profile
-	Mutation model.Mutation
+	Rogue bool
+	// RawClient adds a raw client: a DEALER standing for a ROUTER or
+	// DEALER client, connected to every server at the start, that sends
+	// requests of any shape (F5).
+	RawClient bool
+	// RogueOptions are the raw peers' options (their high-water marks).
+	RogueOptions model.Options
+	// WrapChoices has the property answer the model's open choices out of
+	// range, by whole multiples of their number of options: the model must
+	// take the answer modulo that number (model.Chooser).
+	WrapChoices bool
+	Profile     model.Profile
+	Mutation    model.Mutation
 }
 
 // PirateTimeout is how long a Lazy Pirate client waits before resending.
@@ -47,6 +57,12 @@ type System struct {
 	Misuse []MisuseResult
 
 	rogueSent int // the rogue peer's replies so far
+	// rawSent is every raw request by its body, as the raw client sent it.
+	rawSent map[string]model.Message
+	// watch, when set, is told of every call the system makes on a socket
+	// and of every simulator event, so that a property can follow the
+	// model's pipes and judge each call (mirror.go).
+	watch *mirror
 }
 
 // Client is one client process.
@@ -91,13 +107,23 @@ func NewSystem(cfg Config) *System {
 	if err := s.W.Mutate(cfg.Mutation); err != nil {
 		panic(err) // a caller's mistake: only teeth builds set a Mutation
 	}
-	s.Sim.OnSettle(s.react)
+	s.Sim.OnSettle(func() bool {
+		s.touch() // a simulator event ran
+		return s.react()
+	})
 	for i := 0; i < cfg.Servers; i++ {
 		s.AddServer()
 	}
 	if cfg.Rogue {
-		s.must(s.W.NewDEALER(RogueName, model.Options{}))
+		s.must(s.W.NewDEALER(RogueName, cfg.RogueOptions))
 		s.must(s.W.Bind(RogueName, RogueEndpoint))
+	}
+	if cfg.RawClient {
+		s.rawSent = map[string]model.Message{}
+		s.must(s.W.NewDEALER(RawName, cfg.RogueOptions))
+		for _, srv := range s.Servers {
+			s.must(s.W.Connect(RawName, srv.Endpoint))
+		}
 	}
 	for i := 0; i < cfg.Clients; i++ {
 		s.AddClient()
@@ -105,11 +131,28 @@ func NewSystem(cfg Config) *System {
 	return s
 }
 
-// The rogue peer of Config.Rogue.
+// The rogue peer of Config.Rogue and the raw client of Config.RawClient.
 const (
 	RogueName     = "r1"
 	RogueEndpoint = "tcp://r1:5454"
+	RawName       = "r2"
 )
+
+// RawShapes are the raw client's requests, each around its body b: a REP
+// reads the frames after the first empty frame that has frames after it,
+// keeps those before it as the envelope of its reply, and drops a request
+// without one (F5).
+var RawShapes = []struct {
+	name   string
+	frames func(b string) model.Message
+}{
+	{"plain", func(b string) model.Message { return model.Message{model.Delimiter, b} }},
+	{"no-delimiter", func(b string) model.Message { return model.Message{b} }},
+	{"envelope", func(b string) model.Message { return model.Message{"env", model.Delimiter, b} }},
+	{"trailing-empty", func(b string) model.Message { return model.Message{b, model.Delimiter} }},
+	{"two-delimiters", func(b string) model.Message { return model.Message{model.Delimiter, model.Delimiter, b} }},
+	{"deep-envelope", func(b string) model.Message { return model.Message{"hop1", "hop2", model.Delimiter, b} }},
+}
 
 func (s *System) must(err error) {
 	if err != nil {
@@ -127,6 +170,7 @@ func (s *System) AddServer() *Server {
 }
 
 func (s *System) startServer(srv *Server) {
+	s.touch()
 	s.must(s.W.NewREP(srv.Name, s.Cfg.Server))
 	s.must(s.W.Bind(srv.Name, srv.Endpoint))
 	srv.Up, srv.Holding, srv.held = true, false, ""
@@ -138,6 +182,7 @@ func (s *System) AddClient() *Client {
 	c := &Client{Name: fmt.Sprintf("c%d", len(s.Clients)+1)}
 	_ = c.Queue.Mutate(s.Cfg.Mutation) // the world's Mutate has checked it
 	s.Clients = append(s.Clients, c)
+	s.touch()
 	s.must(s.W.NewREQ(c.Name, s.Cfg.Client))
 	for _, srv := range s.Servers {
 		c.Endpoints = append(c.Endpoints, srv.Endpoint)
@@ -149,6 +194,14 @@ func (s *System) AddClient() *Client {
 	}
 	s.settle()
 	return c
+}
+
+// touch tells the watcher that the world changed outside a call it
+// watches: a simulator event, time, or a socket opened or connected.
+func (s *System) touch() {
+	if s.watch != nil {
+		s.watch.stale = true
+	}
 }
 
 // settle schedules the model's effects and lets the applications react.
@@ -191,11 +244,13 @@ func (s *System) record(actor string, event model.EventKind, msg string, queue i
 
 // react is the clients' binding: read whatever reply is there, then flush.
 func (s *System) react() bool {
+	if s.watch != nil && s.watch.stale {
+		s.watch.sync()
+	}
 	progress := false
 	for _, c := range s.Clients {
 		for s.W.Readable(c.Name) {
-			reply, err := s.W.Recv(c.Name)
-			s.Sim.Settle()
+			reply, err := s.recv(c.Name)
 			if err != nil {
 				break
 			}
@@ -203,8 +258,16 @@ func (s *System) react() bool {
 			c.current = nil
 			s.record(c.Name, model.EventReceive, reply.Text(), c.Queue.Len())
 		}
-		for s.mayFlush(c) {
+		// FlushOne sends only when there is something to send and the
+		// socket is writable; asking first lets the watcher see the send.
+		for s.mayFlush(c) && c.Queue.Len() > 0 && s.W.Writable(c.Name) {
+			s.before(callSend, c.Name)
 			m, ok := c.Queue.FlushOne(s.W, c.Name)
+			var err error
+			if !ok {
+				err = model.ErrAgain
+			}
+			s.done(callSend, c.Name, nil, err)
 			if !ok {
 				break
 			}
@@ -213,10 +276,38 @@ func (s *System) react() bool {
 			}
 			c.lastSend = s.Sim.Now()
 			progress = true
-			s.Sim.Settle()
 		}
 	}
 	return progress
+}
+
+// before and done tell the watcher of a call on a socket: before it, and
+// once the system has recorded what it saw and the model's effects are
+// settled, so that the call's trace lines are all there.
+func (s *System) before(call, name string) {
+	if s.watch != nil {
+		s.watch.before(call, name)
+	}
+}
+
+func (s *System) done(call, name string, m model.Message, err error) {
+	s.Sim.Settle()
+	if s.watch != nil {
+		s.watch.after(call, name, m, err)
+	}
+}
+
+func (s *System) recv(name string) (model.Message, error) {
+	s.before(callRecv, name)
+	m, err := s.W.Recv(name)
+	s.done(callRecv, name, m, err)
+	return m, err
+}
+
+func (s *System) crash(name string) {
+	s.before(callClose, name)
+	s.must(s.W.Crash(name))
+	s.done(callClose, name, nil, nil)
 }
 
 // mayFlush: a Lazy Pirate application sends its next request only once the
@@ -245,6 +336,7 @@ func (s *System) Enqueue(c *Client) {
 func (s *System) SendDirect(c *Client) error {
 	before := s.state(c.Name)
 	body := RequestBody(c.Name, c.next)
+	s.before(callSend, c.Name)
 	err := s.W.Send(c.Name, model.Message{body})
 	if err == nil {
 		c.next++
@@ -260,6 +352,7 @@ func (s *System) SendDirect(c *Client) error {
 	if err != nil {
 		s.Sim.Record(trace.Event{Actor: c.Name, Kind: model.EventError, Reason: "send: " + err.Error()})
 	}
+	s.done(callSend, c.Name, nil, err)
 	s.settle()
 	return err
 }
@@ -268,6 +361,7 @@ func (s *System) SendDirect(c *Client) error {
 // outstanding (F1).
 func (s *System) RecvDirect(c *Client) error {
 	before := s.state(c.Name)
+	s.before(callRecv, c.Name)
 	reply, err := s.W.Recv(c.Name)
 	if !before.AwaitingReply {
 		s.Misuse = append(s.Misuse, MisuseResult{Op: c.Name + " recv with no request outstanding", Err: err, StateBefore: before, StateAfter: s.state(c.Name)})
@@ -278,6 +372,7 @@ func (s *System) RecvDirect(c *Client) error {
 	} else {
 		s.Sim.Record(trace.Event{Actor: c.Name, Kind: model.EventError, Reason: "recv: " + err.Error()})
 	}
+	s.done(callRecv, c.Name, reply, err)
 	s.settle()
 	return err
 }
@@ -288,10 +383,13 @@ func (s *System) Retry(c *Client) {
 	if !s.Cfg.Pirate || c.current == nil || s.Sim.Now()-c.lastSend < PirateTimeout {
 		return
 	}
-	if err := s.W.Send(c.Name, c.current); err == nil {
+	s.before(callSend, c.Name)
+	err := s.W.Send(c.Name, c.current)
+	if err == nil {
 		c.lastSend = s.Sim.Now()
 		s.record(c.Name, model.EventResend, c.current.Text(), -1)
 	}
+	s.done(callSend, c.Name, nil, err)
 	s.settle()
 }
 
@@ -302,14 +400,16 @@ func (s *System) Serve(srv *Server) {
 		return
 	}
 	before := s.state(srv.Name)
+	s.before(callRecv, srv.Name)
 	req, err := s.W.Recv(srv.Name)
 	if before.OwesReply {
 		s.Misuse = append(s.Misuse, MisuseResult{Op: srv.Name + " recv while a reply is owed", Err: err, StateBefore: before, StateAfter: s.state(srv.Name)})
 	}
 	if err == nil {
 		srv.Holding, srv.held = true, req.Text()
-		s.record(srv.Name, model.EventDeliver, req.Text(), -1)
+		s.Sim.Record(trace.Event{Actor: srv.Name, Kind: model.EventDeliver, Msg: req.Text(), HasMsg: true, Peer: s.W.RequestFrom(srv.Name)})
 	}
+	s.done(callRecv, srv.Name, req, err)
 	s.settle()
 }
 
@@ -324,6 +424,7 @@ func (s *System) Reply(srv *Server) {
 	if !srv.Holding {
 		rep = model.Message{"unsolicited"}
 	}
+	s.before(callSend, srv.Name)
 	err := s.W.Send(srv.Name, rep)
 	if !before.OwesReply {
 		s.Misuse = append(s.Misuse, MisuseResult{Op: srv.Name + " send with no request read", Err: err, StateBefore: before, StateAfter: s.state(srv.Name)})
@@ -332,6 +433,7 @@ func (s *System) Reply(srv *Server) {
 		s.record(srv.Name, model.EventReply, rep.Text(), -1)
 		srv.Holding, srv.held = false, ""
 	}
+	s.done(callSend, srv.Name, nil, err)
 	s.settle()
 }
 
@@ -342,16 +444,29 @@ func (s *System) ReplyAfter(srv *Server, d time.Duration) {
 		return
 	}
 	life, held := srv.life, srv.held
-	s.Sim.After(d, func() {
+	s.later(d, func() {
 		if srv.life == life && srv.Up && srv.Holding && srv.held == held {
 			s.Reply(srv)
 		}
 	})
 }
 
+// later has the simulator run do d from now; the watcher checks that it
+// runs then, neither early nor late (sim.Sim.After).
+func (s *System) later(d time.Duration, do func()) {
+	due := s.Sim.Now() + d
+	s.Sim.After(d, func() {
+		if s.watch != nil && s.Sim.Now() != due {
+			s.watch.fail("simulator: an event due at %v ran at %v", due, s.Sim.Now())
+		}
+		do()
+	})
+}
+
 // Advance lets d of virtual time pass.
 func (s *System) Advance(d time.Duration) {
 	s.Sim.RunUntil(s.Sim.Now() + d)
+	s.touch() // the clock moved
 	s.settle()
 }
 
@@ -363,11 +478,11 @@ func (s *System) Crash(srv *Server, down time.Duration) {
 	s.Sim.Record(trace.Event{Actor: srv.Name, Kind: model.EventCrash})
 	srv.Up, srv.Holding, srv.held = false, false, ""
 	srv.life++
-	s.must(s.W.Crash(srv.Name))
+	s.crash(srv.Name)
 	s.settle()
 	if down > 0 {
 		life := srv.life
-		s.Sim.After(down, func() {
+		s.later(down, func() {
 			if srv.life == life && !srv.Up {
 				s.Restart(srv)
 			}
@@ -387,8 +502,9 @@ func (s *System) RestartClient(c *Client) {
 	c.Queue = model.AppQueue{}
 	_ = c.Queue.Mutate(s.Cfg.Mutation)
 	c.current = nil
-	s.must(s.W.Crash(c.Name))
+	s.crash(c.Name)
 	s.settle()
+	s.touch()
 	s.must(s.W.NewREQ(c.Name, s.Cfg.Client))
 	s.Sim.Record(trace.Event{Actor: c.Name, Kind: model.EventRestart})
 	for _, ep := range c.Endpoints {
@@ -399,17 +515,17 @@ func (s *System) RestartClient(c *Client) {
 
 // RogueRead has the rogue peer read one message, if one is there.
 func (s *System) RogueRead() {
+	s.before(callRecv, RogueName)
 	m, err := s.W.Recv(RogueName)
-	if err != nil {
-		s.settle()
-		return
+	if err == nil {
+		s.record(RogueName, model.EventDeliver, m[len(m)-1], -1)
 	}
-	s.record(RogueName, model.EventDeliver, m[len(m)-1], -1)
+	s.done(callRecv, RogueName, m, err)
 	s.settle()
 }
 
 // RogueSend has the rogue peer send a reply of its own invention to the
-// next pipe of its rotation: well-formed (["", "rogue#k"]), which a REQ
+// next pipe of its rotation: well-formed (["", "r1#k"]), which a REQ
 // takes only as the answer to a request it sent that peer (F9), or
 // without the delimiter (["malformed#k"]), a protocol error that ends the
 // connection for good and is never taken (F6).
@@ -417,13 +533,42 @@ func (s *System) RogueSend(wellFormed bool) {
 	body := "malformed#" + strconv.Itoa(s.rogueSent)
 	m := model.Message{body}
 	if wellFormed {
-		body = "rogue#" + strconv.Itoa(s.rogueSent)
+		body = RequestBody(RogueName, s.rogueSent)
 		m = model.Message{model.Delimiter, body}
 	}
 	s.rogueSent++
-	if err := s.W.Send(RogueName, m); err == nil {
+	s.before(callSend, RogueName)
+	err := s.W.Send(RogueName, m)
+	if err == nil {
 		s.record(RogueName, model.EventReply, body, -1)
 	}
+	s.done(callSend, RogueName, nil, err)
+	s.settle()
+}
+
+// RawRequest has the raw client send its next request, of the given shape,
+// to the next pipe of its rotation.
+func (s *System) RawRequest(shape int) {
+	body := RequestBody(RawName, len(s.rawSent))
+	m := RawShapes[shape%len(RawShapes)].frames(body)
+	s.before(callSend, RawName)
+	err := s.W.Send(RawName, m)
+	if err == nil {
+		s.rawSent[body] = m
+		s.record(RawName, model.EventSend, body, -1)
+	}
+	s.done(callSend, RawName, nil, err)
+	s.settle()
+}
+
+// RawRead has the raw client read one reply, if one is there.
+func (s *System) RawRead() {
+	s.before(callRecv, RawName)
+	m, err := s.W.Recv(RawName)
+	if err == nil {
+		s.Sim.Record(trace.Event{Actor: RawName, Kind: model.EventReceive, Msg: m[len(m)-1], HasMsg: true, Reason: "frames " + strconv.Quote(m.Text())})
+	}
+	s.done(callRecv, RawName, m, err)
 	s.settle()
 }
 
@@ -437,15 +582,29 @@ func (s *System) Restart(srv *Server) {
 	s.settle()
 }
 
-// Cut cuts the link between client c and server srv and heals it after d.
-func (s *System) Cut(c *Client, srv *Server, d time.Duration) {
-	s.Sim.Cut(c.Name, srv.Name)
+// Cut cuts the link between client c and server srv, from the server's
+// end when reverse, and heals it after d from the same end.
+func (s *System) Cut(c *Client, srv *Server, d time.Duration, reverse bool) {
+	a, b := ends(c, srv, reverse)
+	s.touch()
+	s.Sim.Cut(a, b)
 	s.settle()
-	s.Sim.After(d, func() { s.Sim.Heal(c.Name, srv.Name) })
+	s.later(d, func() { s.Sim.Heal(a, b) })
 }
 
-// Heal heals it.
-func (s *System) Heal(c *Client, srv *Server) { s.Sim.Heal(c.Name, srv.Name); s.settle() }
+// Heal heals it, from the server's end when reverse.
+func (s *System) Heal(c *Client, srv *Server, reverse bool) {
+	a, b := ends(c, srv, reverse)
+	s.Sim.Heal(a, b)
+	s.settle()
+}
+
+func ends(c *Client, srv *Server, reverse bool) (string, string) {
+	if reverse {
+		return srv.Name, c.Name
+	}
+	return c.Name, srv.Name
+}
 
 // Quiesce ends a run the way the liveness checks need: every link healed,
 // every server up, and every server serving and answering at once, for
@@ -453,7 +612,7 @@ func (s *System) Heal(c *Client, srv *Server) { s.Sim.Heal(c.Name, srv.Name); s.
 func (s *System) Quiesce() {
 	for _, c := range s.Clients {
 		for _, srv := range s.Servers {
-			s.Heal(c, srv)
+			s.Heal(c, srv, false)
 		}
 	}
 	for _, srv := range s.Servers {

@@ -1,0 +1,830 @@
+package properties
+
+import (
+	"encoding/binary"
+	"slices"
+	"strings"
+
+	"github.com/zeromq-lockstep/lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/trace"
+)
+
+// ring is libzmq's array of pipes that lb_t (sends, F8) and fq_t (receives,
+// F14) rotate over, restated here from src/lb.cpp, src/fq.cpp and
+// src/array.hpp and not taken from the model: the first `active` pipes of
+// a are active, cur is the next one tried.
+type ring struct {
+	a      []*mpipe
+	active int
+	cur    int
+}
+
+func (r *ring) swap(i, j int) { r.a[i], r.a[j] = r.a[j], r.a[i] }
+
+// add is attach: a new pipe joins at the end of the active part.
+func (r *ring) add(p *mpipe) {
+	r.a = append(r.a, p)
+	r.swap(r.active, len(r.a)-1)
+	r.active++
+}
+
+// wake is activated: an inactive pipe that can write (lb) or read (fq)
+// again rejoins at the end of the active part; an active one stays.
+func (r *ring) wake(p *mpipe) bool {
+	i := slices.Index(r.a, p)
+	if i < r.active {
+		return false
+	}
+	r.swap(i, r.active)
+	r.active++
+	return true
+}
+
+// skip is what sendpipe and recvpipe do with the pipe at cur when it
+// cannot write or has nothing to read: it leaves the active part and the
+// last active pipe takes its place, to be tried next.
+func (r *ring) skip() {
+	r.active--
+	if r.cur < r.active {
+		r.swap(r.cur, r.active)
+	} else {
+		r.cur = 0
+	}
+}
+
+// next moves past cur once a whole message went through it.
+func (r *ring) next() {
+	if r.cur++; r.cur >= r.active {
+		r.cur = 0
+	}
+}
+
+// drop is pipe_terminated: an active pipe first leaves the active part;
+// then the array's last pipe takes its slot (array_t::erase).
+func (r *ring) drop(p *mpipe) {
+	i := slices.Index(r.a, p)
+	if i < 0 {
+		return
+	}
+	if i < r.active {
+		r.active--
+		r.swap(i, r.active)
+		if r.cur == r.active {
+			r.cur = 0
+		}
+		i = r.active
+	}
+	last := len(r.a) - 1
+	r.a[i] = r.a[last]
+	r.a = r.a[:last]
+}
+
+// mpipe is one pipe as the mirror knows it.
+type mpipe struct {
+	peer      string // as State names it: the endpoint when the socket connected, the peer's name when it bound
+	out, in   int    // messages waiting to leave and to be read
+	wire      int    // messages in flight from this pipe on its connection
+	connected bool
+	destroyed bool
+	// detached: the pipe has left its socket (destroyed and drained) but
+	// stays in the rotations until a walk meets it (fq_t::recvpipe reads
+	// its delimiter, then pipe_terminated).
+	detached bool
+	// last is the counter of the last request a REP read from the pipe.
+	last   int
+	readOn bool
+}
+
+// msock is one socket as the mirror knows it.
+type msock struct {
+	name   string
+	typ    model.SocketType
+	opts   model.Options
+	pipes  []*mpipe // in attach order, as State lists them
+	lb, fq ring
+	// REQ: a request is outstanding, on replyPipe; replyPipe is nil once
+	// F10 forgot it. tookAny: the last reply taken came while it was
+	// forgotten, from whichever pipe.
+	awaiting  bool
+	replyPipe *mpipe
+	tookAny   bool
+	// REQ under REQ_CORRELATE: the id of the next request (F7).
+	nextID uint32
+	// REP: a request is held; it came on envPipe (F15).
+	owes    bool
+	envPipe *mpipe
+	woke    int // wakes in the current interval (see sync)
+}
+
+// drawn is one open choice the model asked for.
+type drawn struct {
+	choice model.Choice
+	n, k   int      // k in [0, n) is the answer the model must act on
+	peers  []string // the candidates' peers, when the model named them
+}
+
+// mirror is the properties' own account of every socket's pipes and of
+// libzmq's rotations over them, kept from what the model shows (State,
+// InFlight, the trace) and from the calls the system makes. Around each
+// call it predicts what libzmq does: which pipe a send takes (lb_t: F8,
+// F13, F18), which pipe a receive reads and among which candidates the
+// model may choose (fq_t: F14), which replies a REQ discards and which it
+// takes (F9, F10), where a REP's reply goes (F15, F16, F17); between calls
+// it follows the model's pipes as messages arrive and leave and pipes
+// attach and end, and it accounts for every open choice the model asks.
+type mirror struct {
+	sys   *System
+	fail  func(format string, args ...any)
+	socks map[string]*msock
+	read  int     // trace events already seen
+	drawn []drawn // choices asked since the last account
+	// forget lists the REQs whose outstanding request's pipe ended in the
+	// current interval: each owes one F10 choice.
+	forget []*msock
+	// dials is every dial outcome the model owes: per connect() (client
+	// and endpoint), when its next attempt completes (F23).
+	dials map[[2]string]dialDue
+	// ids are the request ids each request body went out with (F7), and
+	// sentOn the peer of the pipe each raw peer's message went to.
+	ids    map[string][]uint32
+	sentOn map[string]string
+	// flights is what look last read of the wire.
+	flights  map[[2]string]int
+	inFlight []model.Flight
+	nameBuf  []string
+	// stale: the world may have changed since the mirror last looked;
+	// seen is every open socket's State as it last looked.
+	stale bool
+	seen  map[string]model.SocketState
+}
+
+func newMirror(sys *System, fail func(format string, args ...any)) *mirror {
+	return &mirror{sys: sys, fail: fail, socks: map[string]*msock{}, dials: map[[2]string]dialDue{},
+		ids: map[string][]uint32{}, sentOn: map[string]string{}, flights: map[[2]string]int{}, seen: map[string]model.SocketState{}}
+}
+
+// chose records an open choice as the model acts on it.
+func (m *mirror) chose(d drawn) { m.drawn = append(m.drawn, d) }
+
+// names is every socket the system may have open (a server that is down
+// has none).
+func (m *mirror) names() []string {
+	out := m.nameBuf[:0]
+	for _, c := range m.sys.Clients {
+		out = append(out, c.Name)
+	}
+	for _, srv := range m.sys.Servers {
+		if srv.Up {
+			out = append(out, srv.Name)
+		}
+	}
+	if m.sys.Cfg.Rogue {
+		out = append(out, RogueName)
+	}
+	if m.sys.Cfg.RawClient {
+		out = append(out, RawName)
+	}
+	m.nameBuf = out
+	return out
+}
+
+// states is the State of every open socket, by name, now.
+func (m *mirror) states() map[string]model.SocketState {
+	if m.stale {
+		m.sync()
+	}
+	return m.seen
+}
+
+func (m *mirror) options(name string) model.Options {
+	switch {
+	case name == RogueName || name == RawName:
+		return m.sys.Cfg.RogueOptions
+	case strings.HasPrefix(name, "c"):
+		return m.sys.Cfg.Client
+	default:
+		return m.sys.Cfg.Server
+	}
+}
+
+// fresh returns the trace events since the last call to fresh.
+func (m *mirror) fresh() []trace.Event {
+	tr := m.sys.Trace()
+	ev := tr[m.read:]
+	m.read = len(tr)
+	return ev
+}
+
+// sync follows what happened since the last sync without a call of the
+// system's to predict it: one simulator event, or a fault. Such an
+// interval changes at most one pipe's place per rotation, so the order of
+// the changes it makes is never in doubt; sync fails if it finds more.
+func (m *mirror) sync() {
+	events := m.fresh()
+	m.follow(events)
+	m.account(events)
+	m.stale = false
+}
+
+// follow reconciles every socket with its State.
+func (m *mirror) follow(events []trace.Event) {
+	m.look()
+	clear(m.seen)
+	for _, name := range m.names() {
+		st, err := m.sys.W.State(name)
+		ms := m.socks[name]
+		if err != nil {
+			delete(m.socks, name)
+			continue
+		}
+		m.seen[name] = st
+		if ms == nil {
+			ms = &msock{name: name, typ: st.Type, opts: m.options(name)}
+			m.socks[name] = ms
+		}
+		m.reconcile(ms, st)
+		if ms.woke > 1 {
+			m.fail("mirror: %d pipes of %s woke in one interval; their order is not known (harness)", ms.woke, name)
+		}
+		ms.woke = 0
+	}
+}
+
+// reconcile matches the socket's pipes with the ones State lists. Pipes
+// only join at the end and leave from anywhere, in one interval at most
+// one live pipe per peer, so the first match in order is the pipe itself.
+func (m *mirror) reconcile(ms *msock, st model.SocketState) {
+	obs := st.Pipes
+	kept := ms.pipes[:0:0]
+	j := 0
+	for _, p := range ms.pipes {
+		if j < len(obs) && obs[j].Peer == p.peer && (obs[j].Destroyed || !p.destroyed) {
+			m.update(ms, p, obs[j])
+			kept = append(kept, p)
+			j++
+			continue
+		}
+		m.leave(ms, p)
+	}
+	for ; j < len(obs); j++ {
+		p := &mpipe{peer: obs[j].Peer}
+		if ms.typ != model.REP {
+			ms.lb.add(p) // REP routes its replies; it has no lb_t
+		}
+		ms.fq.add(p)
+		m.update(ms, p, obs[j])
+		kept = append(kept, p)
+	}
+	ms.pipes = kept
+}
+
+// update takes what a pipe did in the interval from its state: room made
+// by the engine wakes it in lb_t (the activate_write command), a message
+// arrived wakes it in fq_t (activate_read).
+func (m *mirror) update(ms *msock, p *mpipe, o model.PipeState) {
+	if o.Destroyed && !p.destroyed {
+		m.ended(ms, p)
+	}
+	if !o.Destroyed && o.Out < p.out && ms.typ != model.REP && ms.lb.wake(p) {
+		ms.woke++
+	}
+	if o.In > p.in && ms.fq.wake(p) {
+		ms.woke++
+	}
+	p.out, p.in, p.connected, p.destroyed = o.Out, o.In, o.Connected, o.Destroyed
+	p.wire = m.flight(ms, p)
+}
+
+// leave is a pipe that left its socket: it ended and was drained, and its
+// delimiter wakes it in fq_t so that the next walk removes it.
+func (m *mirror) leave(ms *msock, p *mpipe) {
+	if !p.destroyed {
+		m.ended(ms, p)
+	}
+	p.destroyed, p.detached = true, true
+	p.out, p.in, p.wire, p.connected = 0, 0, 0, false
+	if ms.fq.wake(p) {
+		ms.woke++
+	}
+}
+
+// ended is a pipe destroyed in this interval.
+func (m *mirror) ended(ms *msock, p *mpipe) {
+	p.destroyed = true
+	if ms.typ == model.REQ && !ms.opts.Immediate && p.peer != RogueEndpoint {
+		// Only a protocol error ends a connecting pipe that IMMEDIATE=0
+		// keeps, and servers send none.
+		m.fail("mirror: %s's pipe to %s was destroyed, but with IMMEDIATE=0 a connecting pipe survives its connection (F21)", ms.name, p.peer)
+	}
+	if ms.typ == model.REQ && ms.awaiting && ms.replyPipe == p {
+		m.forget = append(m.forget, ms)
+	}
+}
+
+// flight is the number of messages in flight from p on its connection.
+func (m *mirror) flight(ms *msock, p *mpipe) int { return m.flightOn(ms.name, p.peer, p.connected) }
+
+// flightOn is the number of messages in flight from the socket called
+// from on its connection to peer, if it has one.
+func (m *mirror) flightOn(from, peer string, connected bool) int {
+	if !connected {
+		return 0
+	}
+	return m.flights[[2]string{from, m.peerName(peer)}]
+}
+
+// look refreshes what the mirror reads of the world once per look: the
+// messages in flight per direction of each pair of sockets.
+func (m *mirror) look() {
+	m.inFlight = m.sys.W.AppendInFlight(m.inFlight[:0])
+	clear(m.flights)
+	for _, f := range m.inFlight {
+		m.flights[[2]string{f.From, f.To}] += f.N
+	}
+}
+
+// peerName is the socket at the other end of a pipe whose peer is ep.
+func (m *mirror) peerName(ep string) string {
+	if name, ok := m.sys.W.Endpoint(ep); ok {
+		return name
+	}
+	return ep
+}
+
+// account matches the choices the model asked in an interval with the
+// ones libzmq's rules need there: one F10 race per REQ whose outstanding
+// request's pipe ended, decided in the order the REQs learnt of it;
+// reconnect jitter for F23's check. Anything else is a choice libzmq does
+// not make.
+func (m *mirror) account(events []trace.Event) {
+	order := func(ms *msock) int {
+		for i, e := range events {
+			if e.Kind == model.EventDisconnect && e.Actor == ms.name {
+				return i
+			}
+		}
+		return len(events)
+	}
+	slices.SortStableFunc(m.forget, func(a, b *msock) int { return order(a) - order(b) })
+	for _, ms := range m.forget {
+		d, ok := m.take(model.ChoiceForgetReplyPipe)
+		if !ok {
+			m.fail("mirror: %s's request lost its pipe, but the model asked no F10 race (F10)", ms.name)
+		}
+		if d.n != 2 {
+			m.fail("mirror: F10's race for %s has %d outcomes, want 2 (F10)", ms.name, d.n)
+		}
+		if d.k == 0 {
+			ms.replyPipe = nil // libzmq clears _reply_pipe (38 in 40)
+		}
+	}
+	m.forget = m.forget[:0]
+	m.reconnects(events)
+	for _, d := range m.drawn {
+		m.fail("mirror: the model asked %s (%d options) where libzmq makes no such choice", d.choice, d.n)
+	}
+}
+
+// take removes the first choice of kind c asked for so far.
+func (m *mirror) take(c model.Choice) (drawn, bool) {
+	for i, d := range m.drawn {
+		if d.choice == c {
+			m.drawn = append(m.drawn[:i], m.drawn[i+1:]...)
+			return d, true
+		}
+	}
+	return drawn{}, false
+}
+
+// The calls the system makes on a socket, for before and after.
+const (
+	callSend  = "send"
+	callRecv  = "recv"
+	callClose = "close"
+)
+
+// before is told of a call about to be made.
+func (m *mirror) before(string, string) {
+	if m.stale {
+		m.sync()
+	}
+}
+
+// after judges a call once its effects are settled: msg is what a receive
+// returned.
+func (m *mirror) after(call, name string, msg model.Message, err error) {
+	events := m.fresh()
+	ms := m.socks[name]
+	switch {
+	case call == callClose:
+		delete(m.socks, name)
+		m.closed(name)
+	case ms == nil:
+	case call == callSend && ms.typ == model.REQ:
+		m.reqSend(ms, events, err)
+	case call == callSend && ms.typ == model.REP:
+		m.repSend(ms, events, err)
+	case call == callSend:
+		m.dealerSend(ms, events, err)
+	case call == callRecv:
+		m.recv(ms, events, msg, err)
+	}
+	if ms != nil && call != callClose {
+		m.compare(ms)
+	}
+	m.follow(events)
+	m.account(events)
+	m.stale = false
+}
+
+// canTake is pipe_t::check_write as the model counts it: the pipe lives
+// and holds fewer than SNDHWM messages (F18).
+func canTake(ms *msock, p *mpipe) bool {
+	return !p.destroyed && p.out < hwm(ms.opts.SndHWM)
+}
+
+// sendPipe is lb_t::sendpipe up to the write: the pipe at cur if it can
+// take the message; otherwise it leaves the active part and the walk goes
+// on, until no pipe is active (F8, F13, F18).
+func (m *mirror) sendPipe(ms *msock) *mpipe {
+	r := &ms.lb
+	for r.active > 0 {
+		if p := r.a[r.cur]; canTake(ms, p) {
+			return p
+		}
+		r.skip()
+	}
+	return nil
+}
+
+// recvPipe is fq_t::recvpipe up to the read: empty pipes at cur leave the
+// active part (a detached one leaves both rotations), and of the ready
+// pipes from cur on the model may read any, which it asks as a choice
+// whose candidates are in rotation order, libzmq's first (F14).
+func (m *mirror) recvPipe(ms *msock) *mpipe {
+	r := &ms.fq
+	for r.active > 0 && r.a[r.cur].in == 0 {
+		m.passEmpty(ms)
+	}
+	if r.active == 0 {
+		return nil
+	}
+	var cand []int
+	for i := 0; i < r.active; i++ {
+		if j := (r.cur + i) % r.active; r.a[j].in > 0 {
+			cand = append(cand, j)
+		}
+	}
+	if len(cand) > 1 {
+		d, ok := m.take(model.ChoiceFairQueue)
+		if !ok {
+			m.fail("mirror: %s reads with %d pipes ready, but the model asked no fair-queue choice (F14)", ms.name, len(cand))
+		}
+		var peers []string
+		for _, j := range cand {
+			peers = append(peers, r.a[j].peer)
+		}
+		// The model names the candidates of this choice (ChoosePeer).
+		if d.n != len(cand) || !slices.Equal(d.peers, peers) {
+			m.fail("mirror: %s chose among %v (%d), want the ready pipes in rotation order %v (F14)", ms.name, d.peers, d.n, peers)
+		}
+		r.cur = cand[d.k]
+	}
+	p := r.a[r.cur]
+	r.next()
+	return p
+}
+
+// passEmpty is the walk past the empty pipe at cur.
+func (m *mirror) passEmpty(ms *msock) {
+	p := ms.fq.a[ms.fq.cur]
+	ms.fq.skip()
+	if p.detached {
+		ms.fq.drop(p)
+		ms.lb.drop(p)
+	}
+}
+
+// readFrom takes one message from p, which leaves its socket once it has
+// ended and is drained.
+func (m *mirror) readFrom(ms *msock, p *mpipe) {
+	p.in--
+	if p.destroyed && p.in == 0 {
+		ms.pipes = slices.DeleteFunc(ms.pipes, func(q *mpipe) bool { return q == p })
+		p.detached = true
+		ms.fq.wake(p) // active already: it was just read
+	}
+}
+
+// drops returns the drop events of actor, in order.
+func drops(events []trace.Event, actor string) []trace.Event {
+	var out []trace.Event
+	for _, e := range events {
+		if e.Kind == model.EventDrop && e.Actor == actor {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// reqSend is req_t::xsend.
+func (m *mirror) reqSend(ms *msock, events []trace.Event, err error) {
+	relaxed := ms.opts.ReqRelaxed
+	if ms.awaiting && !relaxed {
+		return // F1: EFSM, checked by the lockstep property
+	}
+	if ms.opts.ReqCorrelate {
+		// F7: +1 per send that gets past F1, from a random start; libzmq
+		// counts it before it looks for a pipe (req.cpp, xsend).
+		if d, ok := m.take(model.ChoiceRequestID); ok {
+			ms.nextID = uint32(d.k)
+		}
+		ms.nextID++
+	}
+	p := m.sendPipe(ms)
+	if p == nil {
+		if err == nil {
+			m.fail("mirror: %s's send succeeded, but no pipe of its rotation can take it (F8, F13, F18)", ms.name)
+		}
+		if relaxed {
+			ms.awaiting, ms.replyPipe = false, nil // F20: the request is given up
+		}
+		return
+	}
+	if err != nil {
+		m.fail("mirror: %s's send failed (%v), but its pipe to %s can take it (F8, F18)", ms.name, err, p.peer)
+	}
+	for _, e := range events {
+		if e.Kind != model.EventSend || e.Actor != ms.name {
+			continue
+		}
+		if e.Peer != p.peer {
+			m.fail("mirror: %s sent %s to %s, but libzmq's rotation gives %s (F8)", ms.name, e.Msg, e.Peer, p.peer)
+		}
+		if ms.opts.ReqCorrelate {
+			m.ids[e.Msg] = append(m.ids[e.Msg], ms.nextID)
+		}
+	}
+	// F9: what is queued to read answers earlier requests; the send reads
+	// and discards it all, in rotation order, and every pipe ends inactive.
+	stale := drops(events, ms.name)
+	r := &ms.fq
+	for r.active > 0 {
+		q := r.a[r.cur]
+		if q.in == 0 {
+			m.passEmpty(ms)
+			continue
+		}
+		r.next()
+		m.readFrom(ms, q)
+		if len(stale) == 0 || stale[0].Peer != q.peer {
+			m.fail("mirror: %s's send did not discard the reply queued from %s first (F9); it discarded %v", ms.name, q.peer, stale)
+		}
+		stale = stale[1:]
+	}
+	if len(stale) > 0 {
+		m.fail("mirror: %s's send discarded %s from %s, which libzmq's fair queue does not hold (F9)", ms.name, stale[0].Msg, stale[0].Peer)
+	}
+	ms.lb.next()
+	p.out++
+	ms.awaiting, ms.replyPipe = true, p
+}
+
+// recv is req_t::xrecv, rep_t::xrecv or a DEALER's receive: it reads in
+// fq_t's order; a REQ discards replies from any pipe but its request's
+// (F9) unless F10 forgot that pipe, and under REQ_CORRELATE replies with
+// another id (F7); a REP discards requests without delimiter (F5).
+func (m *mirror) recv(ms *msock, events []trace.Event, msg model.Message, err error) {
+	if ms.typ == model.REQ && !ms.awaiting || ms.typ == model.REP && ms.owes {
+		return // F1, F2: EFSM, checked by the lockstep property
+	}
+	discarded := drops(events, ms.name)
+	for {
+		p := m.recvPipe(ms)
+		if p == nil {
+			if err == nil {
+				m.fail("mirror: %s received %s, but libzmq's fair queue holds nothing (F14)", ms.name, msg.Text())
+			}
+			return
+		}
+		m.readFrom(ms, p)
+		if ms.typ == model.DEALER {
+			m.took(ms, p, msg, err)
+			return
+		}
+		if len(discarded) == 0 {
+			m.took(ms, p, msg, err)
+			return
+		}
+		d := discarded[0]
+		discarded = discarded[1:]
+		if d.Peer != p.peer {
+			m.fail("mirror: %s discarded %s from %s, but libzmq's fair queue reads %s next (F14)", ms.name, d.Msg, d.Peer, p.peer)
+		}
+		mine := ms.replyPipe == nil || ms.replyPipe == p
+		if ms.typ == model.REQ && (d.Reason == "reply from another pipe") == mine {
+			m.fail("mirror: %s discarded %s from %s as %q, but its request went to %s (F9, F10)", ms.name, d.Msg, p.peer, d.Reason, m.replyPeer(ms))
+		}
+		if ms.typ == model.REP && !m.undelimited(d.Msg) {
+			m.fail("mirror: %s discarded %q from %s, a request with a delimiter (F5)", ms.name, d.Msg, p.peer)
+		}
+	}
+}
+
+// tookAny says whether the REQ called name took its last reply while F10
+// had forgotten its request's pipe, so from whichever pipe.
+func (m *mirror) tookAny(name string) bool {
+	ms := m.socks[name]
+	return ms != nil && ms.tookAny
+}
+
+func (m *mirror) replyPeer(ms *msock) string {
+	if ms.replyPipe == nil {
+		return "a pipe since ended (any pipe, F10)"
+	}
+	return ms.replyPipe.peer
+}
+
+// took is a receive that returned the message it read from p.
+func (m *mirror) took(ms *msock, p *mpipe, msg model.Message, err error) {
+	if err != nil {
+		m.fail("mirror: %s's receive failed (%v), but it read a message from %s that it keeps (F14)", ms.name, err, p.peer)
+	}
+	if len(msg) == 0 {
+		m.fail("mirror: %s received a message without frames from %s (F5)", ms.name, p.peer)
+	}
+	switch {
+	case ms.typ == model.REQ:
+		if ms.replyPipe != nil && ms.replyPipe != p {
+			m.fail("mirror: %s took %s from %s, but its request went to %s (F9)", ms.name, msg.Text(), p.peer, ms.replyPipe.peer)
+		}
+		ms.tookAny = ms.replyPipe == nil
+		ms.awaiting, ms.replyPipe = false, nil
+	case ms.typ == model.REP:
+		from := p.peer
+		client, k, ok := ParseRequest(msg[len(msg)-1])
+		if !ok || client != from {
+			m.fail("mirror: %s read %s, but libzmq's fair queue reads from %s (F14)", ms.name, msg.Text(), from)
+		}
+		// A pipe is read in the order it was written; only a Lazy Pirate
+		// sends a request twice.
+		if p.readOn && (k < p.last || k == p.last && !m.sys.Cfg.Pirate) {
+			m.fail("mirror: %s read %s after %s#%d from the same pipe: out of the order %s sent them (F14)", ms.name, msg.Text(), client, p.last, client)
+		}
+		p.last, p.readOn = k, true
+		if got := m.sys.W.RequestFrom(ms.name); got != from {
+			m.fail("mirror: %s holds a request from %s, but RequestFrom says %q (F15)", ms.name, from, got)
+		}
+		if sent, ok := m.sys.rawSent[msg[len(msg)-1]]; ok && from == RawName {
+			if _, body, ok := delimited(sent); !ok || !slices.Equal(body, msg) {
+				m.fail("mirror: %s read %q of the raw request %q, want what follows its first delimiter (F5)", ms.name, msg, sent)
+			}
+		}
+		ms.owes, ms.envPipe = true, p
+	case ms.name == RawName:
+		m.rawReply(p, msg)
+	default:
+		m.rawRequest(ms, p, msg)
+	}
+}
+
+// rawReply checks a reply as the raw client reads it: it answers a request
+// the raw client sent on the pipe it came from, after the envelope that
+// request carried before its delimiter (F5, F15).
+func (m *mirror) rawReply(p *mpipe, msg model.Message) {
+	req, _ := Answers(msg[len(msg)-1])
+	body := req[strings.LastIndexByte(req, '|')+1:] // the body's last frame
+	sent, ok := m.sys.rawSent[body]
+	if from := m.sentOn[body]; !ok || from != p.peer {
+		m.fail("mirror: %s read a reply to %q from %s, but it sent that request to %q (F14, F15)", RawName, req, p.peer, from)
+	}
+	env, _, _ := delimited(sent)
+	if want := append(append(model.Message(nil), env...), model.Delimiter, msg[len(msg)-1]); !slices.Equal(msg, want) {
+		m.fail("mirror: %s read %q, want the envelope of its request %q, a delimiter and the reply (F5, F15)", RawName, msg, sent)
+	}
+}
+
+// undelimited says whether text is a raw request that has no delimiter.
+func (m *mirror) undelimited(text string) bool {
+	for _, sent := range m.sys.rawSent {
+		if _, _, ok := delimited(sent); !ok && sent.Text() == text {
+			return true
+		}
+	}
+	return false
+}
+
+// delimited splits a request as a REP does: at the first empty frame with
+// frames after it (F5).
+func delimited(m model.Message) (env, body model.Message, ok bool) {
+	for i, f := range m {
+		if f == model.Delimiter && i < len(m)-1 {
+			return m[:i], m[i+1:], true
+		}
+	}
+	return nil, nil, false
+}
+
+// rawRequest checks a request as the rogue peer reads it off the wire:
+// the REQ's envelope is an empty delimiter, after a 4-byte id in native
+// byte order under REQ_CORRELATE, one more than the last request's (F4,
+// F7), and it came from the client whose pipe was read (F14).
+func (m *mirror) rawRequest(ms *msock, p *mpipe, msg model.Message) {
+	body := msg[len(msg)-1]
+	if client, _, ok := ParseRequest(body); !ok || client != p.peer {
+		m.fail("mirror: %s read %s, but libzmq's fair queue reads from %s (F14)", ms.name, msg.Text(), p.peer)
+	}
+	if !m.sys.Cfg.Client.ReqCorrelate {
+		if len(msg) != 2 || msg[0] != model.Delimiter {
+			m.fail("mirror: %s read %q from %s, want a delimiter and the body (F4)", ms.name, msg, p.peer)
+		}
+		return
+	}
+	if len(msg) != 3 || len(msg[0]) != 4 || msg[1] != model.Delimiter {
+		m.fail("mirror: %s read %q from %s, want a 4-byte request id, a delimiter and the body (F4, F7)", ms.name, msg, p.peer)
+	}
+	id := binary.LittleEndian.Uint32([]byte(msg[0]))
+	if !slices.Contains(m.ids[body], id) {
+		m.fail("mirror: %s's request %s carries id %d, but it went out with %v (F7)", p.peer, body, id, m.ids[body])
+	}
+}
+
+// repSend is rep_t::xsend: the reply goes back on the request's pipe,
+// dropped if that pipe has ended (F16) or is at its SNDHWM (F17).
+func (m *mirror) repSend(ms *msock, events []trace.Event, err error) {
+	if !ms.owes {
+		return // F2: EFSM, checked by the lockstep property
+	}
+	p := ms.envPipe
+	ms.owes, ms.envPipe = false, nil
+	full := p.out >= hwm(ms.opts.SndHWM)
+	dropped := len(drops(events, ms.name)) > 0
+	switch {
+	case err != nil:
+		m.fail("mirror: %s's reply failed (%v); a REP never blocks (F16, F17)", ms.name, err)
+	case dropped != (p.destroyed || full):
+		m.fail("mirror: %s's reply to %s: dropped %v, but its pipe is destroyed %v and holds %d of SNDHWM %d (F15, F16, F17)",
+			ms.name, p.peer, dropped, p.destroyed, p.out, hwm(ms.opts.SndHWM))
+	case !dropped:
+		p.out++
+	}
+}
+
+// dealerSend is a DEALER's send: lb_t's pipe, or EAGAIN.
+func (m *mirror) dealerSend(ms *msock, events []trace.Event, err error) {
+	p := m.sendPipe(ms)
+	switch {
+	case p == nil && err == nil:
+		m.fail("mirror: %s's send succeeded, but no pipe of its rotation can take it (F8, F18)", ms.name)
+	case p != nil && err != nil:
+		m.fail("mirror: %s's send failed (%v), but its pipe to %s can take it (F8, F18)", ms.name, err, p.peer)
+	case p != nil:
+		ms.lb.next()
+		p.out++
+		for _, e := range events {
+			if e.Actor == ms.name && (e.Kind == model.EventSend || e.Kind == model.EventReply) {
+				m.sentOn[e.Msg] = p.peer
+			}
+		}
+	}
+}
+
+// compare checks the socket's pipes against the mirror's prediction after
+// a call on it: the pipes it read from, the pipe a message went to, the
+// pipes that left, and the socket's own state.
+func (m *mirror) compare(ms *msock) {
+	st, err := m.sys.W.State(ms.name)
+	if err != nil {
+		m.fail("mirror: %s vanished during a call: %v", ms.name, err)
+	}
+	m.look()
+	if len(st.Pipes) != len(ms.pipes) {
+		m.fail("mirror: %s has %d pipes after the call, want %d: %+v", ms.name, len(st.Pipes), len(ms.pipes), st.Pipes)
+	}
+	for i, o := range st.Pipes {
+		p := ms.pipes[i]
+		sent := o.Out + m.flightOn(ms.name, o.Peer, o.Connected)
+		if o.Peer != p.peer || o.In != p.in || sent != p.out+p.wire {
+			m.fail("mirror: %s's pipe %d to %s holds %d to read and %d sent on it, want %d and %d (F8, F14, F15)",
+				ms.name, i, o.Peer, o.In, sent, p.in, p.out+p.wire)
+		}
+	}
+	switch ms.typ {
+	case model.REQ:
+		if st.AwaitingReply != ms.awaiting {
+			m.fail("mirror: %s awaits a reply: %v, want %v (F1, F20)", ms.name, st.AwaitingReply, ms.awaiting)
+		}
+	case model.REP:
+		if st.OwesReply != ms.owes {
+			m.fail("mirror: %s owes a reply: %v, want %v (F2)", ms.name, st.OwesReply, ms.owes)
+		}
+	}
+}
+
+// hwm is a high-water mark option's value; zero is libzmq's default.
+func hwm(n int) int {
+	if n <= 0 {
+		return model.DefaultHWM
+	}
+	return n
+}

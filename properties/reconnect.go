@@ -1,0 +1,155 @@
+package properties
+
+import (
+	"strings"
+	"time"
+
+	"github.com/zeromq-lockstep/lockstep/model"
+	"github.com/zeromq-lockstep/lockstep/sim"
+	"github.com/zeromq-lockstep/lockstep/trace"
+)
+
+// dialDue is a connect()'s next attempt: its reconnect timer fires
+// RECONNECT_IVL plus the drawn jitter after the failure (F23), and the dial
+// then takes a round trip of the simulated network, so its outcome falls
+// in [lo, hi).
+type dialDue struct {
+	lo, hi time.Duration
+	ivl    time.Duration // the interval the next failure starts from
+}
+
+// The lo of a dialDue that is no attempt: a connection made (it keeps
+// the back-off's base), a connect() that gave up.
+const (
+	noneDue time.Duration = -1
+	gaveUp  time.Duration = -2
+)
+
+// reconnects checks F23 over an interval's events: every failed dial and
+// every connection that ends while its connect() goes on schedules one
+// retry after RECONNECT_IVL + rand() % RECONNECT_IVL, the base doubling up
+// to RECONNECT_IVL_MAX and reset by a connection; the retry's outcome
+// comes when that says; RECONNECT_IVL=-1 never retries.
+func (m *mirror) reconnects(events []trace.Event) {
+	for _, e := range events {
+		key, outcome, schedules := m.dialEvent(e)
+		if key == ([2]string{}) {
+			continue
+		}
+		due, pending := m.dials[key]
+		if outcome && pending && due.lo != noneDue && due.lo != gaveUp {
+			if e.At < due.lo || e.At >= due.hi {
+				m.fail("reconnect: %s's attempt to %s completed at %v, want in [%v, %v): RECONNECT_IVL plus its jitter, then a round trip (F23)",
+					key[0], key[1], e.At, due.lo, due.hi)
+			}
+			delete(m.dials, key)
+		}
+		opts := m.options(key[0])
+		if opts.ReconnectIvl < 0 {
+			// F23: the connect() gives up for good when its attempt fails
+			// or its connection ends.
+			if e.Kind == model.EventConnect && m.dials[key].lo == gaveUp {
+				m.fail("reconnect: %s connected to %s again with RECONNECT_IVL=-1 (F23)", key[0], key[1])
+			}
+			if e.Kind == model.EventRetry {
+				m.fail("reconnect: %s retries %s with RECONNECT_IVL=-1 (F23)", key[0], key[1])
+			}
+			if e.Kind == model.EventDisconnect {
+				m.dials[key] = dialDue{lo: gaveUp}
+			}
+			continue
+		}
+		base := opts.ReconnectIvl
+		if base == 0 {
+			base = model.DefaultReconnectIvl
+		}
+		ivl := base
+		if pending && e.Kind != model.EventConnect {
+			ivl = due.ivl
+		}
+		if !schedules {
+			if e.Kind == model.EventConnect {
+				m.dials[key] = dialDue{lo: noneDue, ivl: base} // a connection resets the back-off
+			}
+			continue
+		}
+		var jitter time.Duration
+		if n := int(base / time.Millisecond); n > 1 {
+			d, ok := m.take(model.ChoiceReconnectJitter)
+			if !ok || d.n != n {
+				m.fail("reconnect: %s's retry of %s drew its jitter from %d options (asked %v), want rand() %% %d (F23)", key[0], key[1], d.n, ok, n)
+			}
+			jitter = time.Duration(d.k) * time.Millisecond
+		}
+		at := e.At + ivl + jitter
+		next := ivl
+		if opts.ReconnectIvlMax > base {
+			next = min(2*ivl, opts.ReconnectIvlMax)
+		}
+		rtt := 2 * sim.DefaultNetwork.Latency
+		m.dials[key] = dialDue{lo: at + rtt, hi: at + rtt + 2*sim.DefaultNetwork.Jitter, ivl: next}
+	}
+	now := m.sys.Sim.Now()
+	for key, due := range m.dials {
+		if due.lo != noneDue && due.lo != gaveUp && now >= due.hi {
+			m.fail("reconnect: %s's attempt to %s was due by %v and has not completed at %v (F23)", key[0], key[1], due.hi, now)
+		}
+	}
+}
+
+// dialEvent says which connect() an event is about, whether it is the
+// outcome of a dial and whether it schedules a retry.
+func (m *mirror) dialEvent(e trace.Event) (key [2]string, outcome, schedules bool) {
+	if !m.connects(e.Actor) {
+		return key, false, false
+	}
+	switch e.Kind {
+	case model.EventConnect:
+		return [2]string{e.Actor, m.endpoint(e.Peer)}, true, false
+	case model.EventRetry:
+		return [2]string{e.Actor, e.Peer}, true, true
+	case model.EventDisconnect:
+		if strings.Contains(e.Reason, "RECONNECT_IVL=-1") {
+			return [2]string{e.Actor, e.Peer}, true, false // the attempt failed, no retry
+		}
+		// A protocol error ends the connect() of the REQ that met it (F6).
+		return [2]string{e.Actor, m.endpoint(e.Peer)}, false, e.Reason != "protocol error"
+	}
+	return key, false, false
+}
+
+// connects says whether the socket called name connects (the clients and
+// the raw client).
+func (m *mirror) connects(name string) bool {
+	if name == RawName && m.sys.Cfg.RawClient {
+		return true
+	}
+	for _, c := range m.sys.Clients {
+		if c.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// endpoint is the endpoint the socket called name binds.
+func (m *mirror) endpoint(name string) string {
+	for _, srv := range m.sys.Servers {
+		if srv.Name == name {
+			return srv.Endpoint
+		}
+	}
+	if name == RogueName {
+		return RogueEndpoint
+	}
+	return name
+}
+
+// closed forgets a socket's connect()s.
+func (m *mirror) closed(name string) {
+	for key := range m.dials {
+		if key[0] == name {
+			delete(m.dials, key)
+		}
+	}
+}
