@@ -22,7 +22,10 @@ import (
 // jitter drawn for it and only then (F23), and a run that goes on for
 // more than the backend's bound of events fails instead of running on.
 func backendAgenda(t *rapid.T) {
-	const ep = "tcp://s1:5454"
+	// s1 binds two endpoints and c1 connects to both, so that a restart
+	// must make each again; c3, retrying every millisecond, draws no
+	// jitter, whatever c1 draws.
+	eps := []string{"tcp://s1:5454", "tcp://s1:5455"}
 	b := sim.NewBackend()
 	ivl := rapid.SampledFrom([]time.Duration{0, time.Millisecond, 20 * time.Millisecond}).Draw(t, "reconnect ivl")
 	must := func(what string, err error) {
@@ -31,9 +34,13 @@ func backendAgenda(t *rapid.T) {
 		}
 	}
 	must("open s1", b.Open("s1", model.REP, model.Options{}))
-	must("bind s1", b.Bind("s1", ep))
 	must("open c1", b.Open("c1", model.REQ, model.Options{ReconnectIvl: ivl}))
-	must("connect c1", b.Connect("c1", ep))
+	must("open c3", b.Open("c3", model.REQ, model.Options{ReconnectIvl: time.Millisecond}))
+	for _, ep := range eps {
+		must("bind s1", b.Bind("s1", ep))
+		must("connect c1", b.Connect("c1", ep))
+	}
+	must("connect c3", b.Connect("c3", eps[0]))
 	var events []trace.Event
 	up := map[string]bool{"s1": true, "c1": true}
 	sent := 0
@@ -73,6 +80,10 @@ func backendAgenda(t *rapid.T) {
 		},
 		"wait": func(t *rapid.T) {
 			until := b.Now() + time.Duration(rapid.IntRange(0, 300).Draw(t, "ms"))*time.Millisecond
+			next, due := b.Sim().Next()
+			if rapid.Bool().Draw(t, "until the next event") && due {
+				until = next // which Wait must leave, due as it is at its deadline
+			}
 			name, err := b.Wait(until, "c1", "s1")
 			must("wait", err)
 			if name == "" {
@@ -80,6 +91,9 @@ func backendAgenda(t *rapid.T) {
 					t.Fatalf("backend: Wait(%v) returned nothing at %v", until, b.Now())
 				}
 				nothingDueBy(until, false)
+				if now, ok := b.Sim().Next(); due && until == next && (!ok || now != next) {
+					t.Fatalf("backend: Wait(%v) ran the event due at its deadline", until)
+				}
 				return
 			}
 			if r, _, _ := b.Poll(name); !r || b.Now() > until {
@@ -100,11 +114,13 @@ func backendAgenda(t *rapid.T) {
 			}
 			must("restart", b.Restart(name))
 			up[name] = true
-			if got, _ := b.World().Endpoint(ep); name == "s1" && got != "s1" {
-				t.Fatalf("backend: s1 restarted without binding %s again", ep)
-			}
-			if st, err := b.State(name); name == "c1" && (err != nil || len(st.Pipes) != 1 || st.Pipes[0].Peer != ep) {
-				t.Fatalf("backend: c1 restarted without connecting to %s again: %+v %v", ep, st, err)
+			for i, ep := range eps {
+				if got, _ := b.World().Endpoint(ep); name == "s1" && got != "s1" {
+					t.Fatalf("backend: s1 restarted without binding %s again", ep)
+				}
+				if st, err := b.State(name); name == "c1" && (err != nil || len(st.Pipes) != len(eps) || st.Pipes[i].Peer != ep) {
+					t.Fatalf("backend: c1 restarted without connecting to %v again: %+v %v", eps, st, err)
+				}
 			}
 		},
 		"": func(t *rapid.T) { events = append(events, b.Events()...) },
@@ -115,8 +131,9 @@ func backendAgenda(t *rapid.T) {
 			continue
 		}
 		// With RECONNECT_IVL of 1ms, rand() % 1 draws nothing to show.
-		if jittered := strings.Contains(e.Reason, "jitter"); jittered != (ivl != time.Millisecond) {
-			t.Fatalf("backend: with RECONNECT_IVL %v a timer line reads %q (F23)", ivl, e.Reason)
+		want := e.Actor == "c1" && ivl != time.Millisecond
+		if jittered := strings.Contains(e.Reason, "jitter"); jittered != want {
+			t.Fatalf("backend: %s's timer line reads %q, with RECONNECT_IVL %v (F23)", e.Actor, e.Reason, ivl)
 		}
 	}
 	if rapid.IntRange(0, 49).Draw(t, "run away") == 0 {
