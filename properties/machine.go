@@ -28,6 +28,7 @@ type machine struct {
 	// the mirror last read it.
 	states map[string]model.SocketState
 	raw    map[string]*rawClient // what checkRawPeers knows of each client
+	cut    map[[2]string]bool    // the links cut and not healed
 }
 
 func (m *machine) isClient(name string) bool {
@@ -67,7 +68,7 @@ type stepCheck func(t *rapid.T, m *machine, op Op, before snapshot)
 // run draws operations of the given kinds, applies each, and runs check
 // after each one. It returns the machine for checks at the end of the run.
 func run(t *rapid.T, cfg Config, kinds []string, check stepCheck) *machine {
-	m := &machine{sys: NewSystem(cfg), led: newLedger()}
+	m := &machine{sys: NewSystem(cfg), led: newLedger(), cut: map[[2]string]bool{}}
 	m.mirror = newMirror(m.sys, func(format string, args ...any) { m.fail(t, format, args...) })
 	m.sys.watch = m.mirror
 	m.sys.Sim.SetChooser(chooser{t: t, m: m})

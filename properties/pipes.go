@@ -117,9 +117,23 @@ func (m *machine) checkPoll(t *rapid.T) {
 
 // checkFaults holds after every step of every property: a cut ends
 // exactly the connections between its two ends, from whichever end it
-// comes, and they stay down until it heals (F21); a request that a server
-// held when it crashed is reported lost by the model (F19).
+// comes, and no connection is made across it until it heals (F21, F23); a
+// request that a server held when it crashed is reported lost by the
+// model (F19).
 func (m *machine) checkFaults(t *rapid.T, op Op) {
+	for _, e := range m.fresh {
+		link := [2]string{min(e.Actor, e.Peer), max(e.Actor, e.Peer)}
+		switch e.Kind {
+		case model.EventCut:
+			m.cut[link] = true
+		case model.EventHeal:
+			delete(m.cut, link)
+		case model.EventConnect:
+			if m.cut[link] {
+				m.fail(t, "faults: %s connected to %s across a cut link (F21, F23)", e.Actor, e.Peer)
+			}
+		}
+	}
 	for h := range m.led.LostHeld {
 		if !m.led.HeldDropped[h] {
 			m.fail(t, "faults: request %s died with the server that held it, but the model did not report it lost (F19)", h)

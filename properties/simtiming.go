@@ -135,10 +135,39 @@ func (st *simTiming) check(t *rapid.T, res *sim.Result) {
 	if want := st.faultEvents(); !slices.Equal(faults, want) {
 		fail("the faults acted as %v, want %v: each exactly when scheduled", faults, want)
 	}
+	st.cuts(fail, res)
 	st.ticks(fail, res)
 	st.latencies(fail, res)
 	st.reconnects(fail, res)
 	st.replies(fail, res)
+}
+
+// cuts: while a link is cut no connection is made across it, and a
+// restarted server binds its endpoint again.
+func (st *simTiming) cuts(fail func(string, ...any), res *sim.Result) {
+	cut := map[[2]string]bool{}
+	pair := func(a, b string) [2]string {
+		if a > b {
+			a, b = b, a
+		}
+		return [2]string{a, b}
+	}
+	for _, e := range res.Trace {
+		switch e.Kind {
+		case model.EventCut:
+			cut[pair(e.Actor, e.Peer)] = true
+		case model.EventHeal:
+			delete(cut, pair(e.Actor, e.Peer))
+		case model.EventConnect:
+			if cut[pair(e.Actor, e.Peer)] {
+				fail("%s connected to %s at %v across a cut link", e.Actor, e.Peer, e.At)
+			}
+		case model.EventRestart:
+			if want := st.endpointOf(e.Actor); e.Peer != want {
+				fail("%s restarted bound to %q, want %q", e.Actor, e.Peer, want)
+			}
+		}
+	}
 }
 
 // cutPeer keeps the peer of cut and heal lines only (a restart names its
@@ -319,7 +348,7 @@ func (st *simTiming) replies(fail func(string, ...any), res *sim.Result) {
 // DefaultNetwork and libzmq, a Sink receives every event and leaves the
 // trace empty, and the same seed and schedule give the same run; the
 // world follows the profile asked for. A negative duration and a scenario
-// without processes are refused; a scenario with servers only runs.
+// without processes are refused; one with servers or clients only runs.
 func simContracts(t *rapid.T, sc app.Scenario, cfg sim.Config, res *sim.Result) {
 	again := cfg
 	if again.For == 0 {
@@ -374,5 +403,9 @@ func simContracts(t *rapid.T, sc app.Scenario, cfg sim.Config, res *sim.Result) 
 	only.Faults = crashes
 	if _, err := sim.Run(servers, only); err != nil {
 		t.Fatalf("simulator: a scenario with servers only failed: %v", err)
+	}
+	clients := app.Scenario{Name: sc.Name + "-clients", Clients: sc.Clients}
+	if _, err := sim.Run(clients, sim.Config{Seed: cfg.Seed, For: time.Second}); err != nil {
+		t.Fatalf("simulator: a scenario with clients only failed: %v", err)
 	}
 }

@@ -213,6 +213,8 @@ func answered(reply string) (string, bool) {
 // SimulatorAgenda: the simulator runs what is due at one instant in the
 // order it was scheduled, never runs anything early, and moves a time in
 // the past to now; events scheduled while others run obey the same rules.
+// Its backend keeps the same time through Advance and Wait, restarts
+// what crashed, and bounds a run (backendAgenda).
 //
 //	rapid.Check(t, properties.SimulatorAgenda)
 func SimulatorAgenda(t *rapid.T) { check("TestSimulatorAgenda", t) }
@@ -263,4 +265,5 @@ func simulatorAgenda(t *rapid.T, _ model.Mutation) {
 	if !slices.Equal(order, sorted) {
 		t.Fatalf("simulator: jobs ran in the order %v, want (time, scheduling order) %v", order, sorted)
 	}
+	backendAgenda(t)
 }

@@ -466,6 +466,9 @@ func (s *System) later(d time.Duration, do func()) {
 // Advance lets d of virtual time pass.
 func (s *System) Advance(d time.Duration) {
 	s.Sim.RunUntil(s.Sim.Now() + d)
+	if at, ok := s.Sim.Next(); ok && at <= s.Sim.Now() && s.watch != nil {
+		s.watch.fail("simulator: RunUntil(%v) left an event due at %v", s.Sim.Now(), at)
+	}
 	s.touch() // the clock moved
 	s.settle()
 }
