@@ -747,6 +747,11 @@ type PipeState struct {
 	// Waiting counts the messages for this pipe that have reached its
 	// engine and wait there for room (F18).
 	Waiting int
+	// Ended: the pipe's connection has ended, but its engine still
+	// pushes what had reached it before it sees the end (F22): its pipe
+	// counts as connected until then, and its engine takes nothing more
+	// to send.
+	Ended bool
 }
 
 // State returns a snapshot of the named socket.
@@ -766,6 +771,7 @@ func (w *World) State(name string) (SocketState, error) {
 			}
 			ps.Stalled = k.stalled && in == ToConnecter
 			ps.Waiting = k.landed[in]
+			ps.Ended = k.ended
 		}
 		st.Pipes = append(st.Pipes, ps)
 	}
