@@ -93,6 +93,24 @@ type mpipe struct {
 	// last is the counter of the last request a REP read from the pipe.
 	last   int
 	readOn bool
+	// written and reads count what the socket wrote into the pipe and
+	// read from it over the pipe's life; told is how many of the
+	// engine's reads from it the socket has learned of (F18: pipe.cpp
+	// sends them every LWM = (HWM+1)/2, and a REP takes them only with its
+	// commands, F17).
+	written, reads, told int
+	// waiting is what reached the pipe's engine and waits there for
+	// room; ended says the pipe's connection has ended while the engine
+	// still pushes that (F18, F22).
+	waiting int
+	ended   bool
+	// woke: the pipe rejoined the fair queue's active part when a
+	// message (or its end) arrived; a REQ or REP counts it only once it
+	// has taken its commands (fq.cpp activated, F14).
+	woke bool
+	// refused: in the current call the pipe's session ended its
+	// connection for a protocol error (F6).
+	refused bool
 }
 
 // msock is one socket as the mirror knows it.
@@ -113,6 +131,15 @@ type msock struct {
 	// REP: a request is held; it came on envPipe (F15).
 	owes    bool
 	envPipe *mpipe
+	// replyFull: envPipe was at its SNDHWM as the REP counted when it
+	// read the request, which is when libzmq decides the reply's drop
+	// (F17: rep.cpp xrecv writes the envelope, router.cpp xsend).
+	replyFull bool
+	// ackPipe: a REQ call read past the end of its request's pipe and
+	// sent the term ack; ackBack: that call ended, so the ack is in the
+	// REQ's mailbox and the next commands forget the pipe (F10).
+	ackPipe *mpipe
+	ackBack bool
 	woke    int // wakes in the current interval (see sync)
 }
 
@@ -138,9 +165,14 @@ type mirror struct {
 	socks map[string]*msock
 	read  int     // trace events already seen
 	drawn []drawn // choices asked since the last account
-	// forget lists the REQs whose outstanding request's pipe ended in the
-	// current interval: each owes one F10 choice.
-	forget []*msock
+	// rogueTo lists, per client, the rogue's messages to it that have not
+	// reached its pipe nor been reported lost, oldest first: what a REQ's
+	// engine finds when it pushes what waits (F6, F18).
+	rogueTo map[string][]string
+	// held are the refills a REQ's drain left for after it (F9, F18);
+	// refusals counts the protocol errors the mirror expects in a call.
+	held     []*mpipe
+	refusals int
 	// dials is every dial outcome the model owes: per connect() (client
 	// and endpoint), when its next attempt completes (F23).
 	dials map[[2]string]dialDue
@@ -160,7 +192,8 @@ type mirror struct {
 
 func newMirror(sys *System, fail func(format string, args ...any)) *mirror {
 	return &mirror{sys: sys, fail: fail, socks: map[string]*msock{}, dials: map[[2]string]dialDue{},
-		ids: map[string][]uint32{}, sentOn: map[string]string{}, flights: map[[2]string]int{}, seen: map[string]model.SocketState{}}
+		ids: map[string][]uint32{}, sentOn: map[string]string{}, flights: map[[2]string]int{}, seen: map[string]model.SocketState{},
+		rogueTo: map[string][]string{}}
 }
 
 // chose records an open choice as the model acts on it.
@@ -221,6 +254,7 @@ func (m *mirror) fresh() []trace.Event {
 // the changes it makes is never in doubt; sync fails if it finds more.
 func (m *mirror) sync() {
 	events := m.fresh()
+	m.rogueLost(events)
 	m.follow(events)
 	m.account(events)
 	m.stale = false
@@ -278,21 +312,254 @@ func (m *mirror) reconcile(ms *msock, st model.SocketState) {
 	ms.pipes = kept
 }
 
-// update takes what a pipe did in the interval from its state: room made
-// by the engine wakes it in lb_t (the activate_write command), a message
-// arrived wakes it in fq_t (activate_read).
+// update takes what a pipe did in the interval from its state: the
+// engine's reads, told every LWM (F18), wake it in lb_t (the
+// activate_write command), a message arrived wakes it in fq_t
+// (activate_read).
 func (m *mirror) update(ms *msock, p *mpipe, o model.PipeState) {
 	if o.Destroyed && !p.destroyed {
 		m.ended(ms, p)
 	}
-	if !o.Destroyed && o.Out < p.out && ms.typ != model.REP && ms.lb.wake(p) {
-		ms.woke++
+	if o.In > p.in {
+		m.arrived(ms, p, o.In-p.in)
 	}
-	if o.In > p.in && ms.fq.wake(p) {
-		ms.woke++
+	if !o.Destroyed && p.written < o.Out {
+		m.fail("mirror: %s's pipe to %s holds %d to send, but %s wrote %d to it (F19, F22)", ms.name, p.peer, o.Out, ms.name, p.written)
 	}
 	p.out, p.in, p.connected, p.destroyed = o.Out, o.In, o.Connected, o.Destroyed
+	p.waiting, p.ended = o.Waiting, o.Ended
 	p.wire = m.flight(ms, p)
+	if ms.typ != model.REP && !p.destroyed {
+		if t := p.toldOf(ms); t > p.told {
+			p.told = t
+			if ms.lb.wake(p) {
+				ms.woke++
+			}
+		}
+	}
+}
+
+// arrived is n messages that the engine pushed into p: it wakes p in
+// fq_t, and what came from the rogue leaves the rogue's list, well-formed:
+// a REQ's session refuses a malformed reply before it pushes it (F6).
+func (m *mirror) arrived(ms *msock, p *mpipe, n int) {
+	if ms.typ == model.REQ && p.peer == RogueEndpoint {
+		q := m.rogueTo[ms.name]
+		if len(q) < n {
+			m.fail("mirror: %s's pipe from the rogue got %d messages, but the rogue has %d on the way to it (harness)", ms.name, n, len(q))
+		}
+		for _, body := range q[:n] {
+			if malformed(body) {
+				m.fail("mirror: %s's pipe from the rogue got %s, which its session refuses (F6)", ms.name, body)
+			}
+		}
+		m.rogueTo[ms.name] = q[n:]
+	}
+	if ms.fq.wake(p) {
+		p.woke = true
+		ms.woke++
+	}
+}
+
+// malformed says whether a rogue message body is one without delimiter.
+func malformed(body string) bool { return strings.HasPrefix(body, "malformed#") }
+
+// rogueLost takes off the rogue's lists what the trace reports lost on
+// the way: in flight or unsent when a connection or pipe ended (F22), or
+// refused by the REQ's session (F6).
+func (m *mirror) rogueLost(events []trace.Event) {
+	for _, e := range events {
+		if e.Kind != model.EventDrop {
+			continue
+		}
+		client := e.Peer
+		if e.Peer == RogueName {
+			client = e.Actor
+		} else if e.Actor != RogueName {
+			continue
+		}
+		if q := m.rogueTo[client]; len(q) > 0 {
+			m.rogueTo[client] = slices.DeleteFunc(q, func(b string) bool { return b == e.Msg })
+		}
+	}
+}
+
+// lwm is a high-water mark's low-water mark, (HWM+1)/2: a pipe's reader
+// tells its writer of its reads once per LWM reads (pipe.cpp, F18).
+func lwm(h int) int { return (hwm(h) + 1) / 2 }
+
+// engineTold is how many of taken reads a writer has been told of.
+func engineTold(taken, h int) int { l := lwm(h); return taken / l * l }
+
+// toldOf is how many of the engine's reads of p its socket counts: the
+// reads told every LWM; a REP learns of those only when it takes its
+// commands (F17, F18).
+func (p *mpipe) toldOf(ms *msock) int {
+	if ms.typ == model.REP {
+		return p.told
+	}
+	return engineTold(p.written-p.out, ms.opts.SndHWM)
+}
+
+// commands is the socket taking the commands in its mailbox: the pipes
+// that woke count as active, a REP learns of the reads its pipes' engines
+// told (F17), and a REQ whose term ack came back forgets the pipe of its
+// request (F10, req.cpp xpipe_terminated).
+func (m *mirror) commands(ms *msock) {
+	for _, p := range ms.fq.a {
+		p.woke = false
+	}
+	for _, p := range ms.pipes {
+		p.woke = false
+		if ms.typ == model.REP {
+			p.told = engineTold(p.written-p.out, ms.opts.SndHWM)
+		}
+	}
+	if ms.ackPipe != nil && ms.ackBack {
+		if ms.replyPipe == ms.ackPipe {
+			ms.replyPipe = nil
+		}
+		ms.ackPipe, ms.ackBack = nil, false
+	}
+}
+
+// callEnded is the end of a REQ's call: a term ack it sent is back in its
+// mailbox for the next commands (F10).
+func (m *mirror) callEnded(ms *msock) {
+	if ms.ackPipe != nil {
+		ms.ackBack = true
+	}
+}
+
+// readsWithoutCommands says whether a receive finds a message before it
+// takes its commands: an active pipe that was active before the last
+// commands holds one (socket_base.cpp recv, fq.cpp).
+func readsWithoutCommands(ms *msock) bool {
+	for _, p := range ms.fq.a[:ms.fq.active] {
+		if p.in > 0 && !p.woke {
+			return true
+		}
+	}
+	return false
+}
+
+// connects says whether the socket made its pipes by connect(): a pipe
+// of a connect() without IMMEDIATE survives the end of its connection
+// (F21).
+func byConnect(ms *msock) bool { return ms.typ == model.REQ || ms.name == RawName }
+
+// wrote is a whole message the socket wrote into p: a live connection's
+// engine takes it at once (F18: TCP holds what the peer refuses), a pipe
+// without one, or whose connection ended, keeps it.
+func (m *mirror) wrote(ms *msock, p *mpipe) {
+	p.written++
+	if p.connected && !p.ended {
+		p.wire++
+	} else {
+		p.out++
+	}
+	if ms.typ != model.REP {
+		p.told = p.toldOf(ms)
+	}
+}
+
+// room is a read of p that reaches an LWM: the engine, told of the room,
+// pushes what waits for it (F18). During a REQ's drain of stale replies
+// the engine does so on libzmq's I/O thread, before or after the drain
+// ends: the model's ChoiceDrainRefill (F9).
+func (m *mirror) room(ms *msock, p *mpipe, drain bool) {
+	if !p.connected || p.waiting == 0 {
+		return
+	}
+	if drain {
+		d, ok := m.take(model.ChoiceDrainRefill)
+		if !ok {
+			m.fail("mirror: %s's drain made room in its pipe from %s, whose engine holds %d, but the model asked no drain-refill race (F9, F18)", ms.name, p.peer, p.waiting)
+		}
+		if d.n != 2 {
+			m.fail("mirror: the drain-refill race of %s has %d outcomes, want 2 (F9, F18)", ms.name, d.n)
+		}
+		if d.k == 0 {
+			m.held = append(m.held, p)
+			return
+		}
+	}
+	m.push(ms, p)
+}
+
+// push is the engine pushing what waits for p, oldest first, until the
+// pipe is at its RCVHWM as the engine counts (what the socket read less
+// the reads not yet told, F18). A REQ's session refuses a malformed reply
+// even then, and a reply with a request id that waited for room (F6:
+// req_session_t moved on before the push that failed); either ends the
+// connection for good. A side of an ended connection ends once its
+// engine has pushed everything (F22).
+func (m *mirror) push(ms *msock, p *mpipe) {
+	l := lwm(ms.opts.RcvHWM)
+	room := hwm(ms.opts.RcvHWM) - p.in - p.reads%l
+	first := true
+	for p.waiting > 0 {
+		rogue := ms.typ == model.REQ && p.peer == RogueEndpoint
+		var head string
+		if rogue {
+			q := m.rogueTo[ms.name]
+			if len(q) == 0 {
+				m.fail("mirror: %s's engine holds %d from the rogue, which has nothing on the way to it (harness)", ms.name, p.waiting)
+			}
+			head = q[0]
+		}
+		switch {
+		case rogue && malformed(head):
+			m.refuse(ms, p)
+			return
+		case room == 0:
+			return
+		case first && ms.typ == model.REQ && !rogue && ms.opts.ReqCorrelate:
+			m.refuse(ms, p)
+			return
+		case rogue:
+			m.rogueTo[ms.name] = m.rogueTo[ms.name][1:]
+		}
+		first = false
+		p.in++
+		p.waiting--
+		room--
+		if ms.fq.wake(p) {
+			p.woke = true
+		}
+	}
+	if p.ended {
+		p.connected, p.ended = false, false
+		if !byConnect(ms) || ms.opts.Immediate {
+			m.destroy(ms, p)
+		}
+	}
+}
+
+// refuse is a REQ's session ending p's connection for a protocol error
+// (F6): its connect() stops, so the pipe is destroyed.
+func (m *mirror) refuse(ms *msock, p *mpipe) {
+	m.refusals++
+	m.destroy(ms, p)
+}
+
+// destroy is p destroyed in a call: it takes nothing more, what it held
+// to send is lost (F22), and it leaves its socket once drained.
+func (m *mirror) destroy(ms *msock, p *mpipe) {
+	p.destroyed, p.connected, p.ended, p.waiting, p.out, p.wire = true, false, false, 0, 0, 0
+	if p.in == 0 {
+		m.detach(ms, p)
+	}
+}
+
+// detach is a destroyed, drained pipe leaving its socket; its end wakes it
+// in fq_t so that the next walk removes it (F14).
+func (m *mirror) detach(ms *msock, p *mpipe) {
+	ms.pipes = slices.DeleteFunc(ms.pipes, func(q *mpipe) bool { return q == p })
+	p.detached = true
+	if ms.fq.wake(p) {
+		p.woke = true
+	}
 }
 
 // leave is a pipe that left its socket: it ended and was drained, and its
@@ -304,6 +571,7 @@ func (m *mirror) leave(ms *msock, p *mpipe) {
 	p.destroyed, p.detached = true, true
 	p.out, p.in, p.wire, p.connected = 0, 0, 0, false
 	if ms.fq.wake(p) {
+		p.woke = true
 		ms.woke++
 	}
 }
@@ -316,13 +584,14 @@ func (m *mirror) ended(ms *msock, p *mpipe) {
 		// keeps, and servers send none.
 		m.fail("mirror: %s's pipe to %s was destroyed, but with IMMEDIATE=0 a connecting pipe survives its connection (F21)", ms.name, p.peer)
 	}
-	if ms.typ == model.REQ && ms.awaiting && ms.replyPipe == p {
-		m.forget = append(m.forget, ms)
-	}
 }
 
-// flight is the number of messages in flight from p on its connection.
-func (m *mirror) flight(ms *msock, p *mpipe) int { return m.flightOn(ms.name, p.peer, p.connected) }
+// flight is the number of messages in flight from p on its connection;
+// an ended one has none (F22), whatever a newer connection to the same
+// peer has.
+func (m *mirror) flight(ms *msock, p *mpipe) int {
+	return m.flightOn(ms.name, p.peer, p.connected && !p.ended)
+}
 
 // flightOn is the number of messages in flight from the socket called
 // from on its connection to peer, if it has one.
@@ -343,6 +612,10 @@ func (m *mirror) look() {
 	}
 }
 
+// pipesOf is the mirror's pipes of the socket called name, in the order
+// of its State once the mirror has followed the latest step.
+func (m *mirror) pipesOf(name string) []*mpipe { return m.socks[name].pipes }
+
 // peerName is the socket at the other end of a pipe whose peer is ep.
 func (m *mirror) peerName(ep string) string {
 	if name, ok := m.sys.W.Endpoint(ep); ok {
@@ -352,33 +625,12 @@ func (m *mirror) peerName(ep string) string {
 }
 
 // account matches the choices the model asked in an interval with the
-// ones libzmq's rules need there: one F10 race per REQ whose outstanding
-// request's pipe ended, decided in the order the REQs learnt of it;
-// reconnect jitter for F23's check. Anything else is a choice libzmq does
-// not make.
+// ones libzmq's rules need there: reconnect jitter for F23's check (the
+// calls took theirs: fair queue, request id, drain refill). F10 is no
+// race: a REQ forgets its request's pipe at the commands after the call
+// that read past the pipe's end (see commands). Anything else is a choice
+// libzmq does not make.
 func (m *mirror) account(events []trace.Event) {
-	order := func(ms *msock) int {
-		for i, e := range events {
-			if e.Kind == model.EventDisconnect && e.Actor == ms.name {
-				return i
-			}
-		}
-		return len(events)
-	}
-	slices.SortStableFunc(m.forget, func(a, b *msock) int { return order(a) - order(b) })
-	for _, ms := range m.forget {
-		d, ok := m.take(model.ChoiceForgetReplyPipe)
-		if !ok {
-			m.fail("mirror: %s's request lost its pipe, but the model asked no F10 race (F10)", ms.name)
-		}
-		if d.n != 2 {
-			m.fail("mirror: F10's race for %s has %d outcomes, want 2 (F10)", ms.name, d.n)
-		}
-		if d.k == 0 {
-			ms.replyPipe = nil // libzmq clears _reply_pipe (38 in 40)
-		}
-	}
-	m.forget = m.forget[:0]
 	m.reconnects(events)
 	for _, d := range m.drawn {
 		m.fail("mirror: the model asked %s (%d options) where libzmq makes no such choice", d.choice, d.n)
@@ -408,6 +660,7 @@ func (m *mirror) before(string, string) {
 	if m.stale {
 		m.sync()
 	}
+	m.refusals = 0
 }
 
 // after judges a call once its effects are settled: msg is what a receive
@@ -418,6 +671,7 @@ func (m *mirror) after(call, name string, msg model.Message, err error) {
 	switch {
 	case call == callClose:
 		delete(m.socks, name)
+		delete(m.rogueTo, name)
 		m.closed(name)
 	case ms == nil:
 	case call == callSend && ms.typ == model.REQ:
@@ -429,18 +683,23 @@ func (m *mirror) after(call, name string, msg model.Message, err error) {
 	case call == callRecv:
 		m.recv(ms, events, msg, err)
 	}
+	m.rogueLost(events) // after the call's prediction, which reads the list as it was
 	if ms != nil && call != callClose {
 		m.compare(ms)
+		if n := len(drops(events, ms.name, refusalReasons...)); n != m.refusals {
+			m.fail("mirror: %s's session ended %d connections for a protocol error in the call, want %d (F6, F18)", ms.name, n, m.refusals)
+		}
 	}
 	m.follow(events)
 	m.account(events)
 	m.stale = false
 }
 
-// canTake is pipe_t::check_write as the model counts it: the pipe lives
-// and holds fewer than SNDHWM messages (F18).
+// canTake is pipe_t::check_write: the pipe lives and its writer counts
+// fewer than SNDHWM messages in it, counting what the engine took but
+// has not told of (F18).
 func canTake(ms *msock, p *mpipe) bool {
-	return !p.destroyed && p.out < hwm(ms.opts.SndHWM)
+	return !p.destroyed && p.written-p.toldOf(ms) < hwm(ms.opts.SndHWM)
 }
 
 // sendPipe is lb_t::sendpipe up to the write: the pipe at cur if it can
@@ -496,39 +755,59 @@ func (m *mirror) recvPipe(ms *msock) *mpipe {
 }
 
 // passEmpty is the walk past the empty pipe at cur.
+// It reads the end of a detached pipe: a REQ whose request went there
+// sends the term ack, and forgets the pipe once the ack is back (F10).
 func (m *mirror) passEmpty(ms *msock) {
 	p := ms.fq.a[ms.fq.cur]
 	ms.fq.skip()
 	if p.detached {
 		ms.fq.drop(p)
 		ms.lb.drop(p)
+		if ms.typ == model.REQ && ms.replyPipe == p {
+			ms.ackPipe, ms.ackBack = p, false
+		}
 	}
 }
 
-// readFrom takes one message from p, which leaves its socket once it has
+// readFrom takes one message from p; a read that reaches an LWM lets the
+// engine push what waits (F18), and p leaves its socket once it has
 // ended and is drained.
-func (m *mirror) readFrom(ms *msock, p *mpipe) {
+func (m *mirror) readFrom(ms *msock, p *mpipe, drain bool) {
 	p.in--
-	if p.destroyed && p.in == 0 {
-		ms.pipes = slices.DeleteFunc(ms.pipes, func(q *mpipe) bool { return q == p })
-		p.detached = true
-		ms.fq.wake(p) // active already: it was just read
+	if p.reads++; p.reads%lwm(ms.opts.RcvHWM) == 0 {
+		m.room(ms, p, drain)
+	}
+	if p.destroyed && p.in == 0 && !p.detached {
+		m.detach(ms, p)
 	}
 }
 
-// drops returns the drop events of actor, in order.
-func drops(events []trace.Event, actor string) []trace.Event {
+// The reasons of the drops a call makes on purpose: discards (F5, F7,
+// F9), a REP's dropped reply (F16, F17), a session's protocol errors
+// (F6). Other drops of a call are losses when a connection or pipe ends.
+var (
+	staleReasons   = []string{"stale reply discarded by new request"}
+	discardReasons = []string{"reply from another pipe", "reply with another request id", "reply without delimiter", "request without delimiter"}
+	replyReasons   = []string{"pipe to client full", "client gone"}
+	refusalReasons = []string{"malformed reply", "request id refused by a full pipe, then taken for a wrong frame"}
+)
+
+// drops returns the drop events of actor for one of reasons, in order.
+func drops(events []trace.Event, actor string, reasons ...string) []trace.Event {
 	var out []trace.Event
 	for _, e := range events {
-		if e.Kind == model.EventDrop && e.Actor == actor {
+		if e.Kind == model.EventDrop && e.Actor == actor && slices.Contains(reasons, e.Reason) {
 			out = append(out, e)
 		}
 	}
 	return out
 }
 
-// reqSend is req_t::xsend.
+// reqSend is req_t::xsend. zmq_send takes the socket's commands first,
+// also when F1 refuses the send (socket_base.cpp send).
 func (m *mirror) reqSend(ms *msock, events []trace.Event, err error) {
+	m.commands(ms)
+	defer m.callEnded(ms)
 	relaxed := ms.opts.ReqRelaxed
 	if ms.awaiting && !relaxed {
 		return // F1: EFSM, checked by the lockstep property
@@ -565,9 +844,14 @@ func (m *mirror) reqSend(ms *msock, events []trace.Event, err error) {
 			m.ids[e.Msg] = append(m.ids[e.Msg], ms.nextID)
 		}
 	}
+	// libzmq wrote the request's first frame into p before it drains, so
+	// the request is outstanding on p meanwhile (F10).
+	ms.awaiting, ms.replyPipe = true, p
 	// F9: what is queued to read answers earlier requests; the send reads
 	// and discards it all, in rotation order, and every pipe ends inactive.
-	stale := drops(events, ms.name)
+	// The engines told of room in the drain push what waits for them
+	// before or after it ends (room).
+	stale := drops(events, ms.name, staleReasons...)
 	r := &ms.fq
 	for r.active > 0 {
 		q := r.a[r.cur]
@@ -576,18 +860,29 @@ func (m *mirror) reqSend(ms *msock, events []trace.Event, err error) {
 			continue
 		}
 		r.next()
-		m.readFrom(ms, q)
 		if len(stale) == 0 || stale[0].Peer != q.peer {
 			m.fail("mirror: %s's send did not discard the reply queued from %s first (F9); it discarded %v", ms.name, q.peer, stale)
 		}
 		stale = stale[1:]
+		m.readFrom(ms, q, true)
 	}
 	if len(stale) > 0 {
 		m.fail("mirror: %s's send discarded %s from %s, which libzmq's fair queue does not hold (F9)", ms.name, stale[0].Msg, stale[0].Peer)
 	}
-	ms.lb.next()
-	p.out++
-	ms.awaiting, ms.replyPipe = true, p
+	for i, q := range m.held {
+		m.held[i] = nil
+		if q.connected {
+			m.push(ms, q)
+		}
+	}
+	m.held = m.held[:0]
+	if p.destroyed {
+		// A refill ended p's connection (F6): the request went into the
+		// pipe that is destroyed with it (F22), and the rotation stays.
+		return
+	}
+	ms.lb.next() // after the drain, which may have dropped ended pipes
+	m.wrote(ms, p)
 }
 
 // recv is req_t::xrecv, rep_t::xrecv or a DEALER's receive: it reads in
@@ -598,7 +893,15 @@ func (m *mirror) recv(ms *msock, events []trace.Event, msg model.Message, err er
 	if ms.typ == model.REQ && !ms.awaiting || ms.typ == model.REP && ms.owes {
 		return // F1, F2: EFSM, checked by the lockstep property
 	}
-	discarded := drops(events, ms.name)
+	if ms.typ == model.REQ {
+		defer m.callEnded(ms)
+	}
+	if ms.typ != model.DEALER && !readsWithoutCommands(ms) {
+		// zmq_recv finds nothing, takes its commands and tries again
+		// (socket_base.cpp recv).
+		m.commands(ms)
+	}
+	discarded := drops(events, ms.name, discardReasons...)
 	for {
 		p := m.recvPipe(ms)
 		if p == nil {
@@ -607,7 +910,7 @@ func (m *mirror) recv(ms *msock, events []trace.Event, msg model.Message, err er
 			}
 			return
 		}
-		m.readFrom(ms, p)
+		m.readFrom(ms, p, false)
 		if ms.typ == model.DEALER {
 			m.took(ms, p, msg, err)
 			return
@@ -681,6 +984,9 @@ func (m *mirror) took(ms *msock, p *mpipe, msg model.Message, err error) {
 			}
 		}
 		ms.owes, ms.envPipe = true, p
+		// F17: the REP writes the reply's envelope now, so a pipe full
+		// as it counts drops the reply whatever comes before the send.
+		ms.replyFull = p.written-p.told >= hwm(ms.opts.SndHWM)
 	case ms.name == RawName:
 		m.rawReply(p, msg)
 	default:
@@ -750,23 +1056,24 @@ func (m *mirror) rawRequest(ms *msock, p *mpipe, msg model.Message) {
 }
 
 // repSend is rep_t::xsend: the reply goes back on the request's pipe,
-// dropped if that pipe has ended (F16) or is at its SNDHWM (F17).
+// dropped if that pipe was full as the REP counted when it read the
+// request (F17) or has ended (F16). The send takes the REP's commands.
 func (m *mirror) repSend(ms *msock, events []trace.Event, err error) {
 	if !ms.owes {
 		return // F2: EFSM, checked by the lockstep property
 	}
-	p := ms.envPipe
-	ms.owes, ms.envPipe = false, nil
-	full := p.out >= hwm(ms.opts.SndHWM)
-	dropped := len(drops(events, ms.name)) > 0
+	p, full := ms.envPipe, ms.replyFull
+	ms.owes, ms.envPipe, ms.replyFull = false, nil, false
+	m.commands(ms)
+	dropped := len(drops(events, ms.name, replyReasons...)) > 0
 	switch {
 	case err != nil:
 		m.fail("mirror: %s's reply failed (%v); a REP never blocks (F16, F17)", ms.name, err)
 	case dropped != (p.destroyed || full):
-		m.fail("mirror: %s's reply to %s: dropped %v, but its pipe is destroyed %v and holds %d of SNDHWM %d (F15, F16, F17)",
-			ms.name, p.peer, dropped, p.destroyed, p.out, hwm(ms.opts.SndHWM))
+		m.fail("mirror: %s's reply to %s: dropped %v, but its pipe is destroyed %v and was full at the read %v (SNDHWM %d; F15, F16, F17)",
+			ms.name, p.peer, dropped, p.destroyed, full, hwm(ms.opts.SndHWM))
 	case !dropped:
-		p.out++
+		m.wrote(ms, p)
 	}
 }
 
@@ -780,10 +1087,13 @@ func (m *mirror) dealerSend(ms *msock, events []trace.Event, err error) {
 		m.fail("mirror: %s's send failed (%v), but its pipe to %s can take it (F8, F18)", ms.name, err, p.peer)
 	case p != nil:
 		ms.lb.next()
-		p.out++
+		m.wrote(ms, p)
 		for _, e := range events {
 			if e.Actor == ms.name && (e.Kind == model.EventSend || e.Kind == model.EventReply) {
 				m.sentOn[e.Msg] = p.peer
+				if ms.name == RogueName {
+					m.rogueTo[p.peer] = append(m.rogueTo[p.peer], e.Msg)
+				}
 			}
 		}
 	}
@@ -803,7 +1113,7 @@ func (m *mirror) compare(ms *msock) {
 	}
 	for i, o := range st.Pipes {
 		p := ms.pipes[i]
-		sent := o.Out + m.flightOn(ms.name, o.Peer, o.Connected)
+		sent := o.Out + m.flightOn(ms.name, o.Peer, o.Connected && !o.Ended)
 		if o.Peer != p.peer || o.In != p.in || sent != p.out+p.wire {
 			m.fail("mirror: %s's pipe %d to %s holds %d to read and %d sent on it, want %d and %d (F8, F14, F15)",
 				ms.name, i, o.Peer, o.In, sent, p.in, p.out+p.wire)

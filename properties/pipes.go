@@ -9,52 +9,56 @@ import (
 )
 
 // checkPipes holds after every step of every property: the high-water
-// marks as the model counts them (F17, F18). A pipe holds at most SNDHWM
-// whole messages to send; the pipe a socket reads, with what is in flight
-// toward it, at most its RCVHWM; and a connection's engine moves a message
-// off the sending pipe as soon as the receiving side is below its RCVHWM,
-// so a connected pipe holds messages to send only while its peer's side is
-// full. A sender nobody reads therefore gets SNDHWM + RCVHWM messages past
-// the receiver; how far libzmq itself gets is F18's open question, so this
-// checks the model's own rule. A zero option is the default of 1000.
+// marks and the engines' flow control (F18, F21, F22). The writer of a
+// pipe counts what it wrote less the reads it was told of, and is told
+// once per LWM = (HWM+1)/2 reads (pipe.cpp); a REP only when it takes its
+// commands (F17). So per pipe, with the mirror's own counts of what each
+// socket wrote and read:
+//   - the socket's count of what it sent on the pipe, hence what the pipe
+//     holds to send, is at most SNDHWM;
+//   - what the pipe holds to read, with the reads its engine has not been
+//     told of, is at most RCVHWM;
+//   - a live connection's engine takes everything its pipe holds to send,
+//     and TCP holds what the receiver refuses: a connected pipe holds
+//     something to send only once its connection has ended;
+//   - messages wait at a receiving engine only while the pipe is at its
+//     RCVHWM as the engine counts (stream_engine_base.cpp stops reading);
+//   - a side of an ended connection stays only while its engine still
+//     has what reached it to push (F22);
+//   - a handshake stalls only on a pipe at its RCVHWM, and its engine
+//     holds nothing, since the peer's first message ends it (F21).
+//
+// A zero option is the default of 1000.
 func (m *machine) checkPipes(t *rapid.T) {
-	flights := map[[2]string]int{}
 	for _, f := range m.sys.W.InFlight() {
 		if f.N <= 0 {
 			m.fail(t, "pipes: InFlight lists %s to %s with %d messages; it lists only directions with messages in flight", f.From, f.To, f.N)
 		}
-		flights[[2]string{f.From, f.To}] += f.N
 	}
-	states := m.states // a closed or crashed socket holds nothing
-	for name, st := range states {
+	for name, st := range m.states { // a closed or crashed socket holds nothing
 		o := m.mirror.options(name)
-		for _, p := range st.Pipes {
-			peer := m.mirror.peerName(p.Peer)
-			if p.Out > hwm(o.SndHWM) {
-				m.fail(t, "pipes: %s's pipe to %s holds %d to send, above SNDHWM %d (F18)", name, p.Peer, p.Out, hwm(o.SndHWM))
+		mp := m.mirror.pipesOf(name)
+		for i, p := range st.Pipes {
+			mine := mp[i]
+			l := lwm(o.RcvHWM)
+			if sent := mine.written - mine.toldOf(m.mirror.socks[name]); p.Out > hwm(o.SndHWM) || sent > hwm(o.SndHWM) {
+				m.fail(t, "pipes: %s's pipe to %s holds %d to send and counts %d sent, above SNDHWM %d (F18)", name, p.Peer, p.Out, sent, hwm(o.SndHWM))
 			}
-			in := p.In
-			if p.Connected {
-				in += flights[[2]string{peer, name}]
+			counted := p.In + mine.reads%l
+			if counted > hwm(o.RcvHWM) {
+				m.fail(t, "pipes: %s's pipe from %s holds %d to read and %d reads untold, above RCVHWM %d (F18)", name, p.Peer, p.In, mine.reads%l, hwm(o.RcvHWM))
 			}
-			if in > hwm(o.RcvHWM) {
-				m.fail(t, "pipes: %s's pipe from %s holds and has in flight %d to read, above RCVHWM %d (F18)", name, p.Peer, in, hwm(o.RcvHWM))
-			}
-			if !p.Connected || p.Out == 0 {
-				continue
-			}
-			other, ok := states[peer]
-			if !ok {
-				m.fail(t, "pipes: %s's pipe to %s is connected, but %s is not open", name, p.Peer, peer)
-			}
-			for _, q := range other.Pipes {
-				if !q.Connected || q.Peer != name && m.mirror.peerName(q.Peer) != name {
-					continue
-				}
-				if full := hwm(m.mirror.options(peer).RcvHWM); q.In+flights[[2]string{name, peer}] < full {
-					m.fail(t, "pipes: %s's pipe to %s holds %d to send while %s's side holds %d of RCVHWM %d: the engine moves messages while there is room (F18)",
-						name, p.Peer, p.Out, peer, q.In+flights[[2]string{name, peer}], full)
-				}
+			switch {
+			case p.Connected && !p.Ended && p.Out > 0:
+				m.fail(t, "pipes: %s's pipe to %s holds %d to send on a live connection, whose engine takes everything (F18)", name, p.Peer, p.Out)
+			case p.Waiting > 0 && counted < hwm(o.RcvHWM):
+				m.fail(t, "pipes: %d wait at the engine of %s's pipe from %s, which holds %d with %d reads untold, below RCVHWM %d (F18)", p.Waiting, name, p.Peer, p.In, mine.reads%l, hwm(o.RcvHWM))
+			case p.Waiting > 0 && !p.Connected:
+				m.fail(t, "pipes: %d wait at the engine of %s's pipe from %s, which has no connection (F22)", p.Waiting, name, p.Peer)
+			case p.Ended && (!p.Connected || p.Waiting == 0):
+				m.fail(t, "pipes: %s's pipe from %s is on an ended connection with %d waiting at its engine, connected %v: a side ends once its engine pushed what reached it (F22)", name, p.Peer, p.Waiting, p.Connected)
+			case p.Stalled && (p.Waiting > 0 || counted < hwm(o.RcvHWM)):
+				m.fail(t, "pipes: %s's handshake with %s stalled with %d waiting and the pipe at %d of RCVHWM %d (F21)", name, p.Peer, p.Waiting, counted, hwm(o.RcvHWM))
 			}
 		}
 	}
@@ -62,9 +66,9 @@ func (m *machine) checkPipes(t *rapid.T) {
 
 // checkConservation holds after every step of every property: every
 // message a socket put on a pipe is, until a socket reads it or the model
-// reports it lost, in exactly one place: a pipe to send, the wire, a pipe
-// to read. The model's state shows how many each holds, so the check is
-// by count: what they hold together is what was sent and neither read nor
+// reports it lost, in exactly one place: a pipe to send, the wire, a
+// receiving engine (F18), a pipe to read. The model's state shows how many
+// each holds, so the check is by count: what they hold together is what was sent and neither read nor
 // reported lost; and no message is read or lost more often than it was
 // sent (F16, F19, F21, F22).
 func (m *machine) checkConservation(t *rapid.T) {
@@ -74,7 +78,7 @@ func (m *machine) checkConservation(t *rapid.T) {
 	held := 0
 	for _, st := range m.states {
 		for _, p := range st.Pipes {
-			held += p.In + p.Out
+			held += p.In + p.Out + p.Waiting // F22: what reached an engine is still read
 		}
 	}
 	for _, f := range m.sys.W.InFlight() {
@@ -89,16 +93,17 @@ func (m *machine) checkConservation(t *rapid.T) {
 // ZMQ_POLLOUT say what a receive and a send would do (F3). A REQ is
 // readable while it awaits a reply and a pipe holds a message (a stray
 // one too, F9) and writable while F1 allows a send and a pipe can take
-// one; a REP is readable while it owes nothing and a pipe holds a request,
+// one, as its writer counts (F18); a REP is readable while it owes nothing and a pipe holds a request,
 // writable while it owes a reply (F2); a raw peer whenever a pipe holds a
 // message or can take one.
 func (m *machine) checkPoll(t *rapid.T) {
 	for name, st := range m.states {
 		o := m.mirror.options(name)
+		ms := m.mirror.socks[name]
 		var in, room bool
-		for _, p := range st.Pipes {
+		for i, p := range st.Pipes {
 			in = in || p.In > 0
-			room = room || !p.Destroyed && p.Out < hwm(o.SndHWM)
+			room = room || canTake(ms, m.mirror.pipesOf(name)[i]) // F18: as the writer counts
 		}
 		var r, w bool
 		switch st.Type {
@@ -154,7 +159,9 @@ func (m *machine) checkFaults(t *rapid.T, op Op) {
 			continue
 		}
 		for _, p := range st.Pipes {
-			if p.Peer == end[1] && p.Connected {
+			if p.Peer == end[1] && p.Connected && !p.Ended {
+				// F22: a side whose engine still pushes what had reached
+				// it counts as connected until it has pushed it.
 				m.fail(t, "faults: %s is still connected to %s after the link was cut (F21)", end[0], strings.TrimPrefix(end[1], "tcp://"))
 			}
 		}
