@@ -108,9 +108,6 @@ type mpipe struct {
 	// message (or its end) arrived; a REQ or REP counts it only once it
 	// has taken its commands (fq.cpp activated, F14).
 	woke bool
-	// refused: in the current call the pipe's session ended its
-	// connection for a protocol error (F6).
-	refused bool
 }
 
 // msock is one socket as the mirror knows it.
