@@ -190,9 +190,10 @@ var (
 )
 
 // drawConfig draws a run's options: every socket option the model knows
-// (ReqRelaxed, ReqCorrelate, Immediate, both high-water marks down to 1,
-// the reconnect interval and its maximum; the raw peers' high-water
-// marks), whether the property answers choices out of range, and the
+// (ReqRelaxed, ReqCorrelate, Immediate, both high-water marks down to 1
+// and up to 3, the least whose LWM of (HWM+1)/2 is not 1, so that a
+// writer's lag in learning of reads shows (F18); the reconnect interval
+// and its maximum; the raw peers' high-water marks), whether the property answers choices out of range, and the
 // number of processes. RECONNECT_IVL=-1 is drawn by mayGiveUp, for the
 // properties whose rules say what it leaves undone.
 func drawConfig(t *rapid.T, mut model.Mutation) Config {
@@ -205,14 +206,14 @@ func drawConfig(t *rapid.T, mut model.Mutation) Config {
 	cfg.Client.ReqRelaxed = rapid.Bool().Draw(t, "relaxed")
 	cfg.Client.ReqCorrelate = rapid.Bool().Draw(t, "correlate")
 	cfg.Client.Immediate = rapid.Bool().Draw(t, "immediate")
-	cfg.Client.SndHWM = rapid.SampledFrom([]int{0, 1, 2}).Draw(t, "sndhwm")
-	cfg.Client.RcvHWM = rapid.SampledFrom([]int{0, 1, 2}).Draw(t, "rcvhwm")
+	cfg.Client.SndHWM = rapid.SampledFrom([]int{0, 1, 2, 3}).Draw(t, "sndhwm")
+	cfg.Client.RcvHWM = rapid.SampledFrom([]int{0, 1, 2, 3}).Draw(t, "rcvhwm")
 	cfg.Client.ReconnectIvl = rapid.SampledFrom(reconnectIvls).Draw(t, "reconnect ivl")
 	cfg.Client.ReconnectIvlMax = rapid.SampledFrom(reconnectIvlMaxs).Draw(t, "reconnect ivl max")
-	cfg.Server.SndHWM = rapid.SampledFrom([]int{0, 1, 2}).Draw(t, "server sndhwm")
-	cfg.Server.RcvHWM = rapid.SampledFrom([]int{0, 1, 2}).Draw(t, "server rcvhwm")
-	cfg.RogueOptions.SndHWM = rapid.SampledFrom([]int{0, 1, 2}).Draw(t, "raw sndhwm")
-	cfg.RogueOptions.RcvHWM = rapid.SampledFrom([]int{0, 1, 2}).Draw(t, "raw rcvhwm")
+	cfg.Server.SndHWM = rapid.SampledFrom([]int{0, 1, 2, 3}).Draw(t, "server sndhwm")
+	cfg.Server.RcvHWM = rapid.SampledFrom([]int{0, 1, 2, 3}).Draw(t, "server rcvhwm")
+	cfg.RogueOptions.SndHWM = rapid.SampledFrom([]int{0, 1, 2, 3}).Draw(t, "raw sndhwm")
+	cfg.RogueOptions.RcvHWM = rapid.SampledFrom([]int{0, 1, 2, 3}).Draw(t, "raw rcvhwm")
 	cfg.WrapChoices = rapid.Bool().Draw(t, "wrap choices")
 	return cfg
 }
