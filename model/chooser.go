@@ -10,13 +10,6 @@ const (
 	// what libzmq reads; it reads another only when it has not yet
 	// processed a pipe's activation (F14).
 	ChoiceFairQueue Choice = "fair-queue"
-	// ChoiceForgetReplyPipe is no longer asked: F10 is not a race. libzmq's
-	// REQ forgets the pipe of its request once a call has read past that
-	// pipe's end and a later one takes the term ack with its commands
-	// (req.cpp, pipe.cpp; probed 10 of 10 either way), which the model
-	// does. The name stays for the drivers and scripts that still answer
-	// it; an answer to it is never used.
-	ChoiceForgetReplyPipe Choice = "forget-reply-pipe"
 	// ChoiceDrainRefill decides a race of REQ's send (F9): its drain of
 	// stale replies reads one from a pipe whose engine holds more, waiting
 	// for room (F18), and the engine, told of the room on libzmq's I/O

@@ -154,10 +154,10 @@ func (b *Backend) choose(c model.Choice, n int) int {
 		return k
 	case model.ChoiceFairQueue:
 		why = fmt.Sprintf("of %d ready pipes in rotation order", n)
-	case model.ChoiceForgetReplyPipe:
-		why = "forget the reply pipe"
+	case model.ChoiceDrainRefill:
+		why = "the drain ends before the engine refills the pipe"
 		if k == 1 {
-			why = "keep waiting on the dead pipe"
+			why = "the engine refills the pipe before the drain ends"
 		}
 	case model.ChoiceRequestID:
 		why = fmt.Sprintf("first request id %d", uint32(k)+1)
@@ -409,8 +409,11 @@ func (b *Backend) Poll(name string) (bool, bool, error) {
 	if _, err := b.kind(name); err != nil {
 		return false, false, err
 	}
-	w := b.sim.World()
-	return w.Readable(name), w.Writable(name), nil
+	// ZMQ_EVENTS takes the socket's commands and moves its rotations, as
+	// a receive or a send would (model.World.Poll): the libzmq backend's
+	// poll does, so the simulator's must too.
+	r, w := b.sim.World().Poll(name)
+	return r, w, b.done(nil)
 }
 
 // Crash implements [backend.Backend] (F19).

@@ -33,7 +33,7 @@
 //	cut A B, heal A B               break and restore the link between two sockets
 //	state NAME                      the socket's state and its pipes
 //	choose CHOICE=ANSWER...         script the model's open choices: fair-queue,
-//	                                forget-reply-pipe, reconnect-jitter, request-id;
+//	                                drain-refill, reconnect-jitter, request-id;
 //	                                an answer is a number or last
 //	enqueue NAME FRAME...           the application queue in front of a REQ (F24)
 //	queue NAME                      what that queue holds

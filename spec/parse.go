@@ -212,7 +212,7 @@ func init() {
 			c.dur = d
 			return nil
 		}},
-		"choose": {"choose CHOICE=ANSWER... (choices: fair-queue, forget-reply-pipe, reconnect-jitter, request-id; answers: N or last)", func(p *parser, c *Command, args []token) error {
+		"choose": {"choose CHOICE=ANSWER... (choices: fair-queue, drain-refill, reconnect-jitter, request-id; answers: N or last)", func(p *parser, c *Command, args []token) error {
 			if len(args) == 0 {
 				return fmt.Errorf("want at least one CHOICE=ANSWER")
 			}
@@ -223,7 +223,7 @@ func init() {
 				}
 				var ans answer
 				switch ch := model.Choice(k); ch {
-				case model.ChoiceFairQueue, model.ChoiceForgetReplyPipe, model.ChoiceReconnectJitter, model.ChoiceRequestID:
+				case model.ChoiceFairQueue, model.ChoiceDrainRefill, model.ChoiceReconnectJitter, model.ChoiceRequestID:
 					ans.c = ch
 				default:
 					return fmt.Errorf("unknown choice %q", k)
