@@ -730,7 +730,10 @@ type SocketState struct {
 	AwaitingReply, OwesReply bool
 	// Request is a REQ's outstanding request; Held a REP's unanswered one.
 	Request, Held Message
-	Pipes         []PipeState
+	// ReadAhead: a REP's poll read a request ahead of the receive, which
+	// returns it (router.cpp, xhas_in; see World.Poll); it is on no pipe.
+	ReadAhead bool
+	Pipes     []PipeState
 }
 
 // PipeState is a snapshot of one pipe.
@@ -761,7 +764,7 @@ func (w *World) State(name string) (SocketState, error) {
 		return SocketState{}, err
 	}
 	st := SocketState{Type: s.typ, AwaitingReply: s.receivingReply, OwesReply: s.sendingReply,
-		Request: s.request.clone(), Held: s.held.clone()}
+		Request: s.request.clone(), Held: s.held.clone(), ReadAhead: s.prefetch != nil}
 	for _, p := range s.pipes {
 		ps := PipeState{Peer: p.peer, Out: len(p.out), In: len(p.in), Connected: p.conn != nil, Destroyed: p.terminated}
 		if k := p.conn; k != nil {

@@ -95,6 +95,7 @@ func run(t *rapid.T, cfg Config, kinds []string, check stepCheck) *machine {
 			m.checkConservation(t)
 			m.checkPoll(t)
 			m.checkFaults(t, op)
+			m.checkReconnectLoops(t)
 			check(t, m, op, before)
 		}
 	}

@@ -137,7 +137,10 @@ type msock struct {
 	// REQ's mailbox and the next commands forget the pipe (F10).
 	ackPipe *mpipe
 	ackBack bool
-	woke    int // wakes in the current interval (see sync)
+	// readAhead: a REP's poll read the next request ahead from this
+	// pipe; the next receive returns it (router.cpp, xhas_in).
+	readAhead *mpipe
+	woke      int // wakes in the current interval (see sync)
 }
 
 // drawn is one open choice the model asked for.
@@ -647,9 +650,11 @@ func (m *mirror) take(c model.Choice) (drawn, bool) {
 
 // The calls the system makes on a socket, for before and after.
 const (
-	callSend  = "send"
-	callRecv  = "recv"
-	callClose = "close"
+	callSend       = "send"
+	callRecv       = "recv"
+	callClose      = "close"
+	callPoll       = "poll"
+	callDisconnect = "disconnect"
 )
 
 // before is told of a call about to be made.
@@ -671,6 +676,10 @@ func (m *mirror) after(call, name string, msg model.Message, err error) {
 		delete(m.rogueTo, name)
 		m.closed(name)
 	case ms == nil:
+	case call == callPoll:
+		m.poll(ms, m.sys.polled)
+	case call == callDisconnect:
+		m.disconnect(ms, m.sys.away)
 	case call == callSend && ms.typ == model.REQ:
 		m.reqSend(ms, events, err)
 	case call == callSend && ms.typ == model.REP:
@@ -893,21 +902,25 @@ func (m *mirror) recv(ms *msock, events []trace.Event, msg model.Message, err er
 	if ms.typ == model.REQ {
 		defer m.callEnded(ms)
 	}
-	if ms.typ != model.DEALER && !readsWithoutCommands(ms) {
+	if ms.typ != model.DEALER && ms.readAhead == nil && !readsWithoutCommands(ms) {
 		// zmq_recv finds nothing, takes its commands and tries again
-		// (socket_base.cpp recv).
+		// (socket_base.cpp recv); a request a poll read ahead is
+		// something.
 		m.commands(ms)
 	}
 	discarded := drops(events, ms.name, discardReasons...)
 	for {
-		p := m.recvPipe(ms)
+		p := ms.readAhead
+		ms.readAhead = nil
 		if p == nil {
-			if err == nil {
-				m.fail("mirror: %s received %s, but libzmq's fair queue holds nothing (F14)", ms.name, msg.Text())
+			if p = m.recvPipe(ms); p == nil {
+				if err == nil {
+					m.fail("mirror: %s received %s, but libzmq's fair queue holds nothing (F14)", ms.name, msg.Text())
+				}
+				return
 			}
-			return
+			m.readFrom(ms, p, false)
 		}
-		m.readFrom(ms, p, false)
 		if ms.typ == model.DEALER {
 			m.took(ms, p, msg, err)
 			return
@@ -1094,6 +1107,93 @@ func (m *mirror) dealerSend(ms *msock, events []trace.Event, err error) {
 			}
 		}
 	}
+}
+
+// poll is ZMQ_EVENTS (World.Poll): the socket takes its commands; its
+// fair queue moves past the empty pipes as a receive would (fq.cpp,
+// has_in), where a REP reads the next request ahead (router.cpp,
+// xhas_in: it becomes the next receive's, F14); its load balancer moves
+// past the pipes that cannot take a message as a send would (lb.cpp,
+// has_out, F8); and the answer is what a receive and a send would do
+// (F1, F2, F3, F18).
+func (m *mirror) poll(ms *msock, got [2]bool) {
+	m.commands(ms)
+	defer m.callEnded(ms)
+	awaits := ms.typ == model.REQ && ms.awaiting
+	switch {
+	case ms.typ == model.REP && !ms.owes && ms.readAhead == nil:
+		if p := m.recvPipe(ms); p != nil {
+			m.readFrom(ms, p, false)
+			ms.readAhead = p
+		}
+	case ms.typ == model.DEALER || awaits:
+		for r := &ms.fq; r.active > 0 && r.a[r.cur].in == 0; {
+			m.passEmpty(ms)
+		}
+	}
+	if ms.typ == model.DEALER || ms.typ == model.REQ && (!awaits || ms.opts.ReqRelaxed) {
+		m.sendPipe(ms)
+	}
+	if want := m.events(ms); got != want {
+		m.fail("poll: %s's ZMQ_EVENTS says readable %v and writable %v, want %v and %v (F1, F2, F3, F18)", ms.name, got[0], got[1], want[0], want[1])
+	}
+}
+
+// events is what ZMQ_EVENTS says of the socket as the mirror knows it: a
+// REQ is readable while it awaits a reply and a pipe holds a message (a
+// stray one too, F9), writable while F1 allows a send and a pipe can take
+// one as its writer counts (F18); a REP readable while it owes nothing and
+// a request is there, on a pipe or read ahead, writable while it owes a
+// reply (F2); a raw peer whenever a pipe holds a message or can take one.
+func (m *mirror) events(ms *msock) [2]bool {
+	var in, room bool
+	for _, p := range ms.pipes {
+		in = in || p.in > 0
+		room = room || canTake(ms, p)
+	}
+	switch ms.typ {
+	case model.REQ:
+		return [2]bool{ms.awaiting && in, (!ms.awaiting || ms.opts.ReqRelaxed) && room}
+	case model.REP:
+		return [2]bool{!ms.owes && (in || ms.readAhead != nil), ms.owes}
+	default:
+		return [2]bool{in, room}
+	}
+}
+
+// disconnect is zmq_disconnect of the REQ's connect() to ep: the
+// connect() stops, its connection ends (F22: what was in flight is lost),
+// and its pipe is destroyed with what it holds to send. With IMMEDIATE=0
+// the pipe is the connect()'s, and the socket ends it itself: what it
+// holds to read is lost too, it leaves both rotations at once, and the
+// REQ forgets it as its request's pipe (F10). With IMMEDIATE=1 it is the
+// session's, which ends it as a lost connection does: it is read until
+// drained (F21). (socket_base.cpp, term_endpoint; pipe.cpp, terminate.)
+func (m *mirror) disconnect(ms *msock, ep string) {
+	delete(m.dials, [2]string{ms.name, ep})
+	var p *mpipe
+	for _, q := range ms.pipes {
+		if q.peer == ep && !q.destroyed {
+			p = q
+		}
+	}
+	if p == nil {
+		return
+	}
+	if !ms.opts.Immediate {
+		ms.pipes = slices.DeleteFunc(ms.pipes, func(q *mpipe) bool { return q == p })
+		ms.fq.drop(p)
+		ms.lb.drop(p)
+		p.destroyed, p.detached = true, true
+		if ms.replyPipe == p {
+			ms.replyPipe = nil
+		}
+		if ms.ackPipe == p {
+			ms.ackPipe, ms.ackBack = nil, false
+		}
+		return
+	}
+	m.destroy(ms, p)
 }
 
 // compare checks the socket's pipes against the mirror's prediction after

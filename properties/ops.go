@@ -50,12 +50,30 @@ const (
 	// server, sends a request of one of RawShapes or reads a reply.
 	OpRawRequest = "raw-request"
 	OpRawRead    = "raw-read"
+	// OpPoll, OpPollServer and OpPollRaw ask a client's, a server's or a
+	// raw peer's socket for ZMQ_EVENTS (F3), which libzmq answers from
+	// its rotations, taking the socket's commands first (World.Poll).
+	// OpPollRaw's Client is 0 for the rogue peer, 1 for the raw client.
+	OpPoll       = "poll"
+	OpPollServer = "poll-server"
+	OpPollRaw    = "poll-raw"
+	// OpDisconnect: a client calls zmq_disconnect on a server's endpoint
+	// and connects to it again after D (F10, F21, F22).
+	OpDisconnect = "disconnect"
 )
 
 func (o Op) String() string {
 	switch o.Kind {
 	case OpEnqueue, OpSend, OpRecv, OpRetry, OpRestartClient:
 		return fmt.Sprintf("%s c%d", o.Kind, o.Client+1)
+	case OpPoll:
+		return fmt.Sprintf("poll c%d", o.Client+1)
+	case OpPollServer:
+		return fmt.Sprintf("poll s%d", o.Server+1)
+	case OpPollRaw:
+		return fmt.Sprintf("poll r%d", o.Client%2+1)
+	case OpDisconnect:
+		return fmt.Sprintf("%s c%d s%d %v", o.Kind, o.Client+1, o.Server+1, o.D)
 	case OpServe, OpReply, OpCycle:
 		return fmt.Sprintf("%s s%d", o.Kind, o.Server+1)
 	case OpReplyAfter, OpCrash:
@@ -110,6 +128,16 @@ func (s *System) Apply(o Op) {
 		s.RawRequest(o.Shape)
 	case o.Kind == OpRawRead && s.Cfg.RawClient:
 		s.RawRead()
+	case o.Kind == OpPoll && c != nil:
+		s.Poll(c.Name)
+	case o.Kind == OpPollServer && srv != nil && srv.Up:
+		s.Poll(srv.Name)
+	case o.Kind == OpPollRaw && o.Client%2 == 0 && s.Cfg.Rogue:
+		s.Poll(RogueName)
+	case o.Kind == OpPollRaw && o.Client%2 == 1 && s.Cfg.RawClient:
+		s.Poll(RawName)
+	case o.Kind == OpDisconnect && c != nil && srv != nil:
+		s.Disconnect(c, srv, o.D)
 	case o.Kind == OpServe && srv != nil:
 		s.Serve(srv)
 	case o.Kind == OpReply && srv != nil:
@@ -146,9 +174,15 @@ const (
 func drawOp(t *rapid.T, kind string) Op {
 	o := Op{Kind: kind}
 	switch kind {
-	case OpEnqueue, OpSend, OpRecv, OpRetry, OpRestartClient:
+	case OpEnqueue, OpSend, OpRecv, OpRetry, OpRestartClient, OpPoll:
 		o.Client = rapid.IntRange(0, MaxClients-1).Draw(t, "client")
-	case OpServe, OpReply, OpCycle:
+	case OpPollRaw:
+		o.Client = rapid.IntRange(0, 1).Draw(t, "raw peer")
+	case OpDisconnect:
+		o.Client = rapid.IntRange(0, MaxClients-1).Draw(t, "client")
+		o.Server = rapid.IntRange(0, MaxServers-1).Draw(t, "server")
+		o.D = time.Duration(rapid.IntRange(1, 3000).Draw(t, "away_ms")) * time.Millisecond
+	case OpServe, OpReply, OpCycle, OpPollServer:
 		o.Server = rapid.IntRange(0, MaxServers-1).Draw(t, "server")
 	case OpReplyAfter:
 		o.Server = rapid.IntRange(0, MaxServers-1).Draw(t, "server")

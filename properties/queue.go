@@ -20,7 +20,7 @@ func IndefiniteQueue(t *rapid.T) { check("TestIndefiniteQueue", t) }
 func indefiniteQueue(t *rapid.T, mut model.Mutation) {
 	cfg := drawConfig(t, mut)
 	mayGiveUp(t, &cfg)
-	kinds := []string{OpEnqueue, OpEnqueue, OpEnqueue, OpServe, OpReplyAfter, OpAdvance, OpAdvance, OpCrash, OpCut, OpHeal}
+	kinds := []string{OpEnqueue, OpEnqueue, OpEnqueue, OpServe, OpReplyAfter, OpAdvance, OpAdvance, OpCrash, OpCut, OpHeal, OpPoll, OpPollServer}
 	run(t, cfg, kinds, func(t *rapid.T, m *machine, op Op, before snapshot) {
 		for _, c := range m.sys.Clients {
 			replied := len(m.led.Received[c.Name]) > before.received[c.Name]

@@ -33,7 +33,8 @@ func rawPeers(t *rapid.T, mut model.Mutation) {
 	// Crashes and cuts twice over: F10's race comes when the pipe of an
 	// outstanding request ends, and shows when a raw reply follows.
 	kinds := []string{OpEnqueue, OpEnqueue, OpServe, OpCycle, OpReplyAfter, OpAdvance, OpCrash, OpCrash, OpCut,
-		OpRogueRead, OpRogueReply, OpRogueReply, OpRogueMalformed, OpAddClient, OpRawRequest, OpRawRequest, OpRawRead}
+		OpRogueRead, OpRogueReply, OpRogueReply, OpRogueMalformed, OpAddClient, OpRawRequest, OpRawRequest, OpRawRead,
+		OpPoll, OpPollServer, OpPollRaw}
 	run(t, cfg, kinds, func(t *rapid.T, m *machine, op Op, before snapshot) { m.checkRawPeers(t) })
 }
 

@@ -1,12 +1,15 @@
 package properties
 
 import (
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/zeromq-lockstep/lockstep/model"
 	"github.com/zeromq-lockstep/lockstep/sim"
 	"github.com/zeromq-lockstep/lockstep/trace"
+
+	"pgregory.net/rapid"
 )
 
 // dialDue is a connect()'s next attempt: its reconnect timer fires
@@ -109,6 +112,9 @@ func (m *mirror) dialEvent(e trace.Event) (key [2]string, outcome, schedules boo
 	case model.EventRetry:
 		return [2]string{e.Actor, e.Peer}, true, true
 	case model.EventDisconnect:
+		if e.Reason == "disconnect" {
+			return key, false, false // zmq_disconnect ended the connect() (see mirror.disconnect)
+		}
 		if strings.Contains(e.Reason, "RECONNECT_IVL=-1") {
 			return [2]string{e.Actor, e.Peer}, true, false // the attempt failed, no retry
 		}
@@ -143,6 +149,49 @@ func (m *mirror) endpoint(name string) string {
 		return RogueEndpoint
 	}
 	return name
+}
+
+// checkReconnectLoops holds after every step of every property: each
+// connect() that goes on has at most one attempt or one reconnect timer
+// pending, and no other has any: closing a socket or disconnecting stops
+// its reconnect loop, a REQ that restarts under its name starts its own
+// (F23; a timer that fired for a stopped loop would dial again).
+func (m *machine) checkReconnectLoops(t *rapid.T) {
+	pending := map[[2]string]int{}
+	for _, d := range m.sys.W.PendingDials() {
+		pending[[2]string{d.From, d.Endpoint}]++
+	}
+	for _, k := range m.sys.W.PendingTimers() {
+		pending[[2]string{k.Owner, k.Endpoint}]++
+	}
+	for key, n := range pending {
+		switch {
+		case !m.connectsTo(key[0], key[1]):
+			m.fail(t, "reconnect: %s has %d attempts or timers pending for %s, which it does not connect to (F23)", key[0], n, key[1])
+		case n > 1:
+			m.fail(t, "reconnect: %s has %d attempts or timers pending for %s; a connect() has one at a time (F23)", key[0], n, key[1])
+		case m.mirror.dials[key].lo == gaveUp:
+			m.fail(t, "reconnect: %s has an attempt or a timer pending for %s after it gave up with RECONNECT_IVL=-1 (F23)", key[0], key[1])
+		}
+	}
+}
+
+// connectsTo says whether the socket called name is open and has a
+// connect() to ep: a client to the endpoints its application connected
+// to, the raw client to the servers'.
+func (m *machine) connectsTo(name, ep string) bool {
+	if _, err := m.sys.W.State(name); err != nil {
+		return false
+	}
+	if name == RawName && m.sys.Cfg.RawClient {
+		return strings.HasPrefix(ep, "tcp://s")
+	}
+	for _, c := range m.sys.Clients {
+		if c.Name == name {
+			return slices.Contains(c.Endpoints, ep)
+		}
+	}
+	return false
 }
 
 // closed forgets a socket's connect()s.

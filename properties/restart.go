@@ -21,7 +21,8 @@ func LossOnRestart(t *rapid.T) { check("TestLossOnRestart", t) }
 func lossOnRestart(t *rapid.T, mut model.Mutation) {
 	cfg := drawConfig(t, mut)
 	mayGiveUp(t, &cfg)
-	kinds := []string{OpEnqueue, OpEnqueue, OpServe, OpCycle, OpReply, OpReplyAfter, OpAdvance, OpCrash, OpCrash, OpCut, OpHeal, OpRestartClient}
+	kinds := []string{OpEnqueue, OpEnqueue, OpServe, OpCycle, OpReply, OpReplyAfter, OpAdvance, OpCrash, OpCrash, OpCut, OpHeal, OpRestartClient,
+		OpDisconnect, OpPollServer}
 	m := run(t, cfg, kinds, func(t *rapid.T, m *machine, op Op, before snapshot) {
 		m.checkLoss(t)
 	})
@@ -94,7 +95,8 @@ func LazyPirate(t *rapid.T) { check("TestLazyPirate", t) }
 func lazyPirate(t *rapid.T, mut model.Mutation) {
 	cfg := drawConfig(t, mut)
 	cfg.Pirate, cfg.Client.ReqRelaxed, cfg.Client.ReqCorrelate = true, true, true
-	kinds := []string{OpEnqueue, OpEnqueue, OpServe, OpCycle, OpReply, OpReplyAfter, OpAdvance, OpCrash, OpCut, OpHeal, OpRetry, OpRetry}
+	kinds := []string{OpEnqueue, OpEnqueue, OpServe, OpCycle, OpReply, OpReplyAfter, OpAdvance, OpCrash, OpCut, OpHeal, OpRetry, OpRetry,
+		OpDisconnect, OpPoll, OpPollServer}
 	check := func(t *rapid.T, m *machine) {
 		for _, c := range m.sys.Clients {
 			rec := m.led.Received[c.Name]
@@ -140,7 +142,7 @@ func determinism(t *rapid.T, mut model.Mutation) {
 	cfg.Rogue = rapid.Bool().Draw(t, "rogue")
 	cfg.RawClient = rapid.Bool().Draw(t, "raw client")
 	kinds := []string{OpEnqueue, OpSend, OpRecv, OpServe, OpCycle, OpReply, OpReplyAfter, OpAdvance, OpCrash, OpCut, OpHeal, OpAddServer, OpAddClient,
-		OpRestartClient, OpRogueRead, OpRogueReply, OpRogueMalformed, OpRawRequest, OpRawRead}
+		OpRestartClient, OpRogueRead, OpRogueReply, OpRogueMalformed, OpRawRequest, OpRawRead, OpPoll, OpPollServer, OpPollRaw, OpDisconnect}
 	m := run(t, cfg, kinds, func(*rapid.T, *machine, Op, snapshot) {})
 	again := NewSystem(cfg)
 	choices := append([]int(nil), m.choices...)

@@ -3,6 +3,7 @@ package properties
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -57,6 +58,10 @@ type System struct {
 	Misuse []MisuseResult
 
 	rogueSent int // the rogue peer's replies so far
+	// polled is the answer of the latest poll, readable and writable;
+	// away is the endpoint of the latest disconnect (for the watcher).
+	polled [2]bool
+	away   string
 	// rawSent is every raw request by its body, as the raw client sent it.
 	rawSent map[string]model.Message
 	// watch, when set, is told of every call the system makes on a socket
@@ -573,6 +578,40 @@ func (s *System) RawRead() {
 	}
 	s.done(callRecv, RawName, m, err)
 	s.settle()
+}
+
+// Poll asks the named socket for ZMQ_EVENTS; the watcher judges the
+// answer and what the poll did to the socket's rotations (F3, F8, F14).
+func (s *System) Poll(name string) {
+	s.before(callPoll, name)
+	s.polled[0], s.polled[1] = s.W.Poll(name)
+	s.done(callPoll, name, nil, nil)
+	s.settle()
+}
+
+// Disconnect has client c call zmq_disconnect on server srv's endpoint,
+// if it is connected to it, and connect to it again after away unless a
+// new incarnation of the client has by then.
+func (s *System) Disconnect(c *Client, srv *Server, away time.Duration) {
+	i := slices.Index(c.Endpoints, srv.Endpoint)
+	if i < 0 {
+		return
+	}
+	c.Endpoints = slices.Delete(c.Endpoints, i, i+1)
+	s.away = srv.Endpoint
+	s.before(callDisconnect, c.Name)
+	s.must(s.W.Disconnect(c.Name, srv.Endpoint))
+	s.done(callDisconnect, c.Name, nil, nil)
+	s.settle()
+	s.later(away, func() {
+		if slices.Contains(c.Endpoints, srv.Endpoint) {
+			return
+		}
+		c.Endpoints = append(c.Endpoints, srv.Endpoint)
+		s.touch()
+		s.must(s.W.Connect(c.Name, srv.Endpoint))
+		s.settle()
+	})
 }
 
 // Restart brings a crashed server back on the same endpoint.
