@@ -401,7 +401,10 @@ func (w *World) Disconnect(name, endpoint string) error {
 		w.stop(c)
 		p := c.pipe // the reset below may destroy it and forget it
 		if c.conn != nil {
-			w.reset(c.conn, "disconnect")
+			// The session ends with the endpoint, and its engine with
+			// what had reached it (session_base.cpp, process_term); the
+			// peer's engine still pushes what had reached it (F22).
+			w.resetBy(c.conn, "disconnect", p)
 		}
 		if p != nil {
 			w.terminate(p, "disconnect")

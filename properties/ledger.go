@@ -16,8 +16,10 @@ type Ledger struct {
 	SentPeers map[string][]string
 	// SinceReceive counts a client's sends since its last received reply.
 	SinceReceive map[string]int
-	// Received is each client's replies, in order.
-	Received map[string][]string
+	// Received is each client's replies, in order; SentByReceive how
+	// many requests the client had sent when it took each.
+	Received      map[string][]string
+	SentByReceive map[string][]int
 	// Delivered is each server's requests as its application read them.
 	Delivered map[string][]string
 	// DeliveredCount counts deliveries of each request body, all servers.
@@ -61,7 +63,7 @@ type Ledger struct {
 func newLedger() *Ledger {
 	return &Ledger{
 		Sent: map[string][]string{}, SentPeers: map[string][]string{}, SinceReceive: map[string]int{},
-		Received: map[string][]string{}, Delivered: map[string][]string{}, DeliveredCount: map[string]int{},
+		Received: map[string][]string{}, SentByReceive: map[string][]int{}, Delivered: map[string][]string{}, DeliveredCount: map[string]int{},
 		Dropped: map[string]string{}, Holding: map[string]string{}, LostHeld: map[string]bool{}, HeldDropped: map[string]bool{},
 		LostAt: map[string]int{}, Orphaned: map[string]bool{}, Reborn: map[string]int{}, AliveOf: map[string]int{}, Vanished: map[string]bool{}, clients: map[string]bool{},
 	}
@@ -92,6 +94,7 @@ func (l *Ledger) Update(trace []trace.Event) []trace.Event {
 			l.SinceReceive[e.Actor]++
 		case model.EventReceive:
 			l.Received[e.Actor] = append(l.Received[e.Actor], e.Msg)
+			l.SentByReceive[e.Actor] = append(l.SentByReceive[e.Actor], len(l.Sent[e.Actor]))
 			l.SinceReceive[e.Actor] = 0
 		case model.EventDeliver:
 			if _, gone := l.Dropped[e.Msg]; gone || l.LostHeld[e.Msg] {

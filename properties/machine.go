@@ -29,6 +29,8 @@ type machine struct {
 	states map[string]model.SocketState
 	raw    map[string]*rawClient // what checkRawPeers knows of each client
 	cut    map[[2]string]bool    // the links cut and not healed
+	// judged is, per client, how many of its replies checkLoss has judged.
+	judged map[string]int
 }
 
 func (m *machine) isClient(name string) bool {
@@ -68,7 +70,7 @@ type stepCheck func(t *rapid.T, m *machine, op Op, before snapshot)
 // run draws operations of the given kinds, applies each, and runs check
 // after each one. It returns the machine for checks at the end of the run.
 func run(t *rapid.T, cfg Config, kinds []string, check stepCheck) *machine {
-	m := &machine{sys: NewSystem(cfg), led: newLedger(), cut: map[[2]string]bool{}}
+	m := &machine{sys: NewSystem(cfg), led: newLedger(), cut: map[[2]string]bool{}, judged: map[string]int{}}
 	m.mirror = newMirror(m.sys, func(format string, args ...any) { m.fail(t, format, args...) })
 	m.sys.watch = m.mirror
 	m.sys.Sim.SetChooser(chooser{t: t, m: m})
@@ -146,10 +148,15 @@ func (m *machine) fail(t *rapid.T, format string, args ...any) {
 }
 
 func (c Config) String() string {
-	return fmt.Sprintf("seed=%d servers=%d clients=%d relaxed=%v correlate=%v immediate=%v sndhwm=%d rcvhwm=%d reconnect-ivl=%v reconnect-ivl-max=%v server-sndhwm=%d server-rcvhwm=%d rogue=%v rogue-sndhwm=%d rogue-rcvhwm=%d pirate=%v wrap-choices=%v profile=%s",
+	s := fmt.Sprintf("seed=%d servers=%d clients=%d relaxed=%v correlate=%v immediate=%v sndhwm=%d rcvhwm=%d reconnect-ivl=%v reconnect-ivl-max=%v server-sndhwm=%d server-rcvhwm=%d rogue=%v rogue-sndhwm=%d rogue-rcvhwm=%d pirate=%v wrap-choices=%v profile=%s",
 		c.Seed, c.Servers, c.Clients, c.Client.ReqRelaxed, c.Client.ReqCorrelate, c.Client.Immediate, c.Client.SndHWM, c.Client.RcvHWM,
 		c.Client.ReconnectIvl, c.Client.ReconnectIvlMax, c.Server.SndHWM, c.Server.RcvHWM, c.Rogue, c.RogueOptions.SndHWM, c.RogueOptions.RcvHWM,
 		c.Pirate, c.WrapChoices, c.Profile.Name)
+	if c.ServersConnect {
+		s += fmt.Sprintf(" servers-connect=true server-immediate=%v server-reconnect-ivl=%v server-reconnect-ivl-max=%v",
+			c.Server.Immediate, c.Server.ReconnectIvl, c.Server.ReconnectIvlMax)
+	}
+	return s
 }
 
 // A Run is what one run of a property did: for replay, the failing one.

@@ -104,6 +104,8 @@ type mpipe struct {
 	// still pushes that (F18, F22).
 	waiting int
 	ended   bool
+	// stalled: the handshake of the pipe's connection stalled on it (F21).
+	stalled bool
 	// woke: the pipe rejoined the fair queue's active part when a
 	// message (or its end) arrived; a REQ or REP counts it only once it
 	// has taken its commands (fq.cpp activated, F14).
@@ -173,6 +175,7 @@ type mirror struct {
 	// refusals counts the protocol errors the mirror expects in a call.
 	held     []*mpipe
 	refusals int
+	aborts   int // the stalled reads the mirror expects in a call (room)
 	// dials is every dial outcome the model owes: per connect() (client
 	// and endpoint), when its next attempt completes (F23).
 	dials map[[2]string]dialDue
@@ -255,6 +258,7 @@ func (m *mirror) fresh() []trace.Event {
 func (m *mirror) sync() {
 	events := m.fresh()
 	m.rogueLost(events)
+	m.stallRefusals(events)
 	m.follow(events)
 	m.account(events)
 	m.stale = false
@@ -317,8 +321,14 @@ func (m *mirror) reconcile(ms *msock, st model.SocketState) {
 // activate_write command), a message arrived wakes it in fq_t
 // (activate_read).
 func (m *mirror) update(ms *msock, p *mpipe, o model.PipeState) {
+	if o.Connected && !p.connected && p.byConnect() {
+		m.handshake(ms, p, o)
+	}
 	if o.Destroyed && !p.destroyed {
 		m.ended(ms, p)
+	}
+	if o.In > p.in && p.stalled && p.connected && !p.ended {
+		m.fail("mirror: %s's pipe from %s got %d messages on a connection whose handshake stalled on it: the engine takes the first for a handshake command and ends the connection (F21)", ms.name, p.peer, o.In-p.in)
 	}
 	if o.In > p.in {
 		m.arrived(ms, p, o.In-p.in)
@@ -327,7 +337,7 @@ func (m *mirror) update(ms *msock, p *mpipe, o model.PipeState) {
 		m.fail("mirror: %s's pipe to %s holds %d to send, but %s wrote %d to it (F19, F22)", ms.name, p.peer, o.Out, ms.name, p.written)
 	}
 	p.out, p.in, p.connected, p.destroyed = o.Out, o.In, o.Connected, o.Destroyed
-	p.waiting, p.ended = o.Waiting, o.Ended
+	p.waiting, p.ended, p.stalled = o.Waiting, o.Ended, o.Stalled
 	p.wire = m.flight(ms, p)
 	if ms.typ != model.REP && !p.destroyed {
 		if t := p.toldOf(ms); t > p.told {
@@ -336,6 +346,27 @@ func (m *mirror) update(ms *msock, p *mpipe, o model.PipeState) {
 				ms.woke++
 			}
 		}
+	}
+}
+
+// handshake is a connect()'s pipe getting a connection. A socket that
+// reads routing ids (router_t: a REP, or a DEALER standing for a ROUTER
+// that faces a REQ) has the engine push the peer's id into the pipe at
+// the end of the handshake; a pipe that kept a reconnect's worth of
+// messages may be at its RCVHWM as the engine counts, and then the push
+// fails and the handshake stalls (F21; stream_engine_base.cpp,
+// mechanism_ready).
+func (m *mirror) handshake(ms *msock, p *mpipe, o model.PipeState) {
+	router := ms.typ == model.REP
+	if ms.typ == model.DEALER {
+		for _, c := range m.sys.Clients {
+			router = router || c.Name == m.peerName(p.peer)
+		}
+	}
+	counted := p.in + p.reads%lwm(ms.opts.RcvHWM)
+	if want := router && counted >= hwm(ms.opts.RcvHWM); o.Stalled != want {
+		m.fail("mirror: %s's handshake with %s stalled %v, want %v: the pipe holds %d with %d reads untold, RCVHWM %d (F21)",
+			ms.name, p.peer, o.Stalled, want, p.in, p.reads%lwm(ms.opts.RcvHWM), hwm(ms.opts.RcvHWM))
 	}
 }
 
@@ -358,6 +389,26 @@ func (m *mirror) arrived(ms *msock, p *mpipe, n int) {
 	if ms.fq.wake(p) {
 		p.woke = true
 		ms.woke++
+	}
+}
+
+// stallRefusals checks the messages an interval's engines took for a
+// handshake command: only an engine whose handshake stalled on its pipe
+// does, with the first message from that peer (F21).
+func (m *mirror) stallRefusals(events []trace.Event) {
+	for _, e := range events {
+		if e.Kind != model.EventDrop || e.Reason != "taken for a handshake command" {
+			continue
+		}
+		stalled := false
+		if ms := m.socks[e.Actor]; ms != nil {
+			for _, p := range ms.pipes {
+				stalled = stalled || p.stalled && p.connected && !p.ended && m.peerName(p.peer) == e.Peer
+			}
+		}
+		if !stalled {
+			m.fail("mirror: %s took %s from %s for a handshake command, but no handshake of its with %s stalled (F21)", e.Actor, e.Msg, e.Peer, e.Peer)
+		}
 	}
 }
 
@@ -443,10 +494,10 @@ func readsWithoutCommands(ms *msock) bool {
 	return false
 }
 
-// connects says whether the socket made its pipes by connect(): a pipe
-// of a connect() without IMMEDIATE survives the end of its connection
-// (F21).
-func byConnect(ms *msock) bool { return ms.typ == model.REQ || ms.name == RawName }
+// byConnect says whether a connect() made the pipe (State names its peer
+// by endpoint): a pipe of a connect() without IMMEDIATE survives the end
+// of its connection (F21).
+func (p *mpipe) byConnect() bool { return strings.HasPrefix(p.peer, "tcp://") }
 
 // wrote is a whole message the socket wrote into p: a live connection's
 // engine takes it at once (F18: TCP holds what the peer refuses), a pipe
@@ -466,8 +517,16 @@ func (m *mirror) wrote(ms *msock, p *mpipe) {
 // room is a read of p that reaches an LWM: the engine, told of the room,
 // pushes what waits for it (F18). During a REQ's drain of stale replies
 // the engine does so on libzmq's I/O thread, before or after the drain
-// ends: the model's ChoiceDrainRefill (F9).
+// ends: the model's ChoiceDrainRefill (F9). An engine whose handshake
+// stalled on the pipe is not waiting for room: libzmq 4.3.4 aborts there,
+// and the model ends the connection for a protocol error, so the
+// connect() stops (F21, model.AbortStalledRead).
 func (m *mirror) room(ms *msock, p *mpipe, drain bool) {
+	if p.stalled && p.connected && !p.ended {
+		m.aborts++
+		m.destroy(ms, p)
+		return
+	}
 	if !p.connected || p.waiting == 0 {
 		return
 	}
@@ -530,7 +589,7 @@ func (m *mirror) push(ms *msock, p *mpipe) {
 	}
 	if p.ended {
 		p.connected, p.ended = false, false
-		if !byConnect(ms) || ms.opts.Immediate {
+		if !p.byConnect() || ms.opts.Immediate {
 			m.destroy(ms, p)
 		}
 	}
@@ -579,9 +638,10 @@ func (m *mirror) leave(ms *msock, p *mpipe) {
 // ended is a pipe destroyed in this interval.
 func (m *mirror) ended(ms *msock, p *mpipe) {
 	p.destroyed = true
-	if ms.typ == model.REQ && !ms.opts.Immediate && p.peer != RogueEndpoint {
+	if p.byConnect() && !ms.opts.Immediate && p.peer != RogueEndpoint && !p.stalled {
 		// Only a protocol error ends a connecting pipe that IMMEDIATE=0
-		// keeps, and servers send none.
+		// keeps: servers send none, and a client one only into a
+		// handshake that stalled on the pipe (F21).
 		m.fail("mirror: %s's pipe to %s was destroyed, but with IMMEDIATE=0 a connecting pipe survives its connection (F21)", ms.name, p.peer)
 	}
 }
@@ -662,7 +722,7 @@ func (m *mirror) before(string, string) {
 	if m.stale {
 		m.sync()
 	}
-	m.refusals = 0
+	m.refusals, m.aborts = 0, 0
 }
 
 // after judges a call once its effects are settled: msg is what a receive
@@ -694,6 +754,15 @@ func (m *mirror) after(call, name string, msg model.Message, err error) {
 		m.compare(ms)
 		if n := len(drops(events, ms.name, refusalReasons...)); n != m.refusals {
 			m.fail("mirror: %s's session ended %d connections for a protocol error in the call, want %d (F6, F18)", ms.name, n, m.refusals)
+		}
+		aborts := 0
+		for _, e := range events {
+			if e.Kind == model.EventError && e.Reason == model.AbortStalledRead {
+				aborts++
+			}
+		}
+		if aborts != m.aborts {
+			m.fail("mirror: %d reads in %s's call made room in a pipe whose handshake stalled, want %d (F21)", aborts, ms.name, m.aborts)
 		}
 	}
 	m.follow(events)
@@ -976,7 +1045,7 @@ func (m *mirror) took(ms *msock, p *mpipe, msg model.Message, err error) {
 	case ms.typ == model.REP:
 		from := p.peer
 		client, k, ok := ParseRequest(msg[len(msg)-1])
-		if !ok || client != from {
+		if !ok || client != m.peerName(from) {
 			m.fail("mirror: %s read %s, but libzmq's fair queue reads from %s (F14)", ms.name, msg.Text(), from)
 		}
 		// A pipe is read in the order it was written; only a Lazy Pirate
@@ -1101,7 +1170,11 @@ func (m *mirror) dealerSend(ms *msock, events []trace.Event, err error) {
 		for _, e := range events {
 			if e.Actor == ms.name && (e.Kind == model.EventSend || e.Kind == model.EventReply) {
 				m.sentOn[e.Msg] = p.peer
-				if ms.name == RogueName {
+				// What the rogue writes into a pipe whose connection
+				// ended (its engine still pushing what it had read, F22)
+				// never leaves: a client of the same name that connects
+				// again has a pipe of its own.
+				if ms.name == RogueName && p.connected && !p.ended {
 					m.rogueTo[p.peer] = append(m.rogueTo[p.peer], e.Msg)
 				}
 			}

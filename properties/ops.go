@@ -227,8 +227,10 @@ var (
 // (ReqRelaxed, ReqCorrelate, Immediate, both high-water marks down to 1
 // and up to 3, the least whose LWM of (HWM+1)/2 is not 1, so that a
 // writer's lag in learning of reads shows (F18); the reconnect interval
-// and its maximum; the raw peers' high-water marks), whether the property answers choices out of range, and the
-// number of processes. RECONNECT_IVL=-1 is drawn by mayGiveUp, for the
+// and its maximum; the raw peers' high-water marks), which side binds
+// (the servers' IMMEDIATE and reconnect options when they connect),
+// whether the property answers choices out of range, and the number of
+// processes. RECONNECT_IVL=-1 is drawn by mayGiveUp, for the
 // properties whose rules say what it leaves undone.
 func drawConfig(t *rapid.T, mut model.Mutation) Config {
 	cfg := Config{
@@ -246,10 +248,26 @@ func drawConfig(t *rapid.T, mut model.Mutation) Config {
 	cfg.Client.ReconnectIvlMax = rapid.SampledFrom(reconnectIvlMaxs).Draw(t, "reconnect ivl max")
 	cfg.Server.SndHWM = rapid.SampledFrom([]int{0, 1, 2, 3}).Draw(t, "server sndhwm")
 	cfg.Server.RcvHWM = rapid.SampledFrom([]int{0, 1, 2, 3}).Draw(t, "server rcvhwm")
+	// A third of the runs have the servers connect: their REPs' pipes
+	// then survive a lost connection (IMMEDIATE=0) and may be full when
+	// the next handshake ends (F21).
+	if rapid.IntRange(0, 2).Draw(t, "servers connect") == 0 {
+		serversConnect(t, &cfg)
+	}
 	cfg.RogueOptions.SndHWM = rapid.SampledFrom([]int{0, 1, 2, 3}).Draw(t, "raw sndhwm")
 	cfg.RogueOptions.RcvHWM = rapid.SampledFrom([]int{0, 1, 2, 3}).Draw(t, "raw rcvhwm")
 	cfg.WrapChoices = rapid.Bool().Draw(t, "wrap choices")
 	return cfg
+}
+
+// serversConnect has the clients bind and the servers connect, and draws
+// the options that then matter on the servers' side: IMMEDIATE and the
+// reconnect interval and its maximum (F21, F23).
+func serversConnect(t *rapid.T, cfg *Config) {
+	cfg.ServersConnect = true
+	cfg.Server.Immediate = rapid.Bool().Draw(t, "server immediate")
+	cfg.Server.ReconnectIvl = rapid.SampledFrom(reconnectIvls).Draw(t, "server reconnect ivl")
+	cfg.Server.ReconnectIvlMax = rapid.SampledFrom(reconnectIvlMaxs).Draw(t, "server reconnect ivl max")
 }
 
 // mayGiveUp sometimes sets RECONNECT_IVL=-1: a connect() that fails or

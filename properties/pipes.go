@@ -156,13 +156,13 @@ func (m *machine) checkFaults(t *rapid.T, op Op) {
 			m.fail(t, "faults: cutting %s-%s ended the connection of %s to %s (F21)", c.Name, srv.Name, e.Actor, e.Peer)
 		}
 	}
-	for _, end := range [][2]string{{c.Name, srv.Endpoint}, {srv.Name, c.Name}} {
+	for _, end := range [][2]string{{c.Name, srv.Name}, {srv.Name, c.Name}} {
 		st, err := m.sys.W.State(end[0])
 		if err != nil {
 			continue
 		}
 		for _, p := range st.Pipes {
-			if p.Peer == end[1] && p.Connected && !p.Ended {
+			if m.mirror.peerName(p.Peer) == end[1] && p.Connected && !p.Ended {
 				// F22: a side whose engine still pushes what had reached
 				// it counts as connected until it has pushed it.
 				m.fail(t, "faults: %s is still connected to %s after the link was cut (F21)", end[0], strings.TrimPrefix(end[1], "tcp://"))

@@ -33,13 +33,14 @@ func check(t *testing.T, prop func(*rapid.T)) {
 	rapid.Check(t, prop)
 }
 
-func TestLockstepOrdering(t *testing.T) { check(t, properties.LockstepOrdering) }
-func TestIndefiniteQueue(t *testing.T)  { check(t, properties.IndefiniteQueue) }
-func TestLossOnRestart(t *testing.T)    { check(t, properties.LossOnRestart) }
-func TestLazyPirate(t *testing.T)       { check(t, properties.LazyPirate) }
-func TestRawPeers(t *testing.T)         { check(t, properties.RawPeers) }
-func TestDeterminism(t *testing.T)      { check(t, properties.Determinism) }
-func TestSimulatorAgenda(t *testing.T)  { check(t, properties.SimulatorAgenda) }
+func TestLockstepOrdering(t *testing.T)    { check(t, properties.LockstepOrdering) }
+func TestIndefiniteQueue(t *testing.T)     { check(t, properties.IndefiniteQueue) }
+func TestLossOnRestart(t *testing.T)       { check(t, properties.LossOnRestart) }
+func TestLazyPirate(t *testing.T)          { check(t, properties.LazyPirate) }
+func TestRawPeers(t *testing.T)            { check(t, properties.RawPeers) }
+func TestReconnectingServers(t *testing.T) { check(t, properties.ReconnectingServers) }
+func TestDeterminism(t *testing.T)         { check(t, properties.Determinism) }
+func TestSimulatorAgenda(t *testing.T)     { check(t, properties.SimulatorAgenda) }
 
 // TestSimulatorScenarios checks 5000 runs by default, each of a few
 // milliseconds: a crashed incarnation's reply timer is reachable only by

@@ -30,6 +30,7 @@ func rawPeers(t *rapid.T, mut model.Mutation) {
 	cfg := drawConfig(t, mut)
 	mayGiveUp(t, &cfg)
 	cfg.Rogue, cfg.RawClient = true, true
+	cfg.ServersConnect = false // the raw client connects to the servers
 	// Crashes and cuts twice over: F10's race comes when the pipe of an
 	// outstanding request ends, and shows when a raw reply follows.
 	kinds := []string{OpEnqueue, OpEnqueue, OpServe, OpCycle, OpReplyAfter, OpAdvance, OpCrash, OpCrash, OpCut,

@@ -103,6 +103,14 @@ func (m *mirror) reconnects(events []trace.Event) {
 // dialEvent says which connect() an event is about, whether it is the
 // outcome of a dial and whether it schedules a retry.
 func (m *mirror) dialEvent(e trace.Event) (key [2]string, outcome, schedules bool) {
+	key, outcome, schedules = m.dialEventOf(e)
+	if key != ([2]string{}) && !m.hasConnect(key[0], key[1]) {
+		return [2]string{}, false, false // a bound pipe's connection
+	}
+	return key, outcome, schedules
+}
+
+func (m *mirror) dialEventOf(e trace.Event) (key [2]string, outcome, schedules bool) {
 	if !m.connects(e.Actor) {
 		return key, false, false
 	}
@@ -124,8 +132,9 @@ func (m *mirror) dialEvent(e trace.Event) (key [2]string, outcome, schedules boo
 	return key, false, false
 }
 
-// connects says whether the socket called name connects (the clients and
-// the raw client).
+// connects says whether the socket called name connects: the clients
+// (to the servers, or only to the rogue peer when the servers connect),
+// the raw client, and under Config.ServersConnect the servers.
 func (m *mirror) connects(name string) bool {
 	if name == RawName && m.sys.Cfg.RawClient {
 		return true
@@ -135,14 +144,24 @@ func (m *mirror) connects(name string) bool {
 			return true
 		}
 	}
+	for _, srv := range m.sys.Servers {
+		if srv.Name == name {
+			return m.sys.Cfg.ServersConnect
+		}
+	}
 	return false
 }
 
 // endpoint is the endpoint the socket called name binds.
 func (m *mirror) endpoint(name string) string {
 	for _, srv := range m.sys.Servers {
-		if srv.Name == name {
+		if srv.Name == name && !m.sys.Cfg.ServersConnect {
 			return srv.Endpoint
+		}
+	}
+	for _, c := range m.sys.Clients {
+		if c.Name == name && m.sys.Cfg.ServersConnect {
+			return c.Endpoint
 		}
 	}
 	if name == RogueName {
@@ -177,18 +196,29 @@ func (m *machine) checkReconnectLoops(t *rapid.T) {
 }
 
 // connectsTo says whether the socket called name is open and has a
-// connect() to ep: a client to the endpoints its application connected
-// to, the raw client to the servers'.
+// connect() to ep: a client or a server to the endpoints its application
+// connected to, the raw client to the servers'.
 func (m *machine) connectsTo(name, ep string) bool {
 	if _, err := m.sys.W.State(name); err != nil {
 		return false
 	}
+	return m.mirror.hasConnect(name, ep)
+}
+
+// hasConnect says whether the application of the socket called name has
+// a connect() to ep, whether or not the socket is open.
+func (m *mirror) hasConnect(name, ep string) bool {
 	if name == RawName && m.sys.Cfg.RawClient {
 		return strings.HasPrefix(ep, "tcp://s")
 	}
 	for _, c := range m.sys.Clients {
 		if c.Name == name {
 			return slices.Contains(c.Endpoints, ep)
+		}
+	}
+	for _, srv := range m.sys.Servers {
+		if srv.Name == name {
+			return slices.Contains(srv.Endpoints, ep)
 		}
 	}
 	return false

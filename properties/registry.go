@@ -49,6 +49,7 @@ var All = []Property{
 	{Test: "TestLossOnRestart", Facts: []model.FactID{"F19", "F21", "F22"}, run: lossOnRestart},
 	{Test: "TestLazyPirate", Facts: []model.FactID{"F7", "F20"}, run: lazyPirate},
 	{Test: "TestRawPeers", Facts: []model.FactID{"F1", "F6", "F7", "F9"}, run: rawPeers},
+	{Test: "TestReconnectingServers", Facts: []model.FactID{"F16", "F21", "F22"}, run: reconnectingServers},
 	{Test: "TestDeterminism", Facts: []model.FactID{}, run: determinism},
 	{Test: "TestSimulatorScenarios", Facts: []model.FactID{"F1", "F9", "F15", "F19", "F24"}, run: simulatorScenarios},
 	{Test: "TestSimulatorAgenda", Facts: []model.FactID{}, run: simulatorAgenda},

@@ -29,6 +29,10 @@ type Config struct {
 	// DEALER client, connected to every server at the start, that sends
 	// requests of any shape (F5).
 	RawClient bool
+	// ServersConnect: the clients bind and the servers connect to them,
+	// so the REPs' pipes are a connect()'s and survive a lost connection
+	// unless IMMEDIATE (F21). The raw client is then left out.
+	ServersConnect bool
 	// RogueOptions are the raw peers' options (their high-water marks).
 	RogueOptions model.Options
 	// WrapChoices has the property answer the model's open choices out of
@@ -72,7 +76,10 @@ type System struct {
 
 // Client is one client process.
 type Client struct {
-	Name      string
+	Name string
+	// Endpoint is what it binds under Config.ServersConnect; Endpoints
+	// what it connects to.
+	Endpoint  string
 	Endpoints []string
 	Queue     model.AppQueue
 	next      int           // counter of the next request
@@ -87,11 +94,14 @@ type Client struct {
 // Server is one server process.
 type Server struct {
 	Name     string
-	Endpoint string
-	Up       bool
-	Holding  bool
-	held     string
-	life     int // incarnation, so replies scheduled by a dead process are void
+	Endpoint string // what it binds, unless Config.ServersConnect
+	// Endpoints are the clients' endpoints it connects to under
+	// Config.ServersConnect.
+	Endpoints []string
+	Up        bool
+	Holding   bool
+	held      string
+	life      int // incarnation, so replies scheduled by a dead process are void
 }
 
 // MisuseResult is one forbidden call and what it returned.
@@ -165,10 +175,16 @@ func (s *System) must(err error) {
 	}
 }
 
-// AddServer starts a new REP server; existing clients do not connect to it.
+// AddServer starts a new REP server; existing clients do not connect to
+// it, but under Config.ServersConnect it connects to every client.
 func (s *System) AddServer() *Server {
 	n := len(s.Servers) + 1
 	srv := &Server{Name: fmt.Sprintf("s%d", n), Endpoint: fmt.Sprintf("tcp://s%d:%d", n, app.ServerPort)}
+	if s.Cfg.ServersConnect {
+		for _, c := range s.Clients {
+			srv.Endpoints = append(srv.Endpoints, c.Endpoint)
+		}
+	}
 	s.Servers = append(s.Servers, srv)
 	s.startServer(srv)
 	return srv
@@ -177,19 +193,39 @@ func (s *System) AddServer() *Server {
 func (s *System) startServer(srv *Server) {
 	s.touch()
 	s.must(s.W.NewREP(srv.Name, s.Cfg.Server))
-	s.must(s.W.Bind(srv.Name, srv.Endpoint))
+	if s.Cfg.ServersConnect {
+		for _, ep := range srv.Endpoints {
+			s.must(s.W.Connect(srv.Name, ep))
+		}
+	} else {
+		s.must(s.W.Bind(srv.Name, srv.Endpoint))
+	}
 	srv.Up, srv.Holding, srv.held = true, false, ""
 	s.Sim.Settle()
 }
 
-// AddClient starts a new client connected to every server, in order.
+// AddClient starts a new client connected to every server, in order, or
+// under Config.ServersConnect one bound that every server connects to.
 func (s *System) AddClient() *Client {
 	c := &Client{Name: fmt.Sprintf("c%d", len(s.Clients)+1)}
+	c.Endpoint = fmt.Sprintf("tcp://%s:%d", c.Name, app.ServerPort)
 	_ = c.Queue.Mutate(s.Cfg.Mutation) // the world's Mutate has checked it
 	s.Clients = append(s.Clients, c)
 	s.touch()
 	s.must(s.W.NewREQ(c.Name, s.Cfg.Client))
+	if s.Cfg.ServersConnect {
+		s.must(s.W.Bind(c.Name, c.Endpoint))
+		for _, srv := range s.Servers {
+			srv.Endpoints = append(srv.Endpoints, c.Endpoint)
+			if srv.Up {
+				s.must(s.W.Connect(srv.Name, c.Endpoint))
+			}
+		}
+	}
 	for _, srv := range s.Servers {
+		if s.Cfg.ServersConnect {
+			break
+		}
 		c.Endpoints = append(c.Endpoints, srv.Endpoint)
 		s.must(s.W.Connect(c.Name, srv.Endpoint))
 	}
@@ -515,6 +551,9 @@ func (s *System) RestartClient(c *Client) {
 	s.touch()
 	s.must(s.W.NewREQ(c.Name, s.Cfg.Client))
 	s.Sim.Record(trace.Event{Actor: c.Name, Kind: model.EventRestart})
+	if s.Cfg.ServersConnect {
+		s.must(s.W.Bind(c.Name, c.Endpoint)) // the servers reconnect (F23)
+	}
 	for _, ep := range c.Endpoints {
 		s.must(s.W.Connect(c.Name, ep))
 	}
@@ -591,8 +630,13 @@ func (s *System) Poll(name string) {
 
 // Disconnect has client c call zmq_disconnect on server srv's endpoint,
 // if it is connected to it, and connect to it again after away unless a
-// new incarnation of the client has by then.
+// new incarnation of the client has by then; under Config.ServersConnect
+// the server disconnects from the client.
 func (s *System) Disconnect(c *Client, srv *Server, away time.Duration) {
+	if s.Cfg.ServersConnect {
+		s.serverDisconnect(c, srv, away)
+		return
+	}
 	i := slices.Index(c.Endpoints, srv.Endpoint)
 	if i < 0 {
 		return
@@ -614,13 +658,41 @@ func (s *System) Disconnect(c *Client, srv *Server, away time.Duration) {
 	})
 }
 
+func (s *System) serverDisconnect(c *Client, srv *Server, away time.Duration) {
+	i := slices.Index(srv.Endpoints, c.Endpoint)
+	if i < 0 || !srv.Up {
+		return
+	}
+	srv.Endpoints = slices.Delete(srv.Endpoints, i, i+1)
+	s.away = c.Endpoint
+	s.before(callDisconnect, srv.Name)
+	s.must(s.W.Disconnect(srv.Name, c.Endpoint))
+	s.done(callDisconnect, srv.Name, nil, nil)
+	s.settle()
+	s.later(away, func() {
+		if slices.Contains(srv.Endpoints, c.Endpoint) {
+			return
+		}
+		srv.Endpoints = append(srv.Endpoints, c.Endpoint)
+		if srv.Up { // else its restart connects
+			s.touch()
+			s.must(s.W.Connect(srv.Name, c.Endpoint))
+			s.settle()
+		}
+	})
+}
+
 // Restart brings a crashed server back on the same endpoint.
 func (s *System) Restart(srv *Server) {
 	if srv.Up {
 		return
 	}
 	s.startServer(srv)
-	s.Sim.Record(trace.Event{Actor: srv.Name, Kind: model.EventRestart, Peer: srv.Endpoint})
+	if s.Cfg.ServersConnect {
+		s.Sim.Record(trace.Event{Actor: srv.Name, Kind: model.EventRestart})
+	} else {
+		s.Sim.Record(trace.Event{Actor: srv.Name, Kind: model.EventRestart, Peer: srv.Endpoint})
+	}
 	s.settle()
 }
 

@@ -43,9 +43,9 @@ func TestTeeth(t *testing.T) {
 		mut      model.Mutation
 		caughtBy []string
 	}{
-		{"a REQ that allows a second send", model.Mutation{SecondSend: true}, []string{"TestLockstepOrdering"}},
+		{"a REQ that allows a second send", model.Mutation{SecondSend: true}, []string{"TestLockstepOrdering", "TestReconnectingServers"}},
 		{"a REP that serves one client's requests out of order", model.Mutation{ReorderRequests: true}, []string{"TestLockstepOrdering"}},
-		{"a crash that keeps the held request", model.Mutation{KeepHeldOnCrash: true}, []string{"TestLossOnRestart", "TestSimulatorScenarios"}},
+		{"a crash that keeps the held request", model.Mutation{KeepHeldOnCrash: true}, []string{"TestLossOnRestart", "TestSimulatorScenarios", "TestReconnectingServers"}},
 		{"a REQ that takes a reply from any pipe", model.Mutation{AnyReplyPipe: true}, []string{"TestRawPeers"}},
 		{"a queue that drops when it grows long", model.Mutation{QueueDropsAbove: 3}, []string{"TestIndefiniteQueue"}},
 		{"a reconnect that resends the lost request", model.Mutation{ResendOnReconnect: true}, []string{"TestLossOnRestart"}},
