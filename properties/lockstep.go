@@ -51,7 +51,7 @@ func (m *machine) checkLockstep(t *rapid.T) {
 			case !ok:
 				m.fail(t, "lockstep: %s took %q, which answers no request (F5, F7)", c.Name, rec[len(rec)-1])
 			case strict || cfg.Client.ReqCorrelate:
-				if got != m.led.LastSent(c.Name) && taken && !m.inherits(c.Name, got, len(sent)) {
+				if got != m.led.LastSent(c.Name) && taken && !m.inherits(c.Name, got, len(sent), rec[len(rec)-1]) {
 					m.fail(t, "lockstep: %s took reply %q, but its latest request is %q (F7, F9)", c.Name, rec[len(rec)-1], m.led.LastSent(c.Name))
 				}
 			case i < 0:

@@ -187,6 +187,11 @@ type mirror struct {
 	flights  map[[2]string]int
 	inFlight []model.Flight
 	nameBuf  []string
+	// erred is scratch for reconnects: who met a protocol error.
+	erred map[[2]string]bool
+	// anyPipe says, per reply a REQ took (by its text), whether F10 had
+	// forgotten the request's pipe, so that it came from whichever pipe.
+	anyPipe map[string]bool
 	// stale: the world may have changed since the mirror last looked;
 	// seen is every open socket's State as it last looked.
 	stale bool
@@ -196,7 +201,7 @@ type mirror struct {
 func newMirror(sys *System, fail func(format string, args ...any)) *mirror {
 	return &mirror{sys: sys, fail: fail, socks: map[string]*msock{}, dials: map[[2]string]dialDue{},
 		ids: map[string][]uint32{}, sentOn: map[string]string{}, flights: map[[2]string]int{}, seen: map[string]model.SocketState{},
-		rogueTo: map[string][]string{}}
+		rogueTo: map[string][]string{}, anyPipe: map[string]bool{}, erred: map[[2]string]bool{}}
 }
 
 // chose records an open choice as the model acts on it.
@@ -1041,6 +1046,7 @@ func (m *mirror) took(ms *msock, p *mpipe, msg model.Message, err error) {
 			m.fail("mirror: %s took %s from %s, but its request went to %s (F9)", ms.name, msg.Text(), p.peer, ms.replyPipe.peer)
 		}
 		ms.tookAny = ms.replyPipe == nil
+		m.anyPipe[msg.Text()] = ms.tookAny
 		ms.awaiting, ms.replyPipe = false, nil
 	case ms.typ == model.REP:
 		from := p.peer

@@ -34,6 +34,15 @@ const (
 // to RECONNECT_IVL_MAX and reset by a connection; the retry's outcome
 // comes when that says; RECONNECT_IVL=-1 never retries.
 func (m *mirror) reconnects(events []trace.Event) {
+	// The sessions that met a protocol error, with their peers: theirs
+	// end for good, the peers only see the connection close (F6, F21).
+	clear(m.erred)
+	for _, e := range events {
+		if e.Kind == model.EventDrop && (slices.Contains(refusalReasons, e.Reason) || e.Reason == "taken for a handshake command") ||
+			e.Kind == model.EventError && e.Reason == model.AbortStalledRead {
+			m.erred[[2]string{e.Actor, e.Peer}] = true
+		}
+	}
 	for _, e := range events {
 		key, outcome, schedules := m.dialEvent(e)
 		if key == ([2]string{}) {
@@ -126,8 +135,9 @@ func (m *mirror) dialEventOf(e trace.Event) (key [2]string, outcome, schedules b
 		if strings.Contains(e.Reason, "RECONNECT_IVL=-1") {
 			return [2]string{e.Actor, e.Peer}, true, false // the attempt failed, no retry
 		}
-		// A protocol error ends the connect() of the REQ that met it (F6).
-		return [2]string{e.Actor, m.endpoint(e.Peer)}, false, e.Reason != "protocol error"
+		// A protocol error ends the connect() of the socket that met it;
+		// its peer reconnects (F6, F21).
+		return [2]string{e.Actor, m.endpoint(e.Peer)}, false, e.Reason != "protocol error" || !m.erred[[2]string{e.Actor, e.Peer}]
 	}
 	return key, false, false
 }

@@ -76,7 +76,7 @@ func (m *machine) checkLoss(t *rapid.T) {
 			from = max(from, m.judged[c.Name])
 			for k, r := range m.led.Received[c.Name][from:] {
 				n := m.led.SentByReceive[c.Name][from+k]
-				if req, ok := Answers(r); ok && m.led.Orphaned[req] && !m.inherits(c.Name, req, n) {
+				if req, ok := Answers(r); ok && m.led.Orphaned[req] && !m.inherits(c.Name, req, n, r) {
 					m.fail(t, "restart: %s took %s, the answer to a request of its dead predecessor (F16)", c.Name, r)
 				}
 			}
@@ -94,23 +94,24 @@ func (m *machine) checkLoss(t *rapid.T) {
 
 // inherits says whether the REQ of client may take the answer to req, an
 // earlier request of its own or of a dead predecessor's, as the reply to
-// its latest request when it had sent n. Only where the servers connect
-// without IMMEDIATE:
+// its latest request when it had sent n, with reply. Only where the
+// servers connect without IMMEDIATE:
 // their pipes outlive the connection, and so the client, and carry the
 // requests they hold and the replies to them to the client's next
 // incarnation (F16, F21), which takes the first for its own and is from
 // then on one reply behind; and only from the server its latest request
-// went to (F9), and under REQ_CORRELATE only if the two requests' ids are
+// went to (F9) unless that pipe had gone and the REQ forgot it (F10),
+// and under REQ_CORRELATE only if the two requests' ids are
 // the same (F7: libzmq draws the first at random, rapid often draws the
 // same).
-func (m *machine) inherits(client, req string, n int) bool {
+func (m *machine) inherits(client, req string, n int, reply string) bool {
 	cfg := m.sys.Cfg
 	if !cfg.ServersConnect || cfg.Server.Immediate || n == 0 {
 		return false
 	}
 	sent, peers := m.led.Sent[client][:n], m.led.SentPeers[client][:n]
 	i := slices.Index(sent, req)
-	if i < 0 || peers[i] != peers[n-1] {
+	if i < 0 || peers[i] != peers[n-1] && !m.mirror.anyPipe[reply] {
 		return false
 	}
 	if !cfg.Client.ReqCorrelate {
