@@ -48,7 +48,8 @@ type Backend struct {
 	sim     *Sim
 	specs   map[string]*socketSpec
 	queues  map[string]*model.AppQueue
-	qorder  []string // queues in the order they were made: flushed in that order
+	qorder  []string          // queues in the order they were made: flushed in that order
+	qs      []*model.AppQueue // qorder's queues, so that flush looks up no name
 	answers map[model.Choice][]int
 	// peerAnswers resolve choices between pipes by peer (AnswerPeer).
 	peerAnswers map[model.Choice][]string
@@ -119,7 +120,10 @@ func (b *Backend) World() *model.World { return b.sim.World() }
 // annotate gives the application queue's length for a send through it
 // (F24).
 func (b *Backend) annotate(o model.Observation) (queue int, ok bool) {
-	if q := b.queues[o.Actor]; q != nil && o.Kind == model.EventSend {
+	if o.Kind != model.EventSend { // most observations: no look-up
+		return 0, false
+	}
+	if q := b.queues[o.Actor]; q != nil {
 		return q.Len(), true
 	}
 	return 0, false
@@ -204,9 +208,9 @@ func (b *Backend) Answer(c model.Choice, answers ...int) {
 // which blocks the application under Profile.ConnectBlocks.
 func (b *Backend) flush() bool {
 	progress := false
-	for _, name := range b.qorder {
+	for i, name := range b.qorder {
 		for !b.sim.Dialing(name) {
-			_, ok := b.queues[name].FlushOne(b.sim.World(), name)
+			_, ok := b.qs[i].FlushOne(b.sim.World(), name)
 			// A hand-over that failed may still have been traced (a
 			// send with no connection, Profile.SendFailsWithoutPipe):
 			// settle it now, at the instant it failed, not at the next
@@ -497,6 +501,7 @@ func (b *Backend) Enqueue(name string, m model.Message) (int, error) {
 		q = &model.AppQueue{}
 		b.queues[name] = q
 		b.qorder = append(b.qorder, name)
+		b.qs = append(b.qs, q)
 	}
 	q.Enqueue(m)
 	sent := false

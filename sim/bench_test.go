@@ -1,6 +1,7 @@
 package sim_test
 
 import (
+	"io"
 	"runtime"
 	"sync"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/zeromq-lockstep/lockstep/app"
 	"github.com/zeromq-lockstep/lockstep/model"
 	"github.com/zeromq-lockstep/lockstep/sim"
+	"github.com/zeromq-lockstep/lockstep/trace"
 )
 
 // The simulator's reason to exist beside clock.Mock (doc.go): Mock sleeps
@@ -23,6 +25,11 @@ import (
 //
 //	go test -run '^$' -bench . -benchtime 3x ./sim/
 //	go test -run '^$' -bench 'SeedHour' -benchtime 10x -count 6 ./sim/
+//
+// SeedHour's sub-benchmarks are the three ways a run treats its trace:
+// kept in memory (trace, what sim.Run returns), streamed as text to
+// io.Discard (stream, what `lockstep run seed -for 1h` does with its
+// stdout) and not recorded (notrace).
 
 // mockVirtual is how much virtual time the Mock baseline covers per
 // iteration: about 130 timer firings, so about 130ms of real sleeping.
@@ -36,35 +43,68 @@ type seedRun struct {
 	timers, events, lines int
 }
 
+// traceMode is what a benchmarked run does with its trace.
+type traceMode int
+
+const (
+	keepTrace   traceMode = iota // in memory, in Result.Trace
+	streamTrace                  // as text to io.Discard, as `lockstep run` prints it
+	noTrace                      // not recorded
+)
+
 // runSeed runs the seed scenario for d, as sim.Run does.
-func runSeed(b *testing.B, d time.Duration, noTrace bool) seedRun {
+func runSeed(b *testing.B, d time.Duration, mode traceMode) seedRun {
 	sc, err := app.LookupScenario("seed")
 	if err != nil {
 		b.Fatal(err)
 	}
-	res, be, err := sim.RunOn(sc, sim.Config{Seed: 1, For: d, NoTrace: noTrace})
+	cfg := sim.Config{Seed: 1, For: d, NoTrace: mode == noTrace}
+	var tw *trace.Writer
+	lines := 0
+	if mode == streamTrace {
+		// As cmd/lockstep's streamRun does: each event written as it
+		// happens, the first failed write kept.
+		if tw, err = trace.NewWriter(io.Discard, "text"); err != nil {
+			b.Fatal(err)
+		}
+		var werr error
+		cfg.Sink = func(e trace.Event) {
+			lines++
+			if werr == nil {
+				werr = tw.Write(e)
+			}
+		}
+	}
+	res, be, err := sim.RunOn(sc, cfg)
 	if err != nil {
 		b.Fatal(err)
+	}
+	if tw != nil {
+		if err := tw.Close(); err != nil {
+			b.Fatal(err)
+		}
+	} else {
+		lines = len(res.Trace)
 	}
 	if res.End != d {
 		b.Fatalf("run ended at %v, want %v", res.End, d)
 	}
 	// The applications' timers are events as much as the network's: they
 	// were on the simulator's agenda before app.Run kept its own.
-	return seedRun{timers: res.Timers, events: int(be.Sim().EventsRun()) + res.Timers, lines: len(res.Trace)}
+	return seedRun{timers: res.Timers, events: int(be.Sim().EventsRun()) + res.Timers, lines: lines}
 }
 
 // benchSeed runs one virtual d per iteration and reports vsec/s, the wall
 // time per virtual hour, and allocations per agenda event and per trace
 // line (the target is at most 3 per event).
-func benchSeed(b *testing.B, d time.Duration, noTrace bool) float64 {
+func benchSeed(b *testing.B, d time.Duration, mode traceMode) float64 {
 	b.ReportAllocs()
 	var run seedRun
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	start := time.Now()
 	for b.Loop() {
-		run = runSeed(b, d, noTrace)
+		run = runSeed(b, d, mode)
 	}
 	wall := time.Since(start)
 	runtime.ReadMemStats(&after)
@@ -74,7 +114,7 @@ func benchSeed(b *testing.B, d time.Duration, noTrace bool) float64 {
 	b.ReportMetric(wall.Seconds()*1e3/float64(b.N)*float64(time.Hour)/float64(d), "wall-ms/vhour")
 	b.ReportMetric(float64(run.events), "events")
 	b.ReportMetric(allocs/float64(run.events), "allocs/event")
-	if !noTrace {
+	if mode != noTrace {
 		b.ReportMetric(float64(run.timers), "app-timers")
 		b.ReportMetric(allocs/float64(run.lines), "allocs/line")
 	}
@@ -82,8 +122,9 @@ func benchSeed(b *testing.B, d time.Duration, noTrace bool) float64 {
 }
 
 func BenchmarkSeedHour(b *testing.B) {
-	b.Run("trace", func(b *testing.B) { benchSeed(b, time.Hour, false) })
-	b.Run("notrace", func(b *testing.B) { benchSeed(b, time.Hour, true) })
+	b.Run("trace", func(b *testing.B) { benchSeed(b, time.Hour, keepTrace) })
+	b.Run("stream", func(b *testing.B) { benchSeed(b, time.Hour, streamTrace) })
+	b.Run("notrace", func(b *testing.B) { benchSeed(b, time.Hour, noTrace) })
 }
 
 // bareLoop performs n events through a simulator's own agenda with no
@@ -116,7 +157,7 @@ func BenchmarkSeedHourVsBareLoop(b *testing.B) {
 	var events int
 	for b.Loop() {
 		start := time.Now()
-		events = runSeed(b, time.Hour, false).events
+		events = runSeed(b, time.Hour, keepTrace).events
 		seed += time.Since(start)
 		start = time.Now()
 		if got := bareLoop(events); got != events {
@@ -269,7 +310,7 @@ func BenchmarkSpeedupVsMockClock(b *testing.B) {
 	var simVPS, mockVPS float64
 	for b.Loop() {
 		start := time.Now()
-		runSeed(b, time.Hour, false)
+		runSeed(b, time.Hour, keepTrace)
 		simVPS += time.Hour.Seconds() / time.Since(start).Seconds()
 		start = time.Now()
 		runMock(mockVirtual)
