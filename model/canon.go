@@ -590,13 +590,25 @@ const SlotUnknown = 0xff
 // Package check's symmetry reduction needs both. A socket that is not
 // open encodes as one byte, as in AppendCanonical.
 func (w *World) AppendCanonicalSlots(buf []byte, name string, id Rank, slots []Slot) ([]byte, []Slot) {
-	s := w.socket(name)
+	s := w.socketNamed(name)
 	if s == nil {
 		return append(buf, 0), slots
 	}
 	e := encoder{buf: buf, rank: id, s: s, slotted: true, slots: slots}
 	e.socket(w, s)
 	return e.buf, e.slots
+}
+
+// socketNamed is w.socket(name), at once when name is the very string the
+// socket was opened with, as the explorer's names are: it runs for every
+// socket of every state explored.
+func (w *World) socketNamed(name string) *socket {
+	for _, s := range w.sockets {
+		if len(s.name) == len(name) && (unsafe.StringData(s.name) == unsafe.StringData(name) || s.name == name) {
+			return s
+		}
+	}
+	return nil
 }
 
 // socket encodes s (see AppendCanonical). The encoder passes the buffer

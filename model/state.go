@@ -477,23 +477,20 @@ func (d *stateDecoder) fail() {
 	d.i = len(d.buf)
 }
 
-// int reads a uvarint; a byte below 0x80, the usual case, at once.
+// int reads a uvarint of at most 42 bits.
 func (d *stateDecoder) int() int {
-	if d.i < len(d.buf) && d.buf[d.i] < 0x80 {
-		d.i++
-		return int(d.buf[d.i-1])
+	// Written to be inlined: it is most of what LoadState does.
+	var v uint64
+	for i, s := d.i, uint(0); i < len(d.buf) && s <= 35; i, s = i+1, s+7 {
+		c := d.buf[i]
+		v |= uint64(c&0x7f) << s
+		if c < 0x80 {
+			d.i = i + 1
+			return int(v)
+		}
 	}
-	return d.longInt()
-}
-
-func (d *stateDecoder) longInt() int {
-	v, k := binary.Uvarint(d.buf[d.i:])
-	if k <= 0 || v > 1<<40 {
-		d.fail()
-		return 0
-	}
-	d.i += k
-	return int(v)
+	d.err, d.i = errState, len(d.buf)
+	return 0
 }
 
 func (d *stateDecoder) sint() int64 {
