@@ -633,50 +633,36 @@ func (s *System) Poll(name string) {
 // new incarnation of the client has by then; under Config.ServersConnect
 // the server disconnects from the client.
 func (s *System) Disconnect(c *Client, srv *Server, away time.Duration) {
-	if s.Cfg.ServersConnect {
-		s.serverDisconnect(c, srv, away)
-		return
+	if !s.Cfg.ServersConnect {
+		s.disconnect(c.Name, &c.Endpoints, srv.Endpoint, away, func() bool { return true })
+	} else if srv.Up {
+		s.disconnect(srv.Name, &srv.Endpoints, c.Endpoint, away, func() bool { return srv.Up })
 	}
-	i := slices.Index(c.Endpoints, srv.Endpoint)
+}
+
+// disconnect has the socket called name disconnect from ep, one of the
+// endpoints *eps its application connects to, and connect to it again
+// after away unless the application has by then; up says whether the
+// process runs (one that is down connects when it restarts).
+func (s *System) disconnect(name string, eps *[]string, ep string, away time.Duration, up func() bool) {
+	i := slices.Index(*eps, ep)
 	if i < 0 {
 		return
 	}
-	c.Endpoints = slices.Delete(c.Endpoints, i, i+1)
-	s.away = srv.Endpoint
-	s.before(callDisconnect, c.Name)
-	s.must(s.W.Disconnect(c.Name, srv.Endpoint))
-	s.done(callDisconnect, c.Name, nil, nil)
+	*eps = slices.Delete(*eps, i, i+1)
+	s.away = ep
+	s.before(callDisconnect, name)
+	s.must(s.W.Disconnect(name, ep))
+	s.done(callDisconnect, name, nil, nil)
 	s.settle()
 	s.later(away, func() {
-		if slices.Contains(c.Endpoints, srv.Endpoint) {
+		if slices.Contains(*eps, ep) {
 			return
 		}
-		c.Endpoints = append(c.Endpoints, srv.Endpoint)
-		s.touch()
-		s.must(s.W.Connect(c.Name, srv.Endpoint))
-		s.settle()
-	})
-}
-
-func (s *System) serverDisconnect(c *Client, srv *Server, away time.Duration) {
-	i := slices.Index(srv.Endpoints, c.Endpoint)
-	if i < 0 || !srv.Up {
-		return
-	}
-	srv.Endpoints = slices.Delete(srv.Endpoints, i, i+1)
-	s.away = c.Endpoint
-	s.before(callDisconnect, srv.Name)
-	s.must(s.W.Disconnect(srv.Name, c.Endpoint))
-	s.done(callDisconnect, srv.Name, nil, nil)
-	s.settle()
-	s.later(away, func() {
-		if slices.Contains(srv.Endpoints, c.Endpoint) {
-			return
-		}
-		srv.Endpoints = append(srv.Endpoints, c.Endpoint)
-		if srv.Up { // else its restart connects
+		*eps = append(*eps, ep)
+		if up() {
 			s.touch()
-			s.must(s.W.Connect(srv.Name, c.Endpoint))
+			s.must(s.W.Connect(name, ep))
 			s.settle()
 		}
 	})
