@@ -130,15 +130,11 @@ func (w *World) connectOrder(c *connecter) {
 	}
 	copy(s.pipes[i+1:], s.pipes[i:last])
 	s.pipes[i] = c.pipe
-	if s.sendRR > i {
+	if s.sendRR > i && !w.nextConnKept(s) {
 		s.sendRR++
 	}
 	if s.recvRR > i {
 		s.recvRR++
-	}
-	if n := len(s.pipes); n > 0 {
-		s.sendRR %= n
-		s.recvRR %= n
 	}
 }
 

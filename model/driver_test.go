@@ -17,6 +17,7 @@ type driver struct {
 	t           *testing.T
 	w           *model.World
 	unreachable map[string]bool
+	reps        []string // the REPs of zmq4Walk, in dial order
 
 	inflight []model.Transmit   // transmitted, not yet arrived
 	dials    []model.Dial       // dialled, not yet completed

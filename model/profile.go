@@ -84,7 +84,9 @@ type Profile struct {
 	// there to the last has ended, the send panics with index out of
 	// range and sends nothing (zmq4's reqWriter.write computes
 	// i + nextConn%len, ZMQ4-FINDINGS H1; departs from F8). The
-	// application's message stays queued.
+	// application's message stays queued. The turn is zmq4's nextConn:
+	// a write sets it one past the index written to, a removal leaves it
+	// alone, so after one the rotation may skip a connection.
 	SendPanicsPastLastConnection bool
 }
 

@@ -253,7 +253,7 @@ func (w *World) nextWritableInAttachOrder(s *socket) *pipe {
 // advances the rotation past it: the rotation moves once per message (F8).
 func (w *World) put(p *pipe, m Message) {
 	s := p.owner
-	if w.profile.AttachOrderRotation {
+	if w.profile.AttachOrderRotation && !w.nextConnKept(s) {
 		for i, q := range s.pipes {
 			if q == p {
 				s.sendRR = (i + 1) % len(s.pipes)

@@ -543,14 +543,17 @@ func (w *World) detach(p *pipe) {
 			continue
 		}
 		s.pipes = append(s.pipes[:i:i], s.pipes[i+1:]...)
-		if s.sendRR > i {
+		kept := w.nextConnKept(s)
+		if s.sendRR > i && !kept {
 			s.sendRR--
 		}
 		if s.recvRR > i {
 			s.recvRR--
 		}
 		if n := len(s.pipes); n > 0 {
-			s.sendRR %= n
+			if !kept {
+				s.sendRR %= n
+			}
 			s.recvRR %= n
 		} else {
 			s.sendRR, s.recvRR = 0, 0

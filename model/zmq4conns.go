@@ -25,12 +25,23 @@ func (w *World) reqPipe(s *socket, body Message) (*pipe, error) {
 	// reqWriter.write tries conns[i + nextConn%len] for i = 0..len-1: from
 	// the turn to the end of the list, never round to its start. A write
 	// to an ended connection fails and has the reaper remove it.
-	n, turn := len(s.pipes), s.sendRR
+	// The turn is nextConn%len, and a write sets nextConn to cur + 1%len:
+	// one past the index the write went to, in the list as it was (or
+	// the same index in a list of one); the reaper's removals leave it
+	// alone (reqWriter.rmConn), so it is taken modulo the shorter list
+	// next time, and may skip a connection.
+	n := len(s.pipes)
+	turn := 0
+	if n > 0 {
+		turn = s.sendRR % n
+	}
 	var p *pipe
 	var failed []*pipe
-	for _, q := range s.pipes[turn:] {
+	for k := turn; k < n; k++ {
+		q := s.pipes[k]
 		if w.canTake(q) {
 			p = q
+			s.sendRR = k + 1%n
 			break
 		}
 		if q.terminated {
@@ -47,6 +58,12 @@ func (w *World) reqPipe(s *socket, body Message) (*pipe, error) {
 		return nil, ErrSendPanic
 	}
 	return p, nil
+}
+
+// nextConnKept says whether s's sendRR is zmq4's reqWriter.nextConn,
+// which only a write sets: the list's changes leave it as it is.
+func (w *World) nextConnKept(s *socket) bool {
+	return w.profile.SendPanicsPastLastConnection && s.typ == REQ
 }
 
 // reap is zmq4's connReaper removing p, ended, from its REQ: replies

@@ -11,17 +11,22 @@ import (
 // h1Repro is the command that reruns this file's tests.
 const h1Repro = " (go test ./model -run 'TestZMQ4' -v)"
 
-// zmq4Walk is a REQ c that dialled REPs a and then b, under profile p.
-func zmq4Walk(t *testing.T, p model.Profile) *driver {
+// zmq4Walk is a REQ c that dialled REPs a and then b, under profile p,
+// or the REPs named by reps, in order.
+func zmq4Walk(t *testing.T, p model.Profile, reps ...string) *driver {
 	t.Helper()
-	d := &driver{t: t, w: model.NewWorld(p, nil), unreachable: map[string]bool{}}
-	d.newREP("a", model.Options{})
-	d.newREP("b", model.Options{})
-	d.bind("a", "tcp://a:1")
-	d.bind("b", "tcp://b:1")
+	if len(reps) == 0 {
+		reps = []string{"a", "b"}
+	}
+	d := &driver{t: t, w: model.NewWorld(p, nil), unreachable: map[string]bool{}, reps: reps}
+	for _, rep := range reps {
+		d.newREP(rep, model.Options{})
+		d.bind(rep, "tcp://"+rep+":1")
+	}
 	d.newREQ("c", model.Options{})
-	d.connect("c", "tcp://a:1")
-	d.connect("c", "tcp://b:1")
+	for _, rep := range reps {
+		d.connect("c", "tcp://"+rep+":1")
+	}
 	return d
 }
 
@@ -54,7 +59,7 @@ func (d *driver) client() sendwalk.Client {
 		},
 		Crash: func(host string) { d.ok(d.w.Crash(host)) },
 		Serve: func() {
-			for _, rep := range []string{"a", "b"} {
+			for _, rep := range d.reps {
 				if _, err := d.w.Recv(rep); err == nil {
 					d.ok(d.w.Send(rep, msg(rep)))
 					d.settle()
@@ -77,8 +82,8 @@ func TestZMQ4SendWalksFromItsTurnToTheEnd(t *testing.T) {
 			t.Log("rerun:" + h1Repro)
 		}
 	})
-	sendwalk.Run(t, func(t *testing.T, walk func(sendwalk.Client)) {
-		walk(zmq4Walk(t, model.ZMQ4).client())
+	sendwalk.Run(t, func(t *testing.T, reps []string, walk func(sendwalk.Client)) {
+		walk(zmq4Walk(t, model.ZMQ4, reps...).client())
 	})
 }
 

@@ -67,15 +67,15 @@ func TestZMQ4Today_SendWalksFromItsTurnToTheEnd(t *testing.T) {
 			t.Log("rerun: go test ./simnet -run ZMQ4Today_SendWalks -v")
 		}
 	})
-	sendwalk.Run(t, func(t *testing.T, walk func(sendwalk.Client)) {
+	sendwalk.Run(t, func(t *testing.T, reps []string, walk func(sendwalk.Client)) {
 		simnet.Run(t, func(t *testing.T, n *simnet.Network) {
-			for _, name := range []string{"a", "b"} {
+			for _, name := range reps {
 				named(n.Host(name))
 			}
 			req := zmq4.NewReq(context.Background())
 			defer req.Close()
-			for _, target := range []string{"a:5454", "b:5454"} {
-				if err := req.Dial(n.Host("client").Connect(target)); err != nil {
+			for _, name := range reps {
+				if err := req.Dial(n.Host("client").Connect(name + ":5454")); err != nil {
 					t.Fatal(err)
 				}
 			}

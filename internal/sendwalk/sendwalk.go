@@ -16,14 +16,25 @@ import (
 // directory at the module's top (model, simnet).
 const file = "../internal/sendwalk/walks.txt"
 
-// Client is a REQ c that has dialled REPs a and then b.
+// Hosts are the REPs' hosts, in the order c dials them: a and b, or with
+// "walk servers=3" a, b and c3.
+func hosts(d *datadriven.TestData) []string {
+	for _, a := range d.CmdArgs {
+		if a.Key == "servers" && len(a.Vals) == 1 && a.Vals[0] == "3" {
+			return []string{"a", "b", "c3"}
+		}
+	}
+	return []string{"a", "b"}
+}
+
+// Client is a REQ c that has dialled the REPs of its case (Run) in order.
 type Client struct {
 	// Send sends a request and says how it went: ok, panic (zmq4's index
 	// out of range), no connection, or the error.
 	Send func() string
 	// Recv receives and says what came: the reply, EOF, or the error.
 	Recv func() string
-	// Crash kills host a or b.
+	// Crash kills a REP's host.
 	Crash func(host string)
 	// Serve has the REP that holds the request answer with its own name;
 	// nil where the servers run on their own.
@@ -33,14 +44,14 @@ type Client struct {
 	Settle func()
 }
 
-// Run runs every case of walks.txt: for each, open sets a client up and
-// calls walk with it, inside whatever must last as long as the client (a
-// simnet bubble).
-func Run(t *testing.T, open func(t *testing.T, walk func(Client))) {
+// Run runs every case of walks.txt: for each, open sets up a client that
+// dials REPs on reps, in order, and calls walk with it, inside whatever
+// must last as long as the client (a simnet bubble).
+func Run(t *testing.T, open func(t *testing.T, reps []string, walk func(Client))) {
 	t.Helper()
 	datadriven.RunTest(t, file, func(t *testing.T, d *datadriven.TestData) string {
 		var out string
-		open(t, func(c Client) { out = Walk(c, strings.Split(strings.TrimSpace(d.Input), "\n")...) })
+		open(t, hosts(d), func(c Client) { out = Walk(c, strings.Split(strings.TrimSpace(d.Input), "\n")...) })
 		return out
 	})
 }
