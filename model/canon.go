@@ -624,7 +624,7 @@ func (e *encoder) socket(w *World, s *socket) {
 	b = append(b, bit(s.peerGone), bit(s.sendingReply))
 	b = appendMsg(b, s.envelope)
 	b = appendMsg(b, s.held)
-	b = append(b, bit(s.replyFull))
+	b = append(b, bit(s.replyFull), bit(s.attached))
 	b = appendInt(b, s.sendRR)
 	b = appendInt(b, s.recvRR)
 	b = e.rotation(b, &s.lb)
@@ -732,7 +732,7 @@ func (e *encoder) pipe(b []byte, p *pipe) []byte {
 	b = appendInt(b, p.outLag)
 	b = appendInt(b, p.inLag)
 	b = appendInt(b, p.outMail)
-	b = append(b, bit(p.woke))
+	b = append(b, bit(p.woke), bit(p.eof))
 	switch {
 	case p.conn == nil:
 		b = append(b, 0)

@@ -378,8 +378,8 @@ func TestStateHandlesEveryField(t *testing.T) {
 	handled := map[reflect.Type][]string{
 		reflect.TypeFor[socket](): {"slot", "name", "typ", "opts", "pipes", "lb", "fq", "sendRR", "recvRR", "binds", "connect",
 			"receivingReply", "replyPipe", "requestID", "idStarted", "request", "requestMsg", "peerGone",
-			"sendingReply", "envelope", "envPipe", "held", "arrivals", "replyFull", "prefetch", "prefetchPipe", "ackPipe", "ackBack"},
-		reflect.TypeFor[pipe]():       {"slot", "id", "owner", "peer", "out", "in", "conn", "connecter", "terminated", "detached", "outLag", "inLag", "outMail", "woke"},
+			"sendingReply", "envelope", "envPipe", "held", "arrivals", "replyFull", "prefetch", "prefetchPipe", "ackPipe", "ackBack", "attached"},
+		reflect.TypeFor[pipe]():       {"slot", "id", "owner", "peer", "out", "in", "conn", "connecter", "terminated", "detached", "outLag", "inLag", "outMail", "woke", "eof"},
 		reflect.TypeFor[connection](): {"slot", "id", "pipes", "wire", "landed", "stalled", "ended", "reason"},
 		reflect.TypeFor[connecter]():  {"slot", "sock", "endpoint", "pipe", "conn", "attempt", "timer", "ivl", "stopped"},
 		// profile, chooser and mutable come from LoadState's like;

@@ -25,7 +25,9 @@ type Profile struct {
 	// REP as readable whenever a request is queued.
 	NoPoller bool
 	// EnvelopeAtLastDelimiter: REP splits a request at its last empty
-	// frame, not its first (departs from F5).
+	// frame, not its first, a trailing one too; the body is what follows
+	// the last empty frame that has frames after it, or nothing (zmq4's
+	// splitReq; departs from F5).
 	EnvelopeAtLastDelimiter bool
 	// InvalidRequestError: a request without a delimiter makes REP's
 	// receive fail with ErrInvalidMessage instead of being dropped
@@ -88,6 +90,18 @@ type Profile struct {
 	// a write sets it one past the index written to, a removal leaves it
 	// alone, so after one the rotation may skip a connection.
 	SendPanicsPastLastConnection bool
+	// DealerSendsToEvery: a DEALER's send writes the message to every
+	// connection, as a PUB does (zmq4's DEALER uses the socket writer
+	// its PUB-like sockets share, mwriter), not to the next in a round
+	// robin. With no connection it blocks until the socket's first one;
+	// once the socket has had one it succeeds at once and the message
+	// goes nowhere (mwriter's semaphore stays open). Departs from RFC 28's
+	// DEALER, which our raw peers stand for.
+	DealerSendsToEvery bool
+	// DealerReadsEOF: each connection a DEALER loses leaves an EOF in its
+	// receive queue, after what came on it, and a receive returns it as
+	// ErrPeerGone (zmq4's qreader queues a read's error like a message).
+	DealerReadsEOF bool
 }
 
 // LibZMQ is the default profile: RFC 28 as libzmq 4.3 implements it.
@@ -114,4 +128,6 @@ var ZMQ4 = Profile{
 	SerialHandshakes:        true,
 
 	SendPanicsPastLastConnection: true,
+	DealerSendsToEvery:           true,
+	DealerReadsEOF:               true,
 }

@@ -19,6 +19,9 @@ func (w *World) Send(name string, body Message) error {
 	case REP:
 		return w.repSend(s, body)
 	default:
+		if s.typ == DEALER && w.profile.DealerSendsToEvery {
+			return w.dealerSendToEvery(s, body)
+		}
 		p := w.nextWritable(s)
 		if p == nil {
 			return ErrAgain
@@ -44,6 +47,11 @@ func (w *World) Recv(name string) (Message, error) {
 		p := w.nextReadable(s)
 		if p == nil {
 			return nil, ErrAgain
+		}
+		if len(p.in) == 0 && p.eof {
+			p.eof = false // Profile.DealerReadsEOF
+			w.detach(p)
+			return nil, ErrPeerGone
 		}
 		return w.take(p), nil
 	}
@@ -102,7 +110,7 @@ func (w *World) Readable(name string) bool {
 		}
 		return !s.sendingReply && (s.prefetch != nil || w.anyIn(s))
 	default:
-		return w.anyIn(s)
+		return w.anyIn(s) || w.eofUnread(s)
 	}
 }
 
@@ -394,7 +402,7 @@ func (w *World) nextReadableInAttachOrder(s *socket) *pipe {
 	n := len(s.pipes)
 	var ready []*pipe
 	for i := 0; i < n; i++ {
-		if p := s.pipes[(s.recvRR+i)%n]; len(p.in) > 0 {
+		if p := s.pipes[(s.recvRR+i)%n]; len(p.in) > 0 || p.eof {
 			ready = append(ready, p)
 		}
 	}
@@ -431,7 +439,7 @@ func (w *World) takeNewest(p *pipe) Message {
 // taken is what follows a read from p.
 func (w *World) taken(p *pipe) {
 	w.roomIn(p)
-	if p.terminated && len(p.in) == 0 && !p.detached && !w.unnoticed(p) {
+	if p.terminated && len(p.in) == 0 && !p.detached && !w.unnoticed(p) && !p.eof {
 		w.detach(p)
 	}
 }
@@ -660,15 +668,22 @@ func (w *World) repRecv(s *socket) (Message, error) {
 				m = w.take(p)
 			}
 		}
-		i := -1
+		i, body := -1, -1 // the delimiter, and where the body starts
 		for j, f := range m {
 			// F5: the delimiter is the first empty frame that has more
 			// frames after it (rep.cpp checks msg_t::more); a trailing
 			// empty frame would leave no body, which no message can be.
-			if f == Delimiter && j < len(m)-1 {
+			if f == Delimiter && j < len(m)-1 && !w.profile.EnvelopeAtLastDelimiter {
+				i, body = j, j+1
+				break
+			}
+			// zmq4's splitReq departs: the envelope ends at the last empty
+			// frame, trailing or not, and the body is what follows the
+			// last empty frame that has frames after it, or nothing.
+			if f == Delimiter && w.profile.EnvelopeAtLastDelimiter {
 				i = j
-				if !w.profile.EnvelopeAtLastDelimiter {
-					break // F5: the first; zmq4 departs and takes the last
+				if j < len(m)-1 {
+					body = j + 1
 				}
 			}
 		}
@@ -686,7 +701,10 @@ func (w *World) repRecv(s *socket) (Message, error) {
 		s.envelope = m[:i:i] // see reqSend: queued messages are never changed
 		s.envPipe = p
 		s.replyFull = outFull(p)
-		s.held = m[i+1 : len(m) : len(m)]
+		s.held = Message{}
+		if body >= 0 {
+			s.held = m[body:len(m):len(m)]
+		}
 		return s.held.clone(), nil
 	}
 }

@@ -37,7 +37,7 @@ func (w *World) AppendState(buf []byte) []byte {
 		b = appendQueue(b, p.in)
 		b = e.ref(b, e.connIndex(p.conn))
 		b = e.ref(b, e.connecterIndex(p.connecter))
-		b = append(b, bit(p.terminated)|bit(p.detached)<<1|bit(p.woke)<<2)
+		b = append(b, bit(p.terminated)|bit(p.detached)<<1|bit(p.woke)<<2|bit(p.eof)<<3)
 		b = binary.AppendUvarint(b, uint64(p.outLag))
 		b = binary.AppendUvarint(b, uint64(p.inLag))
 		b = binary.AppendUvarint(b, uint64(p.outMail))
@@ -280,7 +280,7 @@ func (e *stateEncoder) socket(b []byte, k *socket) []byte {
 	b = binary.AppendVarint(b, int64(k.opts.RcvHWM))
 	b = binary.AppendVarint(b, int64(k.opts.ReconnectIvl))
 	b = binary.AppendVarint(b, int64(k.opts.ReconnectIvlMax))
-	b = append(b, bit(k.receivingReply)|bit(k.idStarted)<<1|bit(k.peerGone)<<2|bit(k.sendingReply)<<3|bit(k.replyFull)<<4|bit(k.ackBack)<<5)
+	b = append(b, bit(k.receivingReply)|bit(k.idStarted)<<1|bit(k.peerGone)<<2|bit(k.sendingReply)<<3|bit(k.replyFull)<<4|bit(k.ackBack)<<5|bit(k.attached)<<6)
 	b = binary.AppendUvarint(b, uint64(k.requestID))
 	for _, m := range [...]Message{k.request, k.requestMsg, k.envelope, k.held, k.prefetch} {
 		b = appendMessage(b, m)
@@ -401,7 +401,7 @@ func (s *Scratch) LoadState(buf []byte, like *World) (*World, []byte, error) {
 		p.conn = d.conn()
 		p.connecter = d.conner()
 		f := d.byte()
-		p.terminated, p.detached, p.woke = f&1 != 0, f&2 != 0, f&4 != 0
+		p.terminated, p.detached, p.woke, p.eof = f&1 != 0, f&2 != 0, f&4 != 0, f&8 != 0
 		p.outLag, p.inLag, p.outMail = d.int(), d.int(), d.int()
 	}
 	for i := range s.conns {
@@ -670,7 +670,7 @@ func (d *stateDecoder) socket(k *socket, slot int32) {
 		ReconnectIvl: time.Duration(d.sint()), ReconnectIvlMax: time.Duration(d.sint())}
 	f = d.byte()
 	k.receivingReply, k.idStarted, k.peerGone, k.sendingReply = f&1 != 0, f&2 != 0, f&4 != 0, f&8 != 0
-	k.replyFull, k.ackBack = f&16 != 0, f&32 != 0
+	k.replyFull, k.ackBack, k.attached = f&16 != 0, f&32 != 0, f&64 != 0
 	k.requestID = uint32(d.int())
 	k.request, k.requestMsg, k.envelope, k.held, k.prefetch = d.message(), d.message(), d.message(), d.message(), d.message()
 	k.replyPipe, k.envPipe, k.prefetchPipe, k.ackPipe = d.pipe(), d.pipe(), d.pipe(), d.pipe()

@@ -238,6 +238,10 @@ type socket struct {
 	// arrivals lists, under Profile.RepArrivalOrder, the pipe of every
 	// queued request in the order the requests arrived (F14).
 	arrivals []*pipe
+	// attached: a pipe has been attached to the socket since it opened
+	// (Profile.DealerSendsToEvery: zmq4's first connection opens its
+	// writer for good).
+	attached bool
 }
 
 // pipe is a socket's end of one pipe pair: out is written by the socket and
@@ -258,6 +262,9 @@ type pipe struct {
 	// detached: the pipe has left its socket but is still in its
 	// rotations until a receive meets its delimiter (F14).
 	detached bool
+	// eof: under Profile.DealerReadsEOF, the connection ended and a
+	// receive has yet to read its EOF; the pipe stays until it has.
+	eof bool
 	// outLag and inLag are libzmq's lag in telling a pipe's writer what
 	// its reader has read (pipe.cpp: the reader sends activate_write with
 	// its count only every LWM reads, LWM = (HWM+1)/2, and the writer's
@@ -514,6 +521,7 @@ func bodyText(m Message) string {
 func (w *World) attach(s *socket, peer string) *pipe {
 	p := &pipe{id: w.id(), owner: s, peer: peer}
 	s.pipes = append(s.pipes, p)
+	s.attached = true
 	if !w.profile.AttachOrderRotation {
 		if s.typ != REP {
 			s.lb.attach(p) // REP routes its replies; it has no lb_t
@@ -577,6 +585,9 @@ func (w *World) terminate(p *pipe, reason string) {
 		p.connecter.pipe = nil
 	}
 	s := p.owner
+	if s.typ == DEALER && w.profile.DealerReadsEOF && w.isOpen(s) {
+		p.eof = true
+	}
 	if s.typ == REQ && s.replyPipe == p && w.isOpen(s) && w.profile.RecvEOFOnPeerLoss {
 		// Departs from F19: the REQ's receive fails instead of waiting.
 		s.peerGone = true
@@ -586,7 +597,7 @@ func (w *World) terminate(p *pipe, reason string) {
 	// past its end (pipe.cpp, process_delimiter sends the term ack), and
 	// the REQ then takes the ack back with its commands (req.cpp,
 	// xpipe_terminated); see passEmpty and commands.
-	if len(p.in) == 0 && !w.unnoticed(p) {
+	if len(p.in) == 0 && !w.unnoticed(p) && !p.eof {
 		w.detach(p)
 	}
 }

@@ -79,3 +79,34 @@ func (w *World) reap(s *socket, p *pipe) {
 		s.replyPipe, s.peerGone = nil, false
 	}
 }
+
+// eofUnread says whether a pipe of s holds an EOF for a receive
+// (Profile.DealerReadsEOF).
+func (w *World) eofUnread(s *socket) bool {
+	for _, p := range s.pipes {
+		if p.eof {
+			return true
+		}
+	}
+	return false
+}
+
+// dealerSendToEvery is a DEALER's send under Profile.DealerSendsToEvery
+// (zmq4's mwriter.write): a copy to every connection; none blocks until
+// the socket's first connection, and after it the message goes nowhere.
+func (w *World) dealerSendToEvery(s *socket, body Message) error {
+	if !s.attached {
+		return ErrAgain
+	}
+	sent := false
+	for _, p := range s.pipes {
+		if w.canTake(p) {
+			w.put(p, body.clone())
+			sent = true
+		}
+	}
+	if !sent {
+		w.observeMsg(EventDrop, s.name, "", body.Text(), "sent to no connection")
+	}
+	return nil
+}

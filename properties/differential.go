@@ -3,6 +3,7 @@ package properties
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -36,7 +37,17 @@ const (
 	// DiffRestart: a client's process dies and a new REQ of that name
 	// connects to every server again.
 	DiffRestart = "restart"
+	// DiffRawSend has the raw client, a DEALER connected to every
+	// server, send a request of shape RawShapes[Index] (F5).
+	DiffRawSend = "raw-send"
+	// DiffRawRecv has the raw client read every reply that is there; the
+	// sides' order of them may differ (the model's is an open choice), so
+	// they are compared sorted.
+	DiffRawRecv = "raw-recv"
 )
+
+// diffRaw is the raw client of the differential.
+const diffRaw = "r1"
 
 // diffWait is how long a DiffWait waits, on both sides' clocks.
 const diffWait = 50 * time.Millisecond
@@ -48,6 +59,12 @@ type DiffOp struct {
 }
 
 func (o DiffOp) String() string {
+	switch o.Kind {
+	case DiffRawSend:
+		return fmt.Sprintf("%s %s", o.Kind, RawShapes[o.Index].name)
+	case DiffRawRecv:
+		return o.Kind
+	}
 	if o.onClient() {
 		return fmt.Sprintf("%s c%d", o.Kind, o.Index+1)
 	}
@@ -85,6 +102,8 @@ type differential struct {
 	net      *simnet.Network // nil on TCP
 	clients  int
 	servers  int
+	raw      bool        // the raw client is there
+	rawSent  int         // the raw client's requests so far
 	next     map[int]int // client -> next request counter
 	config   string
 	ops      []DiffOp
@@ -105,11 +124,11 @@ type differential struct {
 	saw     [2]string
 }
 
-func newDifferential(servers, clients int, mut model.Mutation, n *simnet.Network) (*differential, error) {
+func newDifferential(servers, clients int, raw bool, mut model.Mutation, n *simnet.Network) (*differential, error) {
 	d := &differential{
 		real:    realnet.NewBackendOn(n, diffBound),
 		net:     n,
-		clients: clients, servers: servers,
+		clients: clients, servers: servers, raw: raw,
 		next: map[int]int{}, blocked: map[int]bool{},
 	}
 	var err error
@@ -124,6 +143,19 @@ func newDifferential(servers, clients int, mut model.Mutation, n *simnet.Network
 				return d, err
 			}
 			if err := b.Bind(serverName(s), modelEndpoint(s)); err != nil {
+				return d, err
+			}
+		}
+	}
+	for _, b := range sides {
+		if !raw {
+			break
+		}
+		if err := b.Open(diffRaw, model.DEALER, model.Options{}); err != nil {
+			return d, err
+		}
+		for s := 0; s < servers; s++ {
+			if err := b.Connect(diffRaw, modelEndpoint(s)); err != nil {
 				return d, err
 			}
 		}
@@ -178,8 +210,8 @@ func (d *differential) drainREP(name string) {
 		if err != nil || ready == "" {
 			return
 		}
-		if _, err := d.real.Recv(name); err != nil {
-			return
+		if _, err := d.real.Recv(name); err != nil && !errors.Is(err, model.ErrInvalidMessage) {
+			return // (a raw request without a delimiter fails its receive, and the next one reads on)
 		}
 	}
 }
@@ -273,6 +305,23 @@ func (d *differential) apply(op DiffOp) (modelSaw, realSaw string) {
 		}
 	case DiffWait:
 		modelSaw, realSaw = d.wait(op.Index)
+	case DiffRawSend:
+		if d.unread >= diffMaxUnread {
+			modelSaw = "send skipped: ten requests unread (H5)"
+			realSaw = modelSaw
+			break
+		}
+		body := RequestBody(diffRaw, d.rawSent)
+		d.rawSent++
+		m := RawShapes[op.Index].frames(body)
+		merr := d.model.Send(diffRaw, m)
+		modelSaw = "send " + m.Text() + ": " + kind(merr)
+		realSaw = "send " + m.Text() + ": " + kind(d.real.Send(diffRaw, m))
+		if merr == nil {
+			d.unread += d.servers // an upper bound
+		}
+	case DiffRawRecv:
+		modelSaw, realSaw = "raw-recv:"+d.drain(d.model), "raw-recv:"+d.drain(d.real)
 	case DiffReply:
 		name := serverName(op.Index)
 		rep := model.Message{fmt.Sprintf("reply %d", len(d.ops))}
@@ -310,6 +359,25 @@ func (d *differential) apply(op DiffOp) (modelSaw, realSaw string) {
 	}
 	d.settle(diffSettle)
 	return modelSaw, realSaw
+}
+
+// drain reads on b what the raw client has, sorted: each receive waits
+// up to diffSettle on b's clock (over TCP a zmq4 Recv returns a moment
+// after the reply has come), on both sides, so their clocks stay equal.
+func (d *differential) drain(b backend.Backend) string {
+	var got []string
+	for range 64 {
+		if ready, err := b.Wait(b.Now()+diffSettle, diffRaw); err != nil || ready == "" {
+			break
+		}
+		m, err := b.Recv(diffRaw)
+		if errors.Is(err, model.ErrAgain) {
+			break
+		}
+		got = append(got, result(m, err))
+	}
+	slices.Sort(got)
+	return " [" + strings.Join(got, "; ") + "]"
 }
 
 // wait is DiffWait on a client: each side receives, waiting up to
@@ -395,40 +463,49 @@ func modelAgreesWithZMQ4OverTCP(t *rapid.T, mut model.Mutation) {
 }
 
 // drawDiffOps draws a configuration and a whole sequence of operations.
-func drawDiffOps(t *rapid.T) (servers, clients int, ops []DiffOp) {
+func drawDiffOps(t *rapid.T) (servers, clients int, raw bool, ops []DiffOp) {
 	servers = rapid.IntRange(1, 3).Draw(t, "servers")
 	clients = rapid.IntRange(1, 2).Draw(t, "clients")
+	raw = rapid.Bool().Draw(t, "raw client")
 	kinds := []string{DiffSend, DiffRecv, DiffServe, DiffReply, DiffCrash, DiffWait, DiffRestart}
+	if raw {
+		kinds = append(kinds, DiffRawSend, DiffRawRecv)
+	}
 	// Repeat's steps (about thirty on average) draw the operations; none
 	// runs yet.
 	t.Repeat(map[string]func(*rapid.T){
 		"op": func(t *rapid.T) {
 			op := DiffOp{Kind: rapid.SampledFrom(kinds).Draw(t, "kind")}
 			n := servers
-			if op.onClient() {
+			switch {
+			case op.Kind == DiffRawSend:
+				n = len(RawShapes)
+			case op.Kind == DiffRawRecv:
+				n = 1
+			case op.onClient():
 				n = clients
 			}
 			op.Index = rapid.IntRange(0, n-1).Draw(t, "index")
 			ops = append(ops, op)
 		},
 	})
-	return servers, clients, ops
+	return servers, clients, raw, ops
 }
 
 func differentialProperty(t *rapid.T, mut model.Mutation, tcp bool) {
-	servers, clients, ops := drawDiffOps(t)
+	servers, clients, raw, ops := drawDiffOps(t)
 	network := "simnet"
 	if tcp {
 		network = "tcp"
 	}
-	config := fmt.Sprintf("servers=%d clients=%d profile=zmq4 net=%s", servers, clients, network)
+	config := fmt.Sprintf("servers=%d clients=%d raw=%v profile=zmq4 net=%s", servers, clients, raw, network)
 	t.Logf("config: %s", config)
 	var d *differential
 	var err error
 	if tcp {
-		d, err = runDifferential(servers, clients, mut, nil, ops)
+		d, err = runDifferential(servers, clients, raw, mut, nil, ops)
 	} else {
-		d, err = runOnSimnet(servers, clients, mut, ops)
+		d, err = runOnSimnet(servers, clients, raw, mut, ops)
 	}
 	if d != nil {
 		d.config = config
@@ -454,8 +531,8 @@ func differentialProperty(t *rapid.T, mut model.Mutation, tcp bool) {
 }
 
 // runDifferential applies ops to both sides until they first differ.
-func runDifferential(servers, clients int, mut model.Mutation, n *simnet.Network, ops []DiffOp) (*differential, error) {
-	d, err := newDifferential(servers, clients, mut, n)
+func runDifferential(servers, clients int, raw bool, mut model.Mutation, n *simnet.Network, ops []DiffOp) (*differential, error) {
+	d, err := newDifferential(servers, clients, raw, mut, n)
 	defer d.close()
 	if err != nil {
 		return d, err
@@ -486,15 +563,17 @@ type DiffResult struct {
 
 // RunDifferential runs one sequence of the differential property on the
 // model under the zmq4 profile and on zmq4, on simnet (in a bubble of its
-// own) or, with tcp, on loopback TCP, and stops at the first difference.
-// The regression and determinism tests use it.
+// own) or, with tcp, on loopback TCP, and stops at the first difference;
+// the raw client is there if an operation is its. The regression and
+// determinism tests use it.
 func RunDifferential(servers, clients int, ops []DiffOp, tcp bool) (DiffResult, error) {
 	var d *differential
 	var err error
+	raw := slices.ContainsFunc(ops, func(o DiffOp) bool { return o.Kind == DiffRawSend || o.Kind == DiffRawRecv })
 	if tcp {
-		d, err = runDifferential(servers, clients, model.Mutation{}, nil, ops)
+		d, err = runDifferential(servers, clients, raw, model.Mutation{}, nil, ops)
 	} else {
-		d, err = runOnSimnet(servers, clients, model.Mutation{}, ops)
+		d, err = runOnSimnet(servers, clients, raw, model.Mutation{}, ops)
 	}
 	if err != nil {
 		return DiffResult{}, err
@@ -503,11 +582,11 @@ func RunDifferential(servers, clients int, ops []DiffOp, tcp bool) (DiffResult, 
 }
 
 // runOnSimnet is runDifferential on a simnet network in a bubble.
-func runOnSimnet(servers, clients int, mut model.Mutation, ops []DiffOp) (*differential, error) {
+func runOnSimnet(servers, clients int, raw bool, mut model.Mutation, ops []DiffOp) (*differential, error) {
 	var d *differential
 	var err error
 	ok, berr := simnet.RunProgram(func(_ *testing.T, n *simnet.Network) {
-		d, err = runDifferential(servers, clients, mut, n, ops)
+		d, err = runDifferential(servers, clients, raw, mut, n, ops)
 	})
 	switch {
 	case berr != nil:
@@ -534,4 +613,14 @@ func (d *differential) run() Run {
 		r.Notes = append(r.Notes, strings.Split(strings.TrimSuffix(d.netTrace, "\n"), "\n")...)
 	}
 	return r
+}
+
+// RawShape is the index in RawShapes of the shape called name, -1 for none.
+func RawShape(name string) int {
+	return slices.IndexFunc(RawShapes, func(s struct {
+		name   string
+		frames func(b string) model.Message
+	}) bool {
+		return s.name == name
+	})
 }
