@@ -1,10 +1,5 @@
 package properties
 
-import (
-	"strconv"
-	"strings"
-)
-
-func splitLines(b []byte) []string { return strings.Split(strings.TrimRight(string(b), "\n"), "\n") }
+import "strconv"
 
 func itoa(i int) string { return strconv.Itoa(i) }
