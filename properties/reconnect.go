@@ -22,7 +22,8 @@ type dialDue struct {
 }
 
 // The lo of a dialDue that is no attempt: a connection made (it keeps
-// the back-off's base), a connect() that gave up.
+// the back-off's base), a connect() that gave up (RECONNECT_IVL=-1, or a
+// protocol error of its own session).
 const (
 	noneDue time.Duration = -1
 	gaveUp  time.Duration = -2
@@ -32,7 +33,9 @@ const (
 // every connection that ends while its connect() goes on schedules one
 // retry after RECONNECT_IVL + rand() % RECONNECT_IVL, the base doubling up
 // to RECONNECT_IVL_MAX and reset by a connection; the retry's outcome
-// comes when that says; RECONNECT_IVL=-1 never retries.
+// comes when that says; RECONNECT_IVL=-1 never retries; and a connect()
+// whose own session ended its connection for a protocol error never
+// connects again, while its peer's goes on (F6, F21).
 func (m *mirror) reconnects(events []trace.Event) {
 	// The sessions that met a protocol error, with their peers: theirs
 	// end for good, the peers only see the connection close (F6, F21).
@@ -57,12 +60,12 @@ func (m *mirror) reconnects(events []trace.Event) {
 			delete(m.dials, key)
 		}
 		opts := m.options(key[0])
+		if e.Kind == model.EventConnect && pending && due.lo == gaveUp {
+			m.fail("reconnect: %s connected to %s again after its connect() gave up: RECONNECT_IVL=-1 (F23), or its session ended the connection for a protocol error (F6, F21)", key[0], key[1])
+		}
 		if opts.ReconnectIvl < 0 {
 			// F23: the connect() gives up for good when its attempt fails
 			// or its connection ends.
-			if e.Kind == model.EventConnect && m.dials[key].lo == gaveUp {
-				m.fail("reconnect: %s connected to %s again with RECONNECT_IVL=-1 (F23)", key[0], key[1])
-			}
 			if e.Kind == model.EventRetry {
 				m.fail("reconnect: %s retries %s with RECONNECT_IVL=-1 (F23)", key[0], key[1])
 			}
@@ -80,8 +83,13 @@ func (m *mirror) reconnects(events []trace.Event) {
 			ivl = due.ivl
 		}
 		if !schedules {
-			if e.Kind == model.EventConnect {
+			switch e.Kind {
+			case model.EventConnect:
 				m.dials[key] = dialDue{lo: noneDue, ivl: base} // a connection resets the back-off
+			case model.EventDisconnect:
+				// Its own session's protocol error: libzmq does not
+				// re-establish the connection (F6, F21).
+				m.dials[key] = dialDue{lo: gaveUp}
 			}
 			continue
 		}
@@ -200,7 +208,7 @@ func (m *machine) checkReconnectLoops(t *rapid.T) {
 		case n > 1:
 			m.fail(t, "reconnect: %s has %d attempts or timers pending for %s; a connect() has one at a time (F23)", key[0], n, key[1])
 		case m.mirror.dials[key].lo == gaveUp:
-			m.fail(t, "reconnect: %s has an attempt or a timer pending for %s after it gave up with RECONNECT_IVL=-1 (F23)", key[0], key[1])
+			m.fail(t, "reconnect: %s has an attempt or a timer pending for %s after it gave up, with RECONNECT_IVL=-1 or for its session's protocol error (F6, F21, F23)", key[0], key[1])
 		}
 	}
 }
