@@ -47,7 +47,8 @@ const (
 	OpRetry          = "retry" // a Lazy Pirate client resends after its timeout
 	OpCycle          = "cycle" // a server answers what it holds, then reads the next request
 	// The raw client (Config.RawClient), a DEALER connected to every
-	// server, sends a request of one of RawShapes or reads a reply.
+	// server (under Config.ServersConnect, bound, every server connected
+	// to it), sends a request of one of RawShapes or reads a reply.
 	OpRawRequest = "raw-request"
 	OpRawRead    = "raw-read"
 	// OpPoll, OpPollServer and OpPollRaw ask a client's, a server's or a

@@ -151,11 +151,16 @@ func (m *mirror) dialEventOf(e trace.Event) (key [2]string, outcome, schedules b
 }
 
 // connects says whether the socket called name connects: the clients
-// (to the servers, or only to the rogue peer when the servers connect),
-// the raw client, and under Config.ServersConnect the servers.
+// (to the servers and the rogue peer, or to nothing when the servers
+// connect), the raw client, or under Config.ServersConnect the servers
+// (to the clients and the raw client) and the rogue (to the clients).
 func (m *mirror) connects(name string) bool {
-	if name == RawName && m.sys.Cfg.RawClient {
-		return true
+	cfg := m.sys.Cfg
+	switch {
+	case name == RawName:
+		return cfg.RawClient && !cfg.ServersConnect
+	case name == RogueName:
+		return cfg.Rogue && cfg.ServersConnect
 	}
 	for _, c := range m.sys.Clients {
 		if c.Name == name {
@@ -164,7 +169,7 @@ func (m *mirror) connects(name string) bool {
 	}
 	for _, srv := range m.sys.Servers {
 		if srv.Name == name {
-			return m.sys.Cfg.ServersConnect
+			return cfg.ServersConnect
 		}
 	}
 	return false
@@ -182,8 +187,11 @@ func (m *mirror) endpoint(name string) string {
 			return c.Endpoint
 		}
 	}
-	if name == RogueName {
+	switch {
+	case name == RogueName && !m.sys.Cfg.ServersConnect:
 		return RogueEndpoint
+	case name == RawName && m.sys.Cfg.ServersConnect:
+		return RawEndpoint
 	}
 	return name
 }
@@ -215,7 +223,8 @@ func (m *machine) checkReconnectLoops(t *rapid.T) {
 
 // connectsTo says whether the socket called name is open and has a
 // connect() to ep: a client or a server to the endpoints its application
-// connected to, the raw client to the servers'.
+// connected to, the raw client to the servers', the rogue to the
+// clients' under Config.ServersConnect.
 func (m *machine) connectsTo(name, ep string) bool {
 	if _, err := m.sys.W.State(name); err != nil {
 		return false
@@ -226,8 +235,11 @@ func (m *machine) connectsTo(name, ep string) bool {
 // hasConnect says whether the application of the socket called name has
 // a connect() to ep, whether or not the socket is open.
 func (m *mirror) hasConnect(name, ep string) bool {
-	if name == RawName && m.sys.Cfg.RawClient {
-		return strings.HasPrefix(ep, "tcp://s")
+	switch {
+	case name == RawName:
+		return m.connects(name) && strings.HasPrefix(ep, "tcp://s")
+	case name == RogueName:
+		return m.connects(name) && slices.ContainsFunc(m.sys.Clients, func(c *Client) bool { return c.Endpoint == ep })
 	}
 	for _, c := range m.sys.Clients {
 		if c.Name == name {

@@ -179,7 +179,7 @@ func determinism(t *rapid.T, mut model.Mutation) {
 	cfg := drawConfig(t, mut)
 	mayGiveUp(t, &cfg)
 	cfg.Rogue = rapid.Bool().Draw(t, "rogue")
-	cfg.RawClient = !cfg.ServersConnect && rapid.Bool().Draw(t, "raw client")
+	cfg.RawClient = rapid.Bool().Draw(t, "raw client")
 	kinds := []string{OpEnqueue, OpSend, OpRecv, OpServe, OpCycle, OpReply, OpReplyAfter, OpAdvance, OpCrash, OpCut, OpHeal, OpAddServer, OpAddClient,
 		OpRestartClient, OpRogueRead, OpRogueReply, OpRogueMalformed, OpRawRequest, OpRawRead, OpPoll, OpPollServer, OpPollRaw, OpDisconnect}
 	m := run(t, cfg, kinds, func(*rapid.T, *machine, Op, snapshot) {})
