@@ -98,6 +98,7 @@ func run(t *rapid.T, cfg Config, kinds []string, check stepCheck) *machine {
 			m.checkPoll(t)
 			m.checkFaults(t, op)
 			m.checkReconnectLoops(t)
+			m.checkSocketTypes(t)
 			check(t, m, op, before)
 		}
 	}

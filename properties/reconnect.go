@@ -153,7 +153,8 @@ func (m *mirror) dialEventOf(e trace.Event) (key [2]string, outcome, schedules b
 // connects says whether the socket called name connects: the clients
 // (to the servers and the rogue peer, or to nothing when the servers
 // connect), the raw client, or under Config.ServersConnect the servers
-// (to the clients and the raw client) and the rogue (to the clients).
+// (to the clients and the raw client) and the rogue (to the clients), and
+// a server while it has a stray connect() (OpStrayConnect).
 func (m *mirror) connects(name string) bool {
 	cfg := m.sys.Cfg
 	switch {
@@ -169,7 +170,7 @@ func (m *mirror) connects(name string) bool {
 	}
 	for _, srv := range m.sys.Servers {
 		if srv.Name == name {
-			return cfg.ServersConnect
+			return cfg.ServersConnect || srv.Stray != ""
 		}
 	}
 	return false
@@ -248,7 +249,7 @@ func (m *mirror) hasConnect(name, ep string) bool {
 	}
 	for _, srv := range m.sys.Servers {
 		if srv.Name == name {
-			return slices.Contains(srv.Endpoints, ep)
+			return slices.Contains(srv.Endpoints, ep) || srv.Stray == ep
 		}
 	}
 	return false

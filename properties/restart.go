@@ -24,7 +24,7 @@ func lossOnRestart(t *rapid.T, mut model.Mutation) {
 	cfg := drawConfig(t, mut)
 	mayGiveUp(t, &cfg)
 	kinds := []string{OpEnqueue, OpEnqueue, OpServe, OpCycle, OpReply, OpReplyAfter, OpAdvance, OpCrash, OpCrash, OpCut, OpHeal, OpRestartClient,
-		OpDisconnect, OpPollServer}
+		OpDisconnect, OpPollServer, OpStrayConnect}
 	m := run(t, cfg, kinds, func(t *rapid.T, m *machine, op Op, before snapshot) {
 		m.checkLoss(t)
 	})
@@ -181,7 +181,7 @@ func determinism(t *rapid.T, mut model.Mutation) {
 	cfg.Rogue = rapid.Bool().Draw(t, "rogue")
 	cfg.RawClient = rapid.Bool().Draw(t, "raw client")
 	kinds := []string{OpEnqueue, OpSend, OpRecv, OpServe, OpCycle, OpReply, OpReplyAfter, OpAdvance, OpCrash, OpCut, OpHeal, OpAddServer, OpAddClient,
-		OpRestartClient, OpRogueRead, OpRogueReply, OpRogueMalformed, OpRawRequest, OpRawRead, OpPoll, OpPollServer, OpPollRaw, OpDisconnect}
+		OpRestartClient, OpRogueRead, OpRogueReply, OpRogueMalformed, OpRawRequest, OpRawRead, OpPoll, OpPollServer, OpPollRaw, OpDisconnect, OpStrayConnect}
 	m := run(t, cfg, kinds, func(*rapid.T, *machine, Op, snapshot) {})
 	again := NewSystem(cfg)
 	choices := append([]int(nil), m.choices...)

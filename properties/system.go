@@ -102,10 +102,13 @@ type Server struct {
 	// Endpoints are the clients' endpoints it connects to under
 	// Config.ServersConnect.
 	Endpoints []string
-	Up        bool
-	Holding   bool
-	held      string
-	life      int // incarnation, so replies scheduled by a dead process are void
+	// Stray is the endpoint of another REP that it connects to for a
+	// while (OpStrayConnect), which ZMTP refuses; "" when none.
+	Stray   string
+	Up      bool
+	Holding bool
+	held    string
+	life    int // incarnation, so replies scheduled by a dead process are void
 }
 
 // MisuseResult is one forbidden call and what it returned.
@@ -548,6 +551,7 @@ func (s *System) Crash(srv *Server, down time.Duration) {
 	srv.Up, srv.Holding, srv.held = false, false, ""
 	srv.life++
 	s.crash(srv.Name)
+	srv.Stray = "" // the connect() died with the socket
 	s.settle()
 	if down > 0 {
 		life := srv.life
@@ -690,6 +694,35 @@ func (s *System) disconnect(name string, eps *[]string, ep string, away time.Dur
 			s.must(s.W.Connect(name, ep))
 			s.settle()
 		}
+	})
+}
+
+// StrayConnect has server srv connect to the endpoint of the next server
+// (its own if it is the only one), a REP to a REP, which ZMTP refuses
+// (RFC 28): the model must refuse every attempt and retry (F23) until
+// srv disconnects after d; a crash ends it sooner. Only where the servers
+// bind, and one at a time per server.
+func (s *System) StrayConnect(srv *Server, d time.Duration) {
+	if s.Cfg.ServersConnect || !srv.Up || srv.Stray != "" {
+		return
+	}
+	i := slices.Index(s.Servers, srv)
+	ep := s.Servers[(i+1)%len(s.Servers)].Endpoint
+	srv.Stray = ep
+	s.touch()
+	s.must(s.W.Connect(srv.Name, ep))
+	s.settle()
+	life := srv.life
+	s.later(d, func() {
+		if srv.life != life || srv.Stray != ep {
+			return
+		}
+		s.away = ep
+		s.before(callDisconnect, srv.Name)
+		srv.Stray = ""
+		s.must(s.W.Disconnect(srv.Name, ep))
+		s.done(callDisconnect, srv.Name, nil, nil)
+		s.settle()
 	})
 }
 
