@@ -153,7 +153,7 @@ func (l *Ledger) count(e trace.Event) {
 	default:
 		return
 	}
-	if e.Actor == RawName || e.Peer == RawName {
+	if isRaw(e.Actor) || isRaw(e.Peer) {
 		// A raw request's frames are its body or not, as its shape has it;
 		// the traces name it differently, so it is counted in Alive only.
 		return
@@ -181,3 +181,8 @@ func (l *Ledger) lost(body string) {
 		l.LostAt[client] = len(l.Received[client])
 	}
 }
+
+// isRaw says whether a trace event's actor or peer, or a pipe's peer, is
+// the raw client: by name, or by the endpoint it binds when the servers
+// connect to it.
+func isRaw(peer string) bool { return peer == RawName || peer == RawEndpoint }

@@ -23,7 +23,7 @@ func lockstepOrdering(t *rapid.T, mut model.Mutation) {
 	cfg := drawConfig(t, mut)
 	mayGiveUp(t, &cfg)
 	kinds := []string{OpEnqueue, OpEnqueue, OpSend, OpRecv, OpServe, OpCycle, OpCycle, OpReply, OpReplyAfter, OpAdvance, OpCrash,
-		OpCut, OpHeal, OpRestartClient, OpAddServer, OpAddClient, OpPoll, OpPollServer, OpDisconnect}
+		OpCut, OpHeal, OpRestartClient, OpAddServer, OpAddClient, OpPoll, OpPollServer, OpDisconnect, OpStrayConnect}
 	run(t, cfg, kinds, func(t *rapid.T, m *machine, op Op, before snapshot) {
 		m.checkMisuse(t)
 		m.checkLockstep(t)

@@ -98,6 +98,7 @@ func run(t *rapid.T, cfg Config, kinds []string, check stepCheck) *machine {
 			m.checkPoll(t)
 			m.checkFaults(t, op)
 			m.checkReconnectLoops(t)
+			m.checkSocketTypes(t)
 			check(t, m, op, before)
 		}
 	}
@@ -152,6 +153,9 @@ func (c Config) String() string {
 		c.Seed, c.Servers, c.Clients, c.Client.ReqRelaxed, c.Client.ReqCorrelate, c.Client.Immediate, c.Client.SndHWM, c.Client.RcvHWM,
 		c.Client.ReconnectIvl, c.Client.ReconnectIvlMax, c.Server.SndHWM, c.Server.RcvHWM, c.Rogue, c.RogueOptions.SndHWM, c.RogueOptions.RcvHWM,
 		c.Pirate, c.WrapChoices, c.Profile.Name)
+	if c.RawClient {
+		s += " raw-client=true"
+	}
 	if c.ServersConnect {
 		s += fmt.Sprintf(" servers-connect=true server-immediate=%v server-reconnect-ivl=%v server-reconnect-ivl-max=%v",
 			c.Server.Immediate, c.Server.ReconnectIvl, c.Server.ReconnectIvlMax)

@@ -379,7 +379,7 @@ func (m *mirror) handshake(ms *msock, p *mpipe, o model.PipeState) {
 // fq_t, and what came from the rogue leaves the rogue's list, well-formed:
 // a REQ's session refuses a malformed reply before it pushes it (F6).
 func (m *mirror) arrived(ms *msock, p *mpipe, n int) {
-	if ms.typ == model.REQ && p.peer == RogueEndpoint {
+	if ms.typ == model.REQ && p.fromRogue() {
 		q := m.rogueTo[ms.name]
 		if len(q) < n {
 			m.fail("mirror: %s's pipe from the rogue got %d messages, but the rogue has %d on the way to it (harness)", ms.name, n, len(q))
@@ -420,6 +420,22 @@ func (m *mirror) stallRefusals(events []trace.Event) {
 // malformed says whether a rogue message body is one without delimiter.
 func malformed(body string) bool { return strings.HasPrefix(body, "malformed#") }
 
+// fromRogue says whether a client's pipe is to the rogue peer: by its
+// endpoint when the client connected to it, by its name when the rogue
+// connected (Config.ServersConnect).
+func (p *mpipe) fromRogue() bool { return p.peer == RogueEndpoint || p.peer == RogueName }
+
+// clientAt is the client whose endpoint peer is, as a connecting socket's
+// pipe names it, or peer itself: what the rogue's lists are keyed by.
+func (m *mirror) clientAt(peer string) string {
+	for _, c := range m.sys.Clients {
+		if c.Endpoint == peer && m.sys.Cfg.ServersConnect {
+			return c.Name
+		}
+	}
+	return peer
+}
+
 // rogueLost takes off the rogue's lists what the trace reports lost on
 // the way: in flight or unsent when a connection or pipe ended (F22), or
 // refused by the REQ's session (F6).
@@ -428,7 +444,7 @@ func (m *mirror) rogueLost(events []trace.Event) {
 		if e.Kind != model.EventDrop {
 			continue
 		}
-		client := e.Peer
+		client := m.clientAt(e.Peer)
 		if e.Peer == RogueName {
 			client = e.Actor
 		} else if e.Actor != RogueName {
@@ -563,7 +579,7 @@ func (m *mirror) push(ms *msock, p *mpipe) {
 	room := hwm(ms.opts.RcvHWM) - p.in - p.reads%l
 	first := true
 	for p.waiting > 0 {
-		rogue := ms.typ == model.REQ && p.peer == RogueEndpoint
+		rogue := ms.typ == model.REQ && p.fromRogue()
 		var head string
 		if rogue {
 			q := m.rogueTo[ms.name]
@@ -646,7 +662,8 @@ func (m *mirror) ended(ms *msock, p *mpipe) {
 	if p.byConnect() && !ms.opts.Immediate && p.peer != RogueEndpoint && !p.stalled {
 		// Only a protocol error ends a connecting pipe that IMMEDIATE=0
 		// keeps: servers send none, and a client one only into a
-		// handshake that stalled on the pipe (F21).
+		// handshake that stalled on the pipe, a REP's or, where the rogue
+		// connects, the rogue's (F21).
 		m.fail("mirror: %s's pipe to %s was destroyed, but with IMMEDIATE=0 a connecting pipe survives its connection (F21)", ms.name, p.peer)
 	}
 }
@@ -738,7 +755,14 @@ func (m *mirror) after(call, name string, msg model.Message, err error) {
 	switch {
 	case call == callClose:
 		delete(m.socks, name)
-		delete(m.rogueTo, name)
+		if !m.sys.Cfg.ServersConnect {
+			// The rogue's pipe to the client was the client's
+			// connect()'s, and is destroyed with what it holds. A rogue
+			// that connects keeps its pipe, and what that holds goes to
+			// the client's next incarnation (F21); what is lost on the
+			// way the model reports (rogueLost).
+			delete(m.rogueTo, name)
+		}
 		m.closed(name)
 	case ms == nil:
 	case call == callPoll:
@@ -1063,7 +1087,7 @@ func (m *mirror) took(ms *msock, p *mpipe, msg model.Message, err error) {
 		if got := m.sys.W.RequestFrom(ms.name); got != from {
 			m.fail("mirror: %s holds a request from %s, but RequestFrom says %q (F15)", ms.name, from, got)
 		}
-		if sent, ok := m.sys.rawSent[msg[len(msg)-1]]; ok && from == RawName {
+		if sent, ok := m.sys.rawSent[msg[len(msg)-1]]; ok && isRaw(from) {
 			if _, body, ok := delimited(sent); !ok || !slices.Equal(body, msg) {
 				m.fail("mirror: %s read %q of the raw request %q, want what follows its first delimiter (F5)", ms.name, msg, sent)
 			}
@@ -1122,7 +1146,7 @@ func delimited(m model.Message) (env, body model.Message, ok bool) {
 // F7), and it came from the client whose pipe was read (F14).
 func (m *mirror) rawRequest(ms *msock, p *mpipe, msg model.Message) {
 	body := msg[len(msg)-1]
-	if client, _, ok := ParseRequest(body); !ok || client != p.peer {
+	if client, _, ok := ParseRequest(body); !ok || client != m.clientAt(p.peer) {
 		m.fail("mirror: %s read %s, but libzmq's fair queue reads from %s (F14)", ms.name, msg.Text(), p.peer)
 	}
 	if !m.sys.Cfg.Client.ReqCorrelate {
@@ -1178,10 +1202,14 @@ func (m *mirror) dealerSend(ms *msock, events []trace.Event, err error) {
 				m.sentOn[e.Msg] = p.peer
 				// What the rogue writes into a pipe whose connection
 				// ended (its engine still pushing what it had read, F22)
-				// never leaves: a client of the same name that connects
-				// again has a pipe of its own.
-				if ms.name == RogueName && p.connected && !p.ended {
-					m.rogueTo[p.peer] = append(m.rogueTo[p.peer], e.Msg)
+				// never leaves when the rogue binds: a client of the same
+				// name that connects again has a pipe of its own. A
+				// rogue that connects keeps its pipe without a
+				// connection (IMMEDIATE=0, F12, F21), and what it holds
+				// leaves on the next one.
+				if ms.name == RogueName && (p.byConnect() || p.connected && !p.ended) {
+					c := m.clientAt(p.peer)
+					m.rogueTo[c] = append(m.rogueTo[c], e.Msg)
 				}
 			}
 		}

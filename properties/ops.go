@@ -47,7 +47,8 @@ const (
 	OpRetry          = "retry" // a Lazy Pirate client resends after its timeout
 	OpCycle          = "cycle" // a server answers what it holds, then reads the next request
 	// The raw client (Config.RawClient), a DEALER connected to every
-	// server, sends a request of one of RawShapes or reads a reply.
+	// server (under Config.ServersConnect, bound, every server connected
+	// to it), sends a request of one of RawShapes or reads a reply.
 	OpRawRequest = "raw-request"
 	OpRawRead    = "raw-read"
 	// OpPoll, OpPollServer and OpPollRaw ask a client's, a server's or a
@@ -60,6 +61,10 @@ const (
 	// OpDisconnect: a client calls zmq_disconnect on a server's endpoint
 	// and connects to it again after D (F10, F21, F22).
 	OpDisconnect = "disconnect"
+	// OpStrayConnect: a server connects to another server's endpoint, a
+	// REP to a REP, which ZMTP refuses, and disconnects after D (RFC 28,
+	// F23); where the servers bind.
+	OpStrayConnect = "stray-connect"
 )
 
 func (o Op) String() string {
@@ -76,7 +81,7 @@ func (o Op) String() string {
 		return fmt.Sprintf("%s c%d s%d %v", o.Kind, o.Client+1, o.Server+1, o.D)
 	case OpServe, OpReply, OpCycle:
 		return fmt.Sprintf("%s s%d", o.Kind, o.Server+1)
-	case OpReplyAfter, OpCrash:
+	case OpReplyAfter, OpCrash, OpStrayConnect:
 		return fmt.Sprintf("%s s%d %v", o.Kind, o.Server+1, o.D)
 	case OpAdvance:
 		return fmt.Sprintf("%s %v", o.Kind, o.D)
@@ -147,6 +152,8 @@ func (s *System) Apply(o Op) {
 			s.Reply(srv)
 		}
 		s.Serve(srv)
+	case o.Kind == OpStrayConnect && srv != nil:
+		s.StrayConnect(srv, o.D)
 	case o.Kind == OpReplyAfter && srv != nil:
 		s.ReplyAfter(srv, o.D)
 	case o.Kind == OpAdvance:
@@ -187,6 +194,11 @@ func drawOp(t *rapid.T, kind string) Op {
 	case OpReplyAfter:
 		o.Server = rapid.IntRange(0, MaxServers-1).Draw(t, "server")
 		o.D = time.Duration(rapid.IntRange(1, 2000).Draw(t, "delay_ms")) * time.Millisecond
+	case OpStrayConnect:
+		// Long enough for a few refusals and retries (F23), short enough
+		// that the retries cost little.
+		o.Server = rapid.IntRange(0, MaxServers-1).Draw(t, "server")
+		o.D = time.Duration(rapid.IntRange(1, 1000).Draw(t, "stray_ms")) * time.Millisecond
 	case OpAdvance:
 		// Mostly milliseconds, sometimes days: the queue must not care.
 		if rapid.IntRange(0, 9).Draw(t, "scale") == 0 {

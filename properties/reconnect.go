@@ -22,7 +22,8 @@ type dialDue struct {
 }
 
 // The lo of a dialDue that is no attempt: a connection made (it keeps
-// the back-off's base), a connect() that gave up.
+// the back-off's base), a connect() that gave up (RECONNECT_IVL=-1, or a
+// protocol error of its own session).
 const (
 	noneDue time.Duration = -1
 	gaveUp  time.Duration = -2
@@ -32,7 +33,9 @@ const (
 // every connection that ends while its connect() goes on schedules one
 // retry after RECONNECT_IVL + rand() % RECONNECT_IVL, the base doubling up
 // to RECONNECT_IVL_MAX and reset by a connection; the retry's outcome
-// comes when that says; RECONNECT_IVL=-1 never retries.
+// comes when that says; RECONNECT_IVL=-1 never retries; and a connect()
+// whose own session ended its connection for a protocol error never
+// connects again, while its peer's goes on (F6, F21).
 func (m *mirror) reconnects(events []trace.Event) {
 	// The sessions that met a protocol error, with their peers: theirs
 	// end for good, the peers only see the connection close (F6, F21).
@@ -57,12 +60,12 @@ func (m *mirror) reconnects(events []trace.Event) {
 			delete(m.dials, key)
 		}
 		opts := m.options(key[0])
+		if e.Kind == model.EventConnect && pending && due.lo == gaveUp {
+			m.fail("reconnect: %s connected to %s again after its connect() gave up: RECONNECT_IVL=-1 (F23), or its session ended the connection for a protocol error (F6, F21)", key[0], key[1])
+		}
 		if opts.ReconnectIvl < 0 {
 			// F23: the connect() gives up for good when its attempt fails
 			// or its connection ends.
-			if e.Kind == model.EventConnect && m.dials[key].lo == gaveUp {
-				m.fail("reconnect: %s connected to %s again with RECONNECT_IVL=-1 (F23)", key[0], key[1])
-			}
 			if e.Kind == model.EventRetry {
 				m.fail("reconnect: %s retries %s with RECONNECT_IVL=-1 (F23)", key[0], key[1])
 			}
@@ -80,8 +83,13 @@ func (m *mirror) reconnects(events []trace.Event) {
 			ivl = due.ivl
 		}
 		if !schedules {
-			if e.Kind == model.EventConnect {
+			switch e.Kind {
+			case model.EventConnect:
 				m.dials[key] = dialDue{lo: noneDue, ivl: base} // a connection resets the back-off
+			case model.EventDisconnect:
+				// Its own session's protocol error: libzmq does not
+				// re-establish the connection (F6, F21).
+				m.dials[key] = dialDue{lo: gaveUp}
 			}
 			continue
 		}
@@ -143,11 +151,17 @@ func (m *mirror) dialEventOf(e trace.Event) (key [2]string, outcome, schedules b
 }
 
 // connects says whether the socket called name connects: the clients
-// (to the servers, or only to the rogue peer when the servers connect),
-// the raw client, and under Config.ServersConnect the servers.
+// (to the servers and the rogue peer, or to nothing when the servers
+// connect), the raw client, or under Config.ServersConnect the servers
+// (to the clients and the raw client) and the rogue (to the clients), and
+// a server while it has a stray connect() (OpStrayConnect).
 func (m *mirror) connects(name string) bool {
-	if name == RawName && m.sys.Cfg.RawClient {
-		return true
+	cfg := m.sys.Cfg
+	switch {
+	case name == RawName:
+		return cfg.RawClient && !cfg.ServersConnect
+	case name == RogueName:
+		return cfg.Rogue && cfg.ServersConnect
 	}
 	for _, c := range m.sys.Clients {
 		if c.Name == name {
@@ -156,7 +170,7 @@ func (m *mirror) connects(name string) bool {
 	}
 	for _, srv := range m.sys.Servers {
 		if srv.Name == name {
-			return m.sys.Cfg.ServersConnect
+			return cfg.ServersConnect || srv.Stray != ""
 		}
 	}
 	return false
@@ -174,8 +188,11 @@ func (m *mirror) endpoint(name string) string {
 			return c.Endpoint
 		}
 	}
-	if name == RogueName {
+	switch {
+	case name == RogueName && !m.sys.Cfg.ServersConnect:
 		return RogueEndpoint
+	case name == RawName && m.sys.Cfg.ServersConnect:
+		return RawEndpoint
 	}
 	return name
 }
@@ -200,14 +217,15 @@ func (m *machine) checkReconnectLoops(t *rapid.T) {
 		case n > 1:
 			m.fail(t, "reconnect: %s has %d attempts or timers pending for %s; a connect() has one at a time (F23)", key[0], n, key[1])
 		case m.mirror.dials[key].lo == gaveUp:
-			m.fail(t, "reconnect: %s has an attempt or a timer pending for %s after it gave up with RECONNECT_IVL=-1 (F23)", key[0], key[1])
+			m.fail(t, "reconnect: %s has an attempt or a timer pending for %s after it gave up, with RECONNECT_IVL=-1 or for its session's protocol error (F6, F21, F23)", key[0], key[1])
 		}
 	}
 }
 
 // connectsTo says whether the socket called name is open and has a
 // connect() to ep: a client or a server to the endpoints its application
-// connected to, the raw client to the servers'.
+// connected to, the raw client to the servers', the rogue to the
+// clients' under Config.ServersConnect.
 func (m *machine) connectsTo(name, ep string) bool {
 	if _, err := m.sys.W.State(name); err != nil {
 		return false
@@ -218,8 +236,11 @@ func (m *machine) connectsTo(name, ep string) bool {
 // hasConnect says whether the application of the socket called name has
 // a connect() to ep, whether or not the socket is open.
 func (m *mirror) hasConnect(name, ep string) bool {
-	if name == RawName && m.sys.Cfg.RawClient {
-		return strings.HasPrefix(ep, "tcp://s")
+	switch {
+	case name == RawName:
+		return m.connects(name) && strings.HasPrefix(ep, "tcp://s")
+	case name == RogueName:
+		return m.connects(name) && slices.ContainsFunc(m.sys.Clients, func(c *Client) bool { return c.Endpoint == ep })
 	}
 	for _, c := range m.sys.Clients {
 		if c.Name == name {
@@ -228,7 +249,7 @@ func (m *mirror) hasConnect(name, ep string) bool {
 	}
 	for _, srv := range m.sys.Servers {
 		if srv.Name == name {
-			return slices.Contains(srv.Endpoints, ep)
+			return slices.Contains(srv.Endpoints, ep) || srv.Stray == ep
 		}
 	}
 	return false

@@ -25,7 +25,7 @@ func lossOnRestart(t *rapid.T, mut model.Mutation) {
 	cfg := drawConfig(t, mut)
 	mayGiveUp(t, &cfg)
 	kinds := []string{OpEnqueue, OpEnqueue, OpServe, OpCycle, OpReply, OpReplyAfter, OpAdvance, OpCrash, OpCrash, OpCut, OpHeal, OpRestartClient,
-		OpDisconnect, OpPollServer}
+		OpDisconnect, OpPollServer, OpStrayConnect}
 	m := run(t, cfg, kinds, func(t *rapid.T, m *machine, op Op, before snapshot) {
 		m.checkLoss(t)
 	})
@@ -180,9 +180,9 @@ func determinism(t *rapid.T, mut model.Mutation) {
 	cfg := drawConfig(t, mut)
 	mayGiveUp(t, &cfg)
 	cfg.Rogue = rapid.Bool().Draw(t, "rogue")
-	cfg.RawClient = !cfg.ServersConnect && rapid.Bool().Draw(t, "raw client")
+	cfg.RawClient = rapid.Bool().Draw(t, "raw client")
 	kinds := []string{OpEnqueue, OpSend, OpRecv, OpServe, OpCycle, OpReply, OpReplyAfter, OpAdvance, OpCrash, OpCut, OpHeal, OpAddServer, OpAddClient,
-		OpRestartClient, OpRogueRead, OpRogueReply, OpRogueMalformed, OpRawRequest, OpRawRead, OpPoll, OpPollServer, OpPollRaw, OpDisconnect}
+		OpRestartClient, OpRogueRead, OpRogueReply, OpRogueMalformed, OpRawRequest, OpRawRead, OpPoll, OpPollServer, OpPollRaw, OpDisconnect, OpStrayConnect}
 	m := run(t, cfg, kinds, func(*rapid.T, *machine, Op, snapshot) {})
 	again := NewSystem(cfg)
 	choices := append([]int(nil), m.choices...)

@@ -22,16 +22,20 @@ type Config struct {
 	Servers int           // servers at the start
 	Clients int           // clients at the start
 	Pirate  bool          // clients resend after a timeout (Lazy Pirate); needs ReqRelaxed and ReqCorrelate
-	// Rogue adds a raw peer that clients connect to after the servers: a
-	// DEALER standing for a ROUTER, which sends what it likes (F6, F9).
+	// Rogue adds a raw peer: a DEALER standing for a ROUTER, which sends
+	// what it likes (F6, F9). It binds RogueEndpoint and every client
+	// connects to it after the servers; under ServersConnect it connects
+	// to every client's endpoint instead, after the servers.
 	Rogue bool
 	// RawClient adds a raw client: a DEALER standing for a ROUTER or
-	// DEALER client, connected to every server at the start, that sends
-	// requests of any shape (F5).
+	// DEALER client, which sends requests of any shape (F5). It connects
+	// to every server at the start; under ServersConnect it binds
+	// RawEndpoint and every server connects to it.
 	RawClient bool
 	// ServersConnect: the clients bind and the servers connect to them,
 	// so the REPs' pipes are a connect()'s and survive a lost connection
-	// unless IMMEDIATE (F21). The raw client is then left out.
+	// unless IMMEDIATE (F21). The raw peers then connect the other way
+	// round too, as a deployment whose clients bind would.
 	ServersConnect bool
 	// RogueOptions are the raw peers' options (their high-water marks).
 	RogueOptions model.Options
@@ -98,10 +102,13 @@ type Server struct {
 	// Endpoints are the clients' endpoints it connects to under
 	// Config.ServersConnect.
 	Endpoints []string
-	Up        bool
-	Holding   bool
-	held      string
-	life      int // incarnation, so replies scheduled by a dead process are void
+	// Stray is the endpoint of another REP that it connects to for a
+	// while (OpStrayConnect), which ZMTP refuses; "" when none.
+	Stray   string
+	Up      bool
+	Holding bool
+	held    string
+	life    int // incarnation, so replies scheduled by a dead process are void
 }
 
 // MisuseResult is one forbidden call and what it returned.
@@ -131,13 +138,23 @@ func NewSystem(cfg Config) *System {
 	}
 	if cfg.Rogue {
 		s.must(s.W.NewDEALER(RogueName, cfg.RogueOptions))
-		s.must(s.W.Bind(RogueName, RogueEndpoint))
+		if !cfg.ServersConnect {
+			s.must(s.W.Bind(RogueName, RogueEndpoint))
+		}
 	}
 	if cfg.RawClient {
 		s.rawSent = map[string]model.Message{}
 		s.must(s.W.NewDEALER(RawName, cfg.RogueOptions))
+		if cfg.ServersConnect {
+			s.must(s.W.Bind(RawName, RawEndpoint))
+		}
 		for _, srv := range s.Servers {
-			s.must(s.W.Connect(RawName, srv.Endpoint))
+			if cfg.ServersConnect {
+				srv.Endpoints = append(srv.Endpoints, RawEndpoint)
+				s.must(s.W.Connect(srv.Name, RawEndpoint))
+			} else {
+				s.must(s.W.Connect(RawName, srv.Endpoint))
+			}
 		}
 	}
 	for i := 0; i < cfg.Clients; i++ {
@@ -146,11 +163,14 @@ func NewSystem(cfg Config) *System {
 	return s
 }
 
-// The rogue peer of Config.Rogue and the raw client of Config.RawClient.
+// The rogue peer of Config.Rogue and the raw client of Config.RawClient,
+// and the endpoints they bind: the rogue unless Config.ServersConnect,
+// the raw client under it.
 const (
 	RogueName     = "r1"
 	RogueEndpoint = "tcp://r1:5454"
 	RawName       = "r2"
+	RawEndpoint   = "tcp://r2:5454"
 )
 
 // RawShapes are the raw client's requests, each around its body b: a REP
@@ -176,11 +196,15 @@ func (s *System) must(err error) {
 }
 
 // AddServer starts a new REP server; existing clients do not connect to
-// it, but under Config.ServersConnect it connects to every client.
+// it, but under Config.ServersConnect it connects to the raw client and
+// to every client.
 func (s *System) AddServer() *Server {
 	n := len(s.Servers) + 1
 	srv := &Server{Name: fmt.Sprintf("s%d", n), Endpoint: fmt.Sprintf("tcp://s%d:%d", n, app.ServerPort)}
 	if s.Cfg.ServersConnect {
+		if _, ok := s.W.Endpoint(RawEndpoint); ok { // the raw client is there
+			srv.Endpoints = append(srv.Endpoints, RawEndpoint)
+		}
 		for _, c := range s.Clients {
 			srv.Endpoints = append(srv.Endpoints, c.Endpoint)
 		}
@@ -204,8 +228,9 @@ func (s *System) startServer(srv *Server) {
 	s.Sim.Settle()
 }
 
-// AddClient starts a new client connected to every server, in order, or
-// under Config.ServersConnect one bound that every server connects to.
+// AddClient starts a new client connected to every server, in order, and
+// to the rogue, or under Config.ServersConnect one bound that every
+// server and then the rogue connect to.
 func (s *System) AddClient() *Client {
 	c := &Client{Name: fmt.Sprintf("c%d", len(s.Clients)+1)}
 	c.Endpoint = fmt.Sprintf("tcp://%s:%d", c.Name, app.ServerPort)
@@ -229,7 +254,10 @@ func (s *System) AddClient() *Client {
 		c.Endpoints = append(c.Endpoints, srv.Endpoint)
 		s.must(s.W.Connect(c.Name, srv.Endpoint))
 	}
-	if s.Cfg.Rogue {
+	switch {
+	case s.Cfg.Rogue && s.Cfg.ServersConnect:
+		s.must(s.W.Connect(RogueName, c.Endpoint))
+	case s.Cfg.Rogue:
 		c.Endpoints = append(c.Endpoints, RogueEndpoint)
 		s.must(s.W.Connect(c.Name, RogueEndpoint))
 	}
@@ -523,6 +551,7 @@ func (s *System) Crash(srv *Server, down time.Duration) {
 	srv.Up, srv.Holding, srv.held = false, false, ""
 	srv.life++
 	s.crash(srv.Name)
+	srv.Stray = "" // the connect() died with the socket
 	s.settle()
 	if down > 0 {
 		life := srv.life
@@ -552,7 +581,7 @@ func (s *System) RestartClient(c *Client) {
 	s.must(s.W.NewREQ(c.Name, s.Cfg.Client))
 	s.Sim.Record(trace.Event{Actor: c.Name, Kind: model.EventRestart})
 	if s.Cfg.ServersConnect {
-		s.must(s.W.Bind(c.Name, c.Endpoint)) // the servers reconnect (F23)
+		s.must(s.W.Bind(c.Name, c.Endpoint)) // the servers and the rogue reconnect (F23)
 	}
 	for _, ep := range c.Endpoints {
 		s.must(s.W.Connect(c.Name, ep))
@@ -665,6 +694,35 @@ func (s *System) disconnect(name string, eps *[]string, ep string, away time.Dur
 			s.must(s.W.Connect(name, ep))
 			s.settle()
 		}
+	})
+}
+
+// StrayConnect has server srv connect to the endpoint of the next server
+// (its own if it is the only one), a REP to a REP, which ZMTP refuses
+// (RFC 28): the model must refuse every attempt and retry (F23) until
+// srv disconnects after d; a crash ends it sooner. Only where the servers
+// bind, and one at a time per server.
+func (s *System) StrayConnect(srv *Server, d time.Duration) {
+	if s.Cfg.ServersConnect || !srv.Up || srv.Stray != "" {
+		return
+	}
+	i := slices.Index(s.Servers, srv)
+	ep := s.Servers[(i+1)%len(s.Servers)].Endpoint
+	srv.Stray = ep
+	s.touch()
+	s.must(s.W.Connect(srv.Name, ep))
+	s.settle()
+	life := srv.life
+	s.later(d, func() {
+		if srv.life != life || srv.Stray != ep {
+			return
+		}
+		s.away = ep
+		s.before(callDisconnect, srv.Name)
+		srv.Stray = ""
+		s.must(s.W.Disconnect(srv.Name, ep))
+		s.done(callDisconnect, srv.Name, nil, nil)
+		s.settle()
 	})
 }
 
