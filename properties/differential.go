@@ -34,6 +34,9 @@ const (
 	// comes, zmq4's Recv stays outstanding (H6), so the client sends
 	// nothing until a receive returns (DiffSend is skipped on both sides).
 	DiffWait = "wait"
+	// DiffServeWait is DiffWait on a server's REP; while its zmq4 Recv is
+	// outstanding the server sends no reply.
+	DiffServeWait = "serve-wait"
 	// DiffRestart: a client's process dies and a new REQ of that name
 	// connects to every server again.
 	DiffRestart = "restart"
@@ -112,9 +115,10 @@ type differential struct {
 	netTrace string
 	// trace and realTrace are what each side traced.
 	trace, realTrace []trace.Event
-	// blocked: the client's zmq4 Recv is outstanding since a DiffWait
-	// that timed out; it sends nothing until a receive returns.
-	blocked map[int]bool
+	// blocked: the socket's zmq4 Recv is outstanding since a DiffWait
+	// or DiffServeWait that timed out; it sends nothing until a receive
+	// returns.
+	blocked map[string]bool
 	// unread counts the requests sent and not yet served, as the model
 	// has them (an upper bound with two servers).
 	unread int
@@ -129,7 +133,7 @@ func newDifferential(servers, clients int, raw bool, mut model.Mutation, n *simn
 		real:    realnet.NewBackendOn(n, diffBound),
 		net:     n,
 		clients: clients, servers: servers, raw: raw,
-		next: map[int]int{}, blocked: map[int]bool{},
+		next: map[int]int{}, blocked: map[string]bool{},
 	}
 	var err error
 	d.model, err = sim.NewScenarioBackend(sim.Config{Seed: 1, Profile: model.ZMQ4, Network: sim.Network{Latency: simnet.DefaultLatency}, Mutation: mut})
@@ -262,7 +266,7 @@ func (d *differential) apply(op DiffOp) (modelSaw, realSaw string) {
 			realSaw = modelSaw
 			break
 		}
-		if d.blocked[op.Index] {
+		if d.blocked[name] {
 			modelSaw = "send skipped: blocked in a receive (H6)"
 			realSaw = modelSaw
 			break
@@ -300,11 +304,14 @@ func (d *differential) apply(op DiffOp) (modelSaw, realSaw string) {
 		}
 		rm, rerr := d.real.Recv(name)
 		realSaw = "recv: " + result(rm, rerr)
-		if op.Kind == DiffRecv {
-			d.blocked[op.Index] = false
-		}
+		d.blocked[name] = false
 	case DiffWait:
-		modelSaw, realSaw = d.wait(op.Index)
+		modelSaw, realSaw = d.wait(clientName(op.Index))
+	case DiffServeWait:
+		modelSaw, realSaw = d.wait(serverName(op.Index))
+		if strings.HasPrefix(modelSaw, "recv: got") {
+			d.unread = max(d.unread-1, 0)
+		}
 	case DiffRawSend:
 		if d.unread >= diffMaxUnread {
 			modelSaw = "send skipped: ten requests unread (H5)"
@@ -324,12 +331,17 @@ func (d *differential) apply(op DiffOp) (modelSaw, realSaw string) {
 		modelSaw, realSaw = "raw-recv:"+d.drain(d.model), "raw-recv:"+d.drain(d.real)
 	case DiffReply:
 		name := serverName(op.Index)
+		if d.blocked[name] {
+			modelSaw = "reply skipped: blocked in a receive (H6)"
+			realSaw = modelSaw
+			break
+		}
 		rep := model.Message{fmt.Sprintf("reply %d", len(d.ops))}
 		modelSaw = "reply: " + kind(d.model.Send(name, rep))
 		realSaw = "reply: " + kind(d.real.Send(name, rep))
 	case DiffRestart:
 		name := clientName(op.Index)
-		delete(d.blocked, op.Index) // the process and its receive are gone
+		delete(d.blocked, name) // the process and its receive are gone
 		_ = d.model.Crash(name)
 		_ = d.model.Restart(name)
 		modelSaw = "crash and restart"
@@ -343,6 +355,7 @@ func (d *differential) apply(op DiffOp) (modelSaw, realSaw string) {
 		d.settle(diffCrashSettle)
 	case DiffCrash:
 		name := serverName(op.Index)
+		delete(d.blocked, name)
 		d.unread = 0 // the crash loses them
 		_ = d.model.Crash(name)
 		_ = d.model.Restart(name)
@@ -380,7 +393,8 @@ func (d *differential) drain(b backend.Backend) string {
 	return " [" + strings.Join(got, "; ") + "]"
 }
 
-// wait is DiffWait on a client: each side receives, waiting up to
+// wait is DiffWait on a client or DiffServeWait on a server, the socket
+// called name: each side receives, waiting up to
 // diffWait for something to come, the model by its readiness
 // (World.Readable, which the simulator's Wait follows) and zmq4 by a Recv
 // that returns. A receive the model says would find nothing is asked of
@@ -390,8 +404,7 @@ func (d *differential) drain(b backend.Backend) string {
 // is awaited; one that fails at once (for want of a connection or a
 // request, F11's departure and F1, or with the EOF of a peer lost since a
 // reply was read) returns without waiting on both sides.
-func (d *differential) wait(client int) (modelSaw, realSaw string) {
-	name := clientName(client)
+func (d *differential) wait(name string) (modelSaw, realSaw string) {
 	readable, err := d.model.Wait(d.model.Now(), name)
 	if err != nil {
 		modelSaw = "wait: " + kind(err)
@@ -422,11 +435,11 @@ func (d *differential) wait(client int) (modelSaw, realSaw string) {
 		realSaw = "wait: " + kind(err)
 	case ready == "":
 		realSaw = "wait: nothing"
-		d.blocked[client] = true
+		d.blocked[name] = true
 	default:
 		m, err := d.real.Recv(name)
 		realSaw = "recv: " + result(m, err)
-		d.blocked[client] = false
+		d.blocked[name] = false
 	}
 	return modelSaw, realSaw
 }
@@ -467,7 +480,7 @@ func drawDiffOps(t *rapid.T) (servers, clients int, raw bool, ops []DiffOp) {
 	servers = rapid.IntRange(1, 3).Draw(t, "servers")
 	clients = rapid.IntRange(1, 2).Draw(t, "clients")
 	raw = rapid.Bool().Draw(t, "raw client")
-	kinds := []string{DiffSend, DiffRecv, DiffServe, DiffReply, DiffCrash, DiffWait, DiffRestart}
+	kinds := []string{DiffSend, DiffRecv, DiffServe, DiffReply, DiffCrash, DiffWait, DiffServeWait, DiffRestart}
 	if raw {
 		kinds = append(kinds, DiffRawSend, DiffRawRecv)
 	}
