@@ -249,11 +249,13 @@ func kind(err error) string {
 	return "error: " + err.Error()
 }
 
+// result says what a receive returned, frame by frame: Text would show
+// a message of one empty frame as it shows one of none.
 func result(m model.Message, err error) string {
 	if err != nil {
 		return kind(err)
 	}
-	return "got " + m.Text()
+	return fmt.Sprintf("got %q", []string(m))
 }
 
 // apply performs op on both sides and returns what each saw.
