@@ -147,3 +147,34 @@ func backendAgenda(t *rapid.T) {
 		}
 	}
 }
+
+// backendEventBound: a sim backend runs at most the events its bound
+// allows, every event it runs counted, those due at the end of an Advance
+// too, and the call that would run one more fails with backend.ErrBackend
+// (the bound that keeps a script or a fuzz input from running for long).
+func backendEventBound(t *rapid.T) {
+	b := sim.NewBackend()
+	limit := rapid.IntRange(1, 20).Draw(t, "event bound")
+	b.LimitEvents(limit)
+	ran := 0
+	jobs := rapid.IntRange(0, 30).Draw(t, "bounded jobs")
+	for range jobs {
+		// Whole milliseconds, as the advances below, so that jobs fall
+		// at an advance's end.
+		b.Sim().At(time.Duration(rapid.IntRange(0, 8).Draw(t, "bounded job at"))*time.Millisecond, func() { ran++ })
+	}
+	var err error
+	for b.Now() < 10*time.Millisecond && err == nil {
+		err = b.Advance(time.Duration(rapid.IntRange(1, 3).Draw(t, "bounded advance")) * time.Millisecond)
+	}
+	switch {
+	case err != nil && !errors.Is(err, backend.ErrBackend):
+		t.Fatalf("backend: an Advance past the event bound failed with %v, want backend.ErrBackend", err)
+	case err != nil && ran != limit:
+		t.Fatalf("backend: %d of %d jobs ran before the bound of %d events stopped the run, want %d", ran, jobs, limit, limit)
+	case err == nil && ran != jobs:
+		t.Fatalf("backend: %d of %d jobs ran, all due, under a bound of %d events", ran, jobs, limit)
+	case err == nil && jobs > limit:
+		t.Fatalf("backend: %d events ran under a bound of %d", jobs, limit)
+	}
+}

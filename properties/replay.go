@@ -21,7 +21,7 @@ import (
 // records it; bump it whenever a change to the operations, their draws or
 // the configuration draws would make old fail files replay a different
 // sequence, so that replay refuses them instead of showing a wrong trace.
-const Version = 7
+const Version = 8
 
 // rapidFileVersion is the fail-file format rapid v1.3 writes and reads.
 const rapidFileVersion = "v0.4.8"

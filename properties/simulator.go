@@ -266,4 +266,5 @@ func simulatorAgenda(t *rapid.T, _ model.Mutation) {
 		t.Fatalf("simulator: jobs ran in the order %v, want (time, scheduling order) %v", order, sorted)
 	}
 	backendAgenda(t)
+	backendEventBound(t)
 }

@@ -79,6 +79,12 @@ func NewBackend() *Backend {
 	return b
 }
 
+// LimitEvents bounds the events b runs in all, counting those it has run,
+// at n (none for 0): the call that would run one more fails with
+// [backend.ErrBackend] instead. NewBackend's bound is 100,000, a scenario
+// backend has none.
+func (b *Backend) LimitEvents(n int) { b.maxEvents = n }
+
 // NewScenarioBackend returns an empty sim backend for a scenario run
 // ([Run], app.Run): the simulator of cfg (seed, profile, network,
 // mutation), whose open choices come from its seeded PRNG as [Sim.choose]
