@@ -347,7 +347,8 @@ func (st *simTiming) replies(fail func(string, ...any), res *sim.Result) {
 // its streaming: the zero For, Network and Profile are DefaultFor,
 // DefaultNetwork and libzmq, a Sink receives every event and leaves the
 // trace empty, and the same seed and schedule give the same run; the
-// world follows the profile asked for. A negative duration and a scenario
+// world follows the profile asked for; under the zmq4 one a client's
+// connect()s block before it sends. A negative duration and a scenario
 // without processes are refused; one with servers or clients only runs.
 func simContracts(t *rapid.T, sc app.Scenario, cfg sim.Config, res *sim.Result) {
 	again := cfg
@@ -384,6 +385,36 @@ func simContracts(t *rapid.T, sc app.Scenario, cfg sim.Config, res *sim.Result) 
 		}
 		if got := b.World().Profile(); got != want {
 			t.Fatalf("simulator: Profile %q gave a world that follows %q, want %q", p.Name, got.Name, want.Name)
+		}
+	}
+	// Under the zmq4 profile a client's connect()s block, one after
+	// another (Profile.ConnectBlocks): its application hands nothing to
+	// the REQ before they have all returned, and then it sends.
+	z, err := sim.Run(sc, sim.Config{Seed: cfg.Seed, Profile: model.ZMQ4, For: time.Second})
+	if err != nil {
+		t.Fatalf("simulator: the zmq4 profile: %v", err)
+	}
+	for _, c := range sc.Clients {
+		if c.Interval == 0 || c.FirstSend() > 500*time.Millisecond {
+			continue
+		}
+		connects, sent := 0, false
+		for _, e := range z.Trace {
+			switch {
+			case e.Actor != c.Name:
+			case e.Kind == model.EventConnect:
+				connects++
+			case e.Kind == model.EventSend && connects < len(c.Connect):
+				t.Fatalf("simulator: under the zmq4 profile %s sent %s with %d of its %d connect()s returned", c.Name, e.Msg, connects, len(c.Connect))
+			case e.Kind == model.EventSend:
+				sent = true
+			}
+			if sent {
+				break
+			}
+		}
+		if !sent {
+			t.Fatalf("simulator: under the zmq4 profile %s, whose first send is due at %v, sent nothing in a second", c.Name, c.FirstSend())
 		}
 	}
 	if _, err := sim.Run(sc, sim.Config{For: -time.Nanosecond}); err == nil {
