@@ -101,6 +101,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("requests must be 0..%d, got %d", MaxRequests, c.Requests)
 	case c.Faults.Crashes < 0 || c.Faults.Restarts < 0 || c.Faults.Cuts < 0 || c.Faults.Disconnects < 0:
 		return fmt.Errorf("fault budgets must not be negative")
+	case c.Faults.Disconnects > 0 && c.Profile.NoDisconnect:
+		return fmt.Errorf("disconnects: the %s profile has no zmq_disconnect", c.Profile.Name)
 	case c.Faults.Disconnects > 0 && c.ClientsBind:
 		return fmt.Errorf("disconnects need the servers to bind (the clients connect)")
 	case c.Pirate && c.ClientsBind:

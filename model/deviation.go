@@ -29,8 +29,9 @@ var Deviations = []Deviation{
 	{"ConnectBlocks", []FactID{"F23"}, "connect() blocks the application until a connection is up, retries a refused one ten times 250 ms apart, then fails for good"},
 	{"SerialHandshakes", []FactID{"F13"}, "a binding socket handshakes its incoming connections one at a time, so one that arrives during another's handshake completes later"},
 	{"SendPanicsPastLastConnection", []FactID{"F8"}, "REQ notices a dead connection only when a write to it or a read on it fails, and a send whose turn is past the first connection panics (index out of range) when every connection from there to the last has died"},
-	{"DealerReadsEOF", []FactID{"F22"}, "each connection a DEALER loses leaves an EOF that a receive returns as an error, after what came on that connection"},
 	{"DealerSendsToEvery", []FactID{"F5", "F8"}, "a DEALER (the raw client of F5's requests) sends every message to every connection, not round robin, and once it has had a connection a send with none succeeds and the message goes nowhere"},
+	{"DealerReadsEOF", []FactID{"F22"}, "each connection a DEALER loses leaves an EOF that a receive returns as an error, after what came on that connection"},
+	{"NoDisconnect", []FactID{"F22"}, "there is no zmq_disconnect: the call fails and changes nothing"},
 }
 
 // Departures returns the deviations p has set, in field order.

@@ -39,4 +39,7 @@ var (
 	// and panicked; nothing was sent (Profile.SendPanicsPastLastConnection,
 	// zmq4's reqWriter.write, ZMQ4-FINDINGS H1).
 	ErrSendPanic = errors.New("panic in zmq4: runtime error: index out of range")
+	// ErrNoDisconnect: the implementation has no zmq_disconnect
+	// (Profile.NoDisconnect).
+	ErrNoDisconnect = errors.New("no disconnect: the implementation has no such call")
 )

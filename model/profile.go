@@ -102,6 +102,9 @@ type Profile struct {
 	// receive queue, after what came on it, and a receive returns it as
 	// ErrPeerGone (zmq4's qreader queues a read's error like a message).
 	DealerReadsEOF bool
+	// NoDisconnect: there is no zmq_disconnect (zmq4 has no such call):
+	// World.Disconnect fails with ErrNoDisconnect and changes nothing.
+	NoDisconnect bool
 }
 
 // LibZMQ is the default profile: RFC 28 as libzmq 4.3 implements it.
@@ -130,4 +133,5 @@ var ZMQ4 = Profile{
 	SendPanicsPastLastConnection: true,
 	DealerSendsToEvery:           true,
 	DealerReadsEOF:               true,
+	NoDisconnect:                 true,
 }

@@ -400,6 +400,9 @@ func (w *World) Disconnect(name, endpoint string) error {
 	if err != nil {
 		return err
 	}
+	if w.profile.NoDisconnect {
+		return ErrNoDisconnect
+	}
 	for i, c := range s.connect {
 		if c.endpoint != endpoint {
 			continue

@@ -147,3 +147,25 @@ func TestZMQ4WithoutSendPanics(t *testing.T) {
 		t.Fatalf("H1 off: printed %q, want %q%s", got, want, h1Repro)
 	}
 }
+
+// TestZMQ4HasNoDisconnect: under the zmq4 profile a disconnect fails and
+// changes nothing (Profile.NoDisconnect); under libzmq's it ends the
+// connect().
+func TestZMQ4HasNoDisconnect(t *testing.T) {
+	for _, p := range []model.Profile{model.ZMQ4, model.LibZMQ} {
+		d := zmq4Walk(t, p)
+		err := d.w.Disconnect("c", "tcp://a:1")
+		st, serr := d.w.State("c")
+		if serr != nil {
+			t.Fatal(serr)
+		}
+		switch {
+		case p.NoDisconnect && !errors.Is(err, model.ErrNoDisconnect):
+			t.Errorf("%s: Disconnect = %v, want ErrNoDisconnect", p.Name, err)
+		case p.NoDisconnect && len(st.Pipes) != 2:
+			t.Errorf("%s: a refused disconnect left %d pipes, want 2", p.Name, len(st.Pipes))
+		case !p.NoDisconnect && err != nil:
+			t.Errorf("%s: Disconnect = %v", p.Name, err)
+		}
+	}
+}
