@@ -632,10 +632,5 @@ func (d *differential) run() Run {
 
 // RawShape is the index in RawShapes of the shape called name, -1 for none.
 func RawShape(name string) int {
-	return slices.IndexFunc(RawShapes, func(s struct {
-		name   string
-		frames func(b string) model.Message
-	}) bool {
-		return s.name == name
-	})
+	return slices.IndexFunc(RawShapes, func(s rawShape) bool { return s.name == name })
 }

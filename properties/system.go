@@ -173,14 +173,18 @@ const (
 	RawEndpoint   = "tcp://r2:5454"
 )
 
+// rawShape is one shape of raw request: its name, and its frames around a
+// body.
+type rawShape struct {
+	name   string
+	frames func(b string) model.Message
+}
+
 // RawShapes are the raw client's requests, each around its body b: a REP
 // reads the frames after the first empty frame that has frames after it,
 // keeps those before it as the envelope of its reply, and drops a request
 // without one (F5).
-var RawShapes = []struct {
-	name   string
-	frames func(b string) model.Message
-}{
+var RawShapes = []rawShape{
 	{"plain", func(b string) model.Message { return model.Message{model.Delimiter, b} }},
 	{"no-delimiter", func(b string) model.Message { return model.Message{b} }},
 	{"envelope", func(b string) model.Message { return model.Message{"env", model.Delimiter, b} }},
